@@ -1,0 +1,8 @@
+"""infercost: measure neural-network inference honestly and price it across cloud hardware."""
+
+from infercost.case import Case
+from infercost.errors import InfercostError
+
+__all__ = ["Case", "InfercostError", "__version__"]
+
+__version__ = "0.1.0"

@@ -1,0 +1,74 @@
+"""A frozen Case: exactly what one measured point is (model, backend, device, precision, batch, resolution)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field, replace
+
+from infercost.errors import UsageError
+
+PRECISIONS = ("fp32", "fp16", "bf16", "int8")
+
+
+@dataclass(frozen=True)
+class Case:
+    model: str
+    backend: str = "torch"
+    device: str = "cpu"
+    precision: str = "fp32"
+    batch_size: int = 1
+    height: int = 224
+    width: int = 224
+    channels_last: bool = False
+    # Free-form options for the model or backend (e.g. {"scale": 3} for EDSR); part of the case id.
+    options: tuple[tuple[str, object], ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        if self.batch_size < 1:
+            raise UsageError(f"batch size must be at least 1, got {self.batch_size}")
+        if self.height < 1 or self.width < 1:
+            raise UsageError(f"resolution must be positive, got {self.height}x{self.width}")
+        if self.precision not in PRECISIONS and self.precision != "auto":
+            raise UsageError(f"unknown precision {self.precision!r}; choose from {', '.join(PRECISIONS)}")
+
+    @property
+    def case_id(self) -> str:
+        """A stable id: the same case gives the same id on any machine and in any run."""
+        payload = json.dumps(self.to_dict(), sort_keys=True, default=str)
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+    @property
+    def megapixels(self) -> float:
+        return self.height * self.width / 1e6
+
+    def option(self, name: str, default: object = None) -> object:
+        return dict(self.options).get(name, default)
+
+    def with_(self, **changes: object) -> Case:
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["options"] = dict(self.options)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Case:
+        data = dict(data)
+        data["options"] = tuple(sorted(dict(data.get("options") or {}).items()))
+        return cls(**data)
+
+
+def parse_resolution(text: str) -> tuple[int, int]:
+    """'224' -> (224, 224); '512x384' -> (384, 512), width x height as images are usually named."""
+    try:
+        if "x" in text.lower():
+            width, height = (int(part) for part in text.lower().split("x"))
+        else:
+            width = height = int(text)
+    except ValueError:
+        raise UsageError(f"resolution {text!r} does not parse; use 224 or 512x384 (width x height)") from None
+    if width < 1 or height < 1:
+        raise UsageError(f"resolution {text!r} must be positive")
+    return height, width

@@ -1,0 +1,51 @@
+"""Turn the lists a user gives (models, backends, devices, precisions, batches, resolutions) into Cases."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable
+
+from infercost.backends import backend_class
+from infercost.backends.torch_eager import validate_device
+from infercost.case import PRECISIONS, Case, parse_resolution
+from infercost.errors import UsageError
+from infercost.models import resolve_model
+
+
+def split_list(text: str | Iterable[str] | None) -> list[str]:
+    if text is None:
+        return []
+    parts = text.split(",") if isinstance(text, str) else [p for t in text for p in t.split(",")]
+    return [p.strip() for p in parts if p.strip()]
+
+
+def parse_batches(text: str) -> list[int]:
+    batches = []
+    for part in split_list(text):
+        if not part.isdigit() or int(part) < 1:
+            raise UsageError(f"batch size {part!r} must be a whole number of at least 1")
+        batches.append(int(part))
+    if not batches:
+        raise UsageError("no batch size given")
+    return batches
+
+
+def expand(models: list[str], backends: list[str], devices: list[str], precisions: list[str],
+           batches: list[int], resolutions: list[str] | None, channels_last: bool = False) -> list[Case]:
+    """Every combination, validated up front so that bad input fails before anything runs."""
+    for backend in backends:
+        backend_class(backend)
+    for device in devices:
+        validate_device(device)
+    for precision in precisions:
+        if precision not in PRECISIONS:
+            raise UsageError(f"unknown precision {precision!r}; choose from {', '.join(PRECISIONS)}")
+    cases = []
+    for model in models:
+        spec = resolve_model(model)
+        sizes = [parse_resolution(r) for r in resolutions] if resolutions else [(spec.default_resolution,) * 2]
+        for backend, device, precision, batch, (height, width) in itertools.product(
+                backends, devices, precisions, batches, sizes):
+            cases.append(Case(model=model, backend=backend, device=device, precision=precision,
+                              batch_size=batch, height=height, width=width, channels_last=channels_last))
+    return cases

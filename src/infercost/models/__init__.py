@@ -1,0 +1,6 @@
+"""The model zoo (VGG19, ResNet50, UNet, EDSR) and loaders for user models."""
+
+from infercost.models.loaders import register_model, resolve_model
+from infercost.models.zoo import CLASSIFICATION, IMAGE_TO_IMAGE, ZOO, ModelSpec
+
+__all__ = ["CLASSIFICATION", "IMAGE_TO_IMAGE", "ZOO", "ModelSpec", "register_model", "resolve_model"]

@@ -1,0 +1,89 @@
+"""Resolve a model name to a ModelSpec: the zoo, `torchvision:NAME`, a `.pt2` or `.onnx` file, `python:mod:fn`."""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+from collections.abc import Callable
+from pathlib import Path
+
+from torch import nn
+
+from infercost.errors import UsageError
+from infercost.models.zoo import CLASSIFICATION, IMAGE_TO_IMAGE, ZOO, ModelSpec
+
+_REGISTERED: dict[str, ModelSpec] = {}
+
+
+def register_model(module_or_factory: nn.Module | Callable[[], nn.Module], name: str, *,
+                   task: str = CLASSIFICATION, resolution: int = 224, in_channels: int = 3) -> ModelSpec:
+    """Make any torch.nn.Module measurable in this process by name (runs in-process or with the fork start)."""
+    factory = module_or_factory if not isinstance(module_or_factory, nn.Module) else (lambda: module_or_factory)
+    spec = ModelSpec(name, task, resolution, lambda **_: factory(), in_channels=in_channels, source="python")
+    _REGISTERED[name] = spec
+    return spec
+
+
+def _torchvision(name: str) -> ModelSpec:
+    from torchvision import models
+
+    try:
+        builder = models.get_model_builder(name)
+    except ValueError:
+        close = difflib.get_close_matches(name, models.list_models(), n=3)
+        raise UsageError(f"unknown torchvision model {name!r}" + (f"; did you mean {', '.join(close)}?"
+                                                                   if close else "")) from None
+    task = IMAGE_TO_IMAGE if name in models.list_models(models.segmentation) else CLASSIFICATION
+    resolution = 520 if task == IMAGE_TO_IMAGE else 224
+    return ModelSpec(f"torchvision:{name}", task, resolution, lambda **_: builder(weights=None),
+                     source="torchvision", description=f"torchvision {name}")
+
+
+def _pt2(path: Path) -> ModelSpec:
+    def build(**_: object) -> nn.Module:
+        import torch
+
+        return torch.export.load(str(path)).module()
+
+    return ModelSpec(str(path), CLASSIFICATION, 224, build, source="pt2", path=str(path),
+                     description=f"ExportedProgram {path.name}")
+
+
+def _onnx(path: Path) -> ModelSpec:
+    def build(**_: object) -> nn.Module:
+        raise UsageError(f"{path.name} is an ONNX file: run it with --backend onnxruntime or openvino")
+
+    return ModelSpec(str(path), CLASSIFICATION, 224, build, source="onnx", path=str(path),
+                     description=f"ONNX file {path.name}")
+
+
+def _python(target: str) -> ModelSpec:
+    module_name, _, attr = target.partition(":")
+    try:
+        factory = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError, ValueError) as exc:
+        raise UsageError(f"cannot import python:{target} ({exc}); use python:package.module:factory") from None
+    resolution = getattr(factory, "resolution", 224)
+    task = getattr(factory, "task", CLASSIFICATION)
+    return ModelSpec(f"python:{target}", task, resolution, lambda **_: factory(), source="python",
+                     in_channels=getattr(factory, "in_channels", 3))
+
+
+def resolve_model(name: str) -> ModelSpec:
+    if name in ZOO:
+        return ZOO[name]
+    if name in _REGISTERED:
+        return _REGISTERED[name]
+    if name.startswith("torchvision:"):
+        return _torchvision(name.split(":", 1)[1])
+    if name.startswith("python:"):
+        return _python(name.split(":", 1)[1])
+    path = Path(name)
+    if path.suffix in (".pt2", ".onnx"):
+        if not path.is_file():
+            raise UsageError(f"model file {name} does not exist")
+        return _pt2(path) if path.suffix == ".pt2" else _onnx(path)
+    close = difflib.get_close_matches(name, list(ZOO) + list(_REGISTERED), n=3)
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    raise UsageError(f"unknown model {name!r}{hint} (zoo: {', '.join(ZOO)}; or torchvision:NAME, "
+                     f"a .onnx/.pt2 file, python:module:factory)")

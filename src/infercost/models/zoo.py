@@ -1,0 +1,112 @@
+"""The model zoo: each model knows its task, default resolution, parameter count and FLOPs at any resolution."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+CLASSIFICATION = "classification"
+IMAGE_TO_IMAGE = "image-to-image"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """How to build a model and what it is; `build(**options)` returns a module with random weights."""
+
+    name: str
+    task: str
+    default_resolution: int
+    build: Callable[..., nn.Module] = field(repr=False, compare=False)
+    in_channels: int = 3
+    source: str = "zoo"
+    description: str = ""
+    options: dict = field(default_factory=dict, compare=False)  # default options and their allowed values
+    path: str | None = None  # for file-based models (.onnx, .pt2)
+
+    def create(self, **options: object) -> nn.Module:
+        model = self.build(**options)
+        # An exported program's module is already in inference form and refuses .eval().
+        return model if self.source == "pt2" else model.eval()
+
+    def example_input(self, batch: int, height: int, width: int, dtype: torch.dtype = torch.float32,
+                      device: str | torch.device = "cpu", seed: int = 0) -> torch.Tensor:
+        generator = torch.Generator().manual_seed(seed)
+        x = torch.rand(batch, self.in_channels, height, width, generator=generator)
+        return x.to(device=device, dtype=dtype)
+
+    def params(self, **options: object) -> int:
+        return _count_params(self, tuple(sorted(options.items())))
+
+    def flops(self, height: int | None = None, width: int | None = None, batch: int = 1,
+              **options: object) -> int:
+        """FLOPs (2 per multiply-add) of one forward pass, counted by torch.utils.flop_counter."""
+        height = height or self.default_resolution
+        width = width or height
+        return _count_flops(self, height, width, tuple(sorted(options.items()))) * batch
+
+
+def _on_meta(spec: ModelSpec, options: tuple) -> nn.Module:
+    """Build on the meta device where the model allows it: no memory, no random init cost."""
+    if spec.source in ("zoo", "torchvision"):
+        with torch.device("meta"):
+            return spec.create(**dict(options))
+    return spec.create(**dict(options))
+
+
+@functools.lru_cache(maxsize=64)
+def _count_params(spec: ModelSpec, options: tuple) -> int:
+    return sum(p.numel() for p in _on_meta(spec, options).parameters())
+
+
+@functools.lru_cache(maxsize=256)
+def _count_flops(spec: ModelSpec, height: int, width: int, options: tuple) -> int:
+    from torch.utils.flop_counter import FlopCounterMode
+
+    model = _on_meta(spec, options)
+    device = next(iter(model.parameters()), torch.empty(0)).device
+    x = spec.example_input(1, height, width, device=device) if device.type != "meta" else torch.empty(
+        1, spec.in_channels, height, width, device="meta")
+    counter = FlopCounterMode(display=False)
+    with counter, torch.no_grad():
+        model(x)
+    return int(counter.get_total_flops())
+
+
+def _vgg19(**_: object) -> nn.Module:
+    from torchvision.models import vgg19
+
+    return vgg19(weights=None)
+
+
+def _resnet50(**_: object) -> nn.Module:
+    from torchvision.models import resnet50
+
+    return resnet50(weights=None)
+
+
+def _unet(in_channels: int = 3, num_classes: int = 2, base: int = 64) -> nn.Module:
+    from infercost.models.unet import UNet
+
+    return UNet(in_channels=in_channels, num_classes=num_classes, base=base)
+
+
+def _edsr(scale: int = 2, variant: str = "baseline") -> nn.Module:
+    from infercost.models.edsr import edsr_baseline, edsr_full
+
+    if variant not in ("baseline", "full"):
+        raise ValueError(f"EDSR variant must be baseline or full, got {variant!r}")
+    return (edsr_full if variant == "full" else edsr_baseline)(scale=int(scale))
+
+
+ZOO: dict[str, ModelSpec] = {
+    "vgg19": ModelSpec("vgg19", CLASSIFICATION, 224, _vgg19, description="VGG19 (torchvision)"),
+    "resnet50": ModelSpec("resnet50", CLASSIFICATION, 224, _resnet50, description="ResNet50 (torchvision)"),
+    "unet": ModelSpec("unet", IMAGE_TO_IMAGE, 256, _unet, description="U-Net, 64 base channels, batch norm",
+                      options={"in_channels": 3, "num_classes": 2, "base": 64}),
+    "edsr": ModelSpec("edsr", IMAGE_TO_IMAGE, 256, _edsr, description="EDSR baseline x2 (16 blocks, 64 features)",
+                      options={"scale": 2, "variant": "baseline"}),
+}

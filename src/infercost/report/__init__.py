@@ -1,0 +1,1 @@
+"""Views of stored results: terminal tables (and later figures and the HTML page); reads records only."""

@@ -1,0 +1,52 @@
+"""Rich tables of records for the terminal."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.markup import escape
+from rich.table import Table
+
+from infercost.results.record import Record
+
+
+def fmt_seconds(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    if seconds >= 1:
+        return f"{seconds:.3g} s"
+    if seconds >= 1e-3:
+        return f"{seconds * 1e3:.3g} ms"
+    return f"{seconds * 1e6:.3g} µs"
+
+
+def fmt_bytes(count: int | None) -> str:
+    if count is None:
+        return "-"
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if abs(count) < 1024 or unit == "GiB":
+            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
+        count /= 1024
+    return str(count)
+
+
+def records_table(records: Sequence[Record], title: str | None = None) -> Table:
+    table = Table(title=title, header_style="bold")
+    for column in ("model", "backend", "device", "precision", "batch", "resolution", "status",
+                   "median", "p99", "throughput/s", "memory", "note"):
+        table.add_column(column, justify="right" if column in ("batch", "median", "p99", "throughput/s",
+                                                               "memory") else "left")
+    for r in records:
+        stats = r.stats
+        note = r.error if r.error else "; ".join(r.warnings)
+        table.add_row(escape(r.model), r.backend, r.device, r.stack.get("precision", r.precision), str(r.batch_size),
+                      f"{r.width}x{r.height}", _status(r.status), fmt_seconds(r.latency_s),
+                      fmt_seconds(stats.p99_s if stats else None),
+                      f"{r.throughput_per_s:.1f}" if r.throughput_per_s else "-",
+                      fmt_bytes(r.peak_memory_bytes), escape((note or "")[:70]))
+    return table
+
+
+def _status(status: str) -> str:
+    color = {"ok": "green", "oom": "yellow", "unsupported": "yellow", "timeout": "red", "error": "red"}
+    return f"[{color.get(status, 'white')}]{status}[/]"

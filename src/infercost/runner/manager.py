@@ -1,0 +1,88 @@
+"""Spawn one child process per case, with a time-out and a memory cap; a failed child becomes a record."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+
+from infercost.case import Case
+from infercost.env import fingerprint
+from infercost.errors import ResultsError, UsageError
+from infercost.results.record import Record, new_run_id
+from infercost.timing import TimerConfig
+
+_UNITS = {"": 1, "b": 1, "k": 2**10, "kb": 10**3, "kib": 2**10, "m": 2**20, "mb": 10**6, "mib": 2**20,
+          "g": 2**30, "gb": 10**9, "gib": 2**30, "t": 2**40, "tb": 10**12, "tib": 2**40}
+
+
+def parse_size(text: str) -> int:
+    """'4GiB' -> 4294967296; '512MB' -> 512000000."""
+    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([a-zA-Z]*)\s*", text or "")
+    if not match or match.group(2).lower() not in _UNITS or float(match.group(1)) <= 0:
+        raise UsageError(f"memory size {text!r} does not parse; use e.g. 4GiB or 512MiB")
+    return int(float(match.group(1)) * _UNITS[match.group(2).lower()])
+
+
+class Runner:
+    """Runs cases one at a time, each in its own process (or in-process when isolate is False)."""
+
+    def __init__(self, timer_config: TimerConfig | None = None, timeout_s: float = 600.0,
+                 memory_limit_bytes: int | None = None, isolate: bool = True, run_id: str | None = None) -> None:
+        self.timer_config = timer_config or TimerConfig()
+        self.timeout_s = timeout_s
+        self.memory_limit_bytes = memory_limit_bytes
+        self.isolate = isolate
+        self.run_id = run_id or new_run_id()
+
+    def run(self, case: Case) -> Record:
+        if not self.isolate:
+            from infercost.runner.worker import measure_case
+
+            return measure_case(case, self.run_id, self.timer_config, self.memory_limit_bytes)
+        with tempfile.TemporaryDirectory(prefix="infercost-") as tmp:
+            request, result = Path(tmp) / "case.json", Path(tmp) / "record.json"
+            request.write_text(json.dumps({"case": case.to_dict(), "run_id": self.run_id,
+                                           "timer": asdict(self.timer_config),
+                                           "memory_limit_bytes": self.memory_limit_bytes}))
+            returncode, stderr, timed_out = self._spawn(request, result)
+            if result.exists() and result.stat().st_size:
+                try:
+                    return Record.model_validate_json(result.read_text())
+                except ValueError as exc:
+                    raise ResultsError(f"the worker wrote an unreadable record: {exc}") from None
+            return self._failure(case, returncode, stderr, timed_out)
+
+    def _spawn(self, request: Path, result: Path) -> tuple[int | None, str, bool]:
+        cmd = [sys.executable, "-m", "infercost.runner.worker", str(request), str(result)]
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                                start_new_session=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+        try:
+            _, stderr = proc.communicate(timeout=self.timeout_s)
+            return proc.returncode, stderr, False
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            _, stderr = proc.communicate()
+            return proc.returncode, stderr, True
+
+    def _failure(self, case: Case, returncode: int | None, stderr: str, timed_out: bool) -> Record:
+        tail = " | ".join(line for line in stderr.strip().splitlines()[-3:] if line.strip())[-500:]
+        if timed_out:
+            status, error = "timeout", f"no result within the {self.timeout_s:g} s time-out"
+        elif returncode is not None and returncode < 0:
+            name = signal.Signals(-returncode).name
+            status = "oom" if self.memory_limit_bytes else "error"
+            error = f"worker killed by {name}" + (" under the memory limit" if self.memory_limit_bytes else "")
+        else:
+            status = "oom" if "memory" in tail.lower() and "error" in tail.lower() else "error"
+            error = f"worker exited with code {returncode}"
+        if tail:
+            error += f": {tail}"
+        return Record.for_case(case, run_id=self.run_id, status=status, error=error, env=fingerprint(),
+                               timing={"method": self.timer_config.method})

@@ -1,0 +1,115 @@
+"""Measure one case and return its record; `python -m infercost.runner.worker IN OUT` does it in a child."""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+from infercost.backends import require_backend
+from infercost.backends.base import first_line, looks_like_oom
+from infercost.case import Case
+from infercost.env import fingerprint
+from infercost.errors import InfercostError, OutOfMemoryError, UnsupportedError
+from infercost.models import resolve_model
+from infercost.results.record import Record, now_iso
+from infercost.timing import DeviceClock, Timer, TimerConfig
+
+
+def _rss_bytes() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _peak_rss_bytes() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _count_flops(case: Case) -> tuple[int | None, int | None]:
+    spec = resolve_model(case.model)
+    if spec.source in ("onnx",):
+        return None, None
+    try:
+        options = dict(case.options)
+        return spec.flops(case.height, case.width, case.batch_size, **options), spec.params(**options)
+    except Exception:  # noqa: BLE001 - FLOPs are informative; a model the counter can't trace still gets timed
+        return None, None
+
+
+def measure_case(case: Case, run_id: str, timer_config: TimerConfig | None = None,
+                 memory_limit_bytes: int | None = None) -> Record:
+    """Load, time and describe one case. Every failure comes back as a record, never as an exception."""
+    timer_config = timer_config or TimerConfig()
+    started = now_iso()
+    base = {"run_id": run_id, "started_at": started, "timing": {"method": timer_config.method}}
+    rss_before = _rss_bytes()
+    backend = None
+    try:
+        spec = resolve_model(case.model)
+        backend = require_backend(case.backend)(case, spec, memory_limit_bytes)
+        t0 = time.perf_counter()
+        backend.load()
+        load_s = time.perf_counter() - t0
+        inputs = backend.make_input()
+        timer = Timer(lambda: backend.run(inputs), DeviceClock(backend.sync), timer_config)
+        measurement = timer.measure()
+    except UnsupportedError as exc:
+        return Record.for_case(case, status="unsupported", error=str(exc), env=fingerprint(), **base)
+    except OutOfMemoryError as exc:
+        return Record.for_case(case, status="oom", error=str(exc), env=fingerprint(), **base)
+    except InfercostError as exc:
+        return Record.for_case(case, status="error", error=str(exc), env=fingerprint(), **base)
+    except Exception as exc:  # noqa: BLE001 - a crashed runtime is data, not a crash of the run
+        status = "oom" if looks_like_oom(exc) else "error"
+        return Record.for_case(case, status=status, error=f"{type(exc).__name__}: {first_line(exc)}",
+                               env=fingerprint(), **base)
+    peak = backend.peak_memory_bytes()
+    if peak is None:
+        peak = max(0, _peak_rss_bytes() - rss_before)
+    flops, params = _count_flops(case)
+    base["timing"].update(stop_reason=measurement.stop_reason, warmup_calls=measurement.warmup_calls,
+                          config=asdict(timer_config))
+    record = Record.for_case(
+        case, status="ok", env=fingerprint(), warnings=measurement.warnings, cold_start_s=measurement.cold_start_s,
+        load_s=load_s, peak_memory_bytes=peak, flops=flops, params=params, stack=backend.stack,
+        finished_at=now_iso(), **base,
+    ).with_samples(measurement.samples_s)
+    if flops and record.latency_s:
+        record = record.model_copy(update={"achieved_flops_per_s": flops / record.latency_s})
+    backend.close()
+    return record
+
+
+def _limit_memory(limit_bytes: int) -> None:
+    """A hard cap on the child's data segment, above what the runtime's imports already hold."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmData:"):
+            baseline = int(line.split()[1]) * 1024
+            break
+    else:
+        baseline = 0
+    cap = baseline + limit_bytes
+    resource.setrlimit(resource.RLIMIT_DATA, (cap, cap))
+
+
+def main(argv: list[str]) -> int:
+    request = json.loads(Path(argv[0]).read_text())
+    case = Case.from_dict(request["case"])
+    limit = request.get("memory_limit_bytes")
+    if limit:
+        import torch  # noqa: F401 - the runtime's own footprint is not part of the cap
+
+        if not case.device.startswith("cuda"):
+            _limit_memory(int(limit))
+    record = measure_case(case, request["run_id"], TimerConfig(**request["timer"]), limit)
+    Path(argv[1]).write_text(record.to_json())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,1 @@
+"""Live terminal views (progress); quiet and plain when output is not a terminal."""

@@ -1,0 +1,46 @@
+"""A progress bar for long work: current case, points done / total, elapsed, ETA, the last latency."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
+    TimeRemainingColumn
+
+from infercost.report.tables import fmt_seconds
+from infercost.results.record import Record
+
+
+class _Bar:
+    def __init__(self, progress: Progress | None, total: int, console: Console) -> None:
+        self.progress = progress
+        self.console = console
+        self.task = progress.add_task("starting", total=total, last="") if progress else None
+        self.plain = progress is None
+
+    def start(self, label: str) -> None:
+        if self.progress is not None:
+            self.progress.update(self.task, description=escape(label))
+        self._label = label
+
+    def done(self, record: Record) -> None:
+        last = f"{record.status} {fmt_seconds(record.latency_s)}" if record.ok else record.status
+        if self.progress is not None:
+            self.progress.update(self.task, advance=1, last=escape(last))
+
+
+@contextmanager
+def progress_bar(total: int, enabled: bool = True) -> Iterator[_Bar]:
+    """A live bar on stderr when it is a terminal; nothing at all otherwise."""
+    console = Console(stderr=True)
+    if not enabled or not sys.stderr.isatty():
+        yield _Bar(None, total, console)
+        return
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+               TextColumn("eta"), TimeRemainingColumn(), TextColumn("last: {task.fields[last]}"))
+    with Progress(*columns, console=console, transient=False) as progress:
+        yield _Bar(progress, total, console)
