@@ -23,7 +23,7 @@ def per_call_cost(calls: int) -> float:
 
 def main() -> None:
     runs = [per_call_cost(200_000) for _ in range(7)]
-    print(f"timer cost per timed call (wall time of the whole loop / calls), 7 runs of 200,000 calls:")
+    print("timer cost per timed call (wall time of the whole loop / calls), 7 runs of 200,000 calls:")
     print(f"  median {statistics.median(runs) * 1e6:.3f} us   min {min(runs) * 1e6:.3f} us   "
           f"max {max(runs) * 1e6:.3f} us   target < 5 us")
 

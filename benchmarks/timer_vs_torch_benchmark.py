@@ -38,7 +38,7 @@ def main(rounds: int = 3) -> None:
               f"ratio {ours[-1] / theirs[-1]:.3f}")
     ratio = statistics.median(ours) / statistics.median(theirs)
     print(f"resnet50 b1 64x64, {threads} threads, {rounds} alternating rounds: median of ratios "
-          f"{statistics.median(o / t for o, t in zip(ours, theirs)):.3f}, ratio of medians {ratio:.3f} "
+          f"{statistics.median(o / t for o, t in zip(ours, theirs, strict=True)):.3f}, ratio of medians {ratio:.3f} "
           f"(target within 0.95-1.05)")
 
 

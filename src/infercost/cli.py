@@ -123,3 +123,109 @@ def bench(model: str, backend: str, device: str, precision: str, batch: str, res
 
 def main() -> None:
     cli(prog_name="infercost")
+
+
+def _catalog(path: str | None):
+    from infercost.pricing import load_catalog
+
+    return load_catalog(path)
+
+
+@cli.group()
+def catalog() -> None:
+    """The catalog of cloud instances and accelerators, each row with its source and as-of date."""
+
+
+@catalog.command("list")
+@click.option("--provider", default=None, help="aws, gcp or azure.")
+@click.option("--accelerator", default=None, help="e.g. L4, T4, or a CPU such as 'EPYC Genoa'.")
+@click.option("--catalog", "catalog_file", default=None, help="A user catalog (YAML, CSV or SkyPilot vms.csv).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: instances and accelerators.")
+@handled
+def catalog_list(provider: str | None, accelerator: str | None, catalog_file: str | None, as_json: bool) -> None:
+    """List instances (and, with --json, every accelerator)."""
+    from infercost.commands.cost import catalog_rows
+
+    cat = _catalog(catalog_file)
+    rows = catalog_rows(cat, provider, accelerator)
+    if as_json:
+        return _print_json({"instances": [r.model_dump() for r in rows],
+                            "accelerators": [a.model_dump() for a in cat.accelerators.values()]})
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(header_style="bold")
+    for column in ("provider", "instance", "accelerator", "vCPUs", "memory GiB", "USD/h", "spot USD/h", "status",
+                   "as of", "source"):
+        table.add_column(column)
+    for r in rows:
+        chip = f"{r.accelerator_count}x {r.accelerator}" if r.accelerator else f"CPU: {r.cpu or '?'}"
+        table.add_row(r.provider, escape(r.name), escape(chip), str(r.vcpus or "-"),
+                      f"{r.memory_gib:g}" if r.memory_gib else "-", f"{r.price_per_hour_usd:.4g}",
+                      f"{r.spot_price_per_hour_usd:.4g}" if r.spot_price_per_hour_usd else "-", r.status, r.as_of,
+                      escape(r.source[:60]))
+    out.print(table)
+    out.print(f"{len(rows)} instances; accelerator and CPU figures: infercost catalog show NAME")
+
+
+@catalog.command("show")
+@click.argument("name")
+@click.option("--catalog", "catalog_file", default=None, help="A user catalog (YAML, CSV or SkyPilot vms.csv).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@handled
+def catalog_show(name: str, catalog_file: str | None, as_json: bool) -> None:
+    """One instance (with its accelerator's figures) or one accelerator."""
+    from infercost.commands.cost import show
+
+    data = show(_catalog(catalog_file), name)
+    if as_json:
+        return _print_json(data)
+    for section, fields in data.items():
+        if fields is None:
+            continue
+        out.print(f"[bold]{section}[/]")
+        for key, value in fields.items():
+            if value is not None:
+                out.print(f"  {key:>24}  {value}", highlight=False, markup=False)
+
+
+@cli.command()
+@click.option("--instance", default=None, help="A catalog instance, e.g. p3.2xlarge (host+eia2.medium for EI).")
+@click.option("--price-per-hour", type=float, default=None, help="Price this machine at X USD per hour.")
+@click.option("--latency-ms", type=float, default=None, help="Price one latency (milliseconds per batch).")
+@click.option("--batch", type=int, default=1, show_default=True, help="The batch size of that latency.")
+@click.option("--results", "results_dir", default=None, help="Price every ok point of a results directory.")
+@click.option("--spot", is_flag=True, help="Use the spot price.")
+@click.option("--qps", type=float, default=None, help="Monthly cost of serving this many requests per second.")
+@click.option("--monthly-requests", type=float, default=None, help="Monthly cost of this many requests.")
+@click.option("--catalog", "catalog_file", default=None, help="A user catalog (YAML, CSV or SkyPilot vms.csv).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@handled
+def cost(instance: str | None, price_per_hour: float | None, latency_ms: float | None, batch: int,
+         results_dir: str | None, spot: bool, qps: float | None, monthly_requests: float | None,
+         catalog_file: str | None, as_json: bool) -> None:
+    """Cost per inference and the monthly bill, from a latency or from stored results."""
+    from infercost.commands.cost import cost_from_latency, cost_from_results
+
+    if batch < 1:
+        raise UsageError(f"--batch must be at least 1, got {batch}")
+    if qps is not None and monthly_requests is not None:
+        raise UsageError("give --qps or --monthly-requests, not both")
+    cat = _catalog(catalog_file)
+    if results_dir is None:
+        if latency_ms is None:
+            raise UsageError("give --latency-ms MS (with --instance or --price-per-hour) or --results DIR")
+        estimate = cost_from_latency(cat, latency_ms, batch, instance, price_per_hour, spot, qps, monthly_requests)
+        if as_json:
+            return _print_json(estimate.model_dump())
+        for key, value in estimate.model_dump().items():
+            if value is not None:
+                out.print(f"{key:>24}  {value:.6g}" if isinstance(value, float) else f"{key:>24}  {value}",
+                          highlight=False, markup=False)
+        return None
+    rows = cost_from_results(cat, results_dir, instance, price_per_hour, spot, qps, monthly_requests)
+    if as_json:
+        return _print_json(rows)
+    from infercost.report.tables import cost_table
+
+    out.print(cost_table(rows))

@@ -50,3 +50,20 @@ def records_table(records: Sequence[Record], title: str | None = None) -> Table:
 def _status(status: str) -> str:
     color = {"ok": "green", "oom": "yellow", "unsupported": "yellow", "timeout": "red", "error": "red"}
     return f"[{color.get(status, 'white')}]{status}[/]"
+
+
+def cost_table(rows: Sequence[dict], title: str | None = None) -> Table:
+    """Priced results: one row per ok point, unpriced rows saying why."""
+    table = Table(title=title, header_style="bold")
+    for column in ("model", "backend", "precision", "batch", "resolution", "instance", "USD/h", "latency",
+                   "throughput/s", "USD / 1M inferences", "monthly capacity", "note"):
+        table.add_column(column)
+    for r in rows:
+        priced = r.get("priced")
+        table.add_row(escape(r["model"]), r["backend"], r["precision"], str(r["batch_size"]),
+                      f"{r['width']}x{r['height']}", escape(str(r.get("instance") or "-")),
+                      f"{r['price_per_hour_usd']:.4g}" if priced else "-", fmt_seconds(r["latency_s"]),
+                      f"{r['throughput_per_s']:.1f}" if priced else "-",
+                      f"{r['cost_per_million_usd']:.4g}" if priced else "-",
+                      f"{r['monthly_capacity']:.3g}" if priced else "-", "" if priced else r["reason"])
+    return table

@@ -1,0 +1,77 @@
+"""`infercost cost` and `infercost catalog`: price a latency or every ok point of stored results."""
+
+from __future__ import annotations
+
+from infercost.errors import UsageError
+from infercost.pricing.catalog import Catalog, Instance
+from infercost.pricing.cost import CostEstimate, estimate
+from infercost.results import load_records
+
+
+def resolve_price(catalog: Catalog, instance: str | None, price_per_hour: float | None,
+                  spot: bool) -> tuple[str | None, float | None]:
+    """(instance name, price per hour) from --price-per-hour or --instance; (None, None) when neither is given."""
+    if price_per_hour is not None:
+        if price_per_hour <= 0:
+            raise UsageError(f"--price-per-hour must be positive, got {price_per_hour}")
+        return instance, price_per_hour
+    if instance:
+        return instance, catalog.instance(instance).price(spot)
+    from infercost.env import instance_type
+
+    here = instance_type()  # the DMI product name, where the cloud puts the instance type
+    if here and here in catalog.instances:
+        return here, catalog.instance(here).price(spot)
+    return None, None
+
+
+def cost_from_latency(catalog: Catalog, latency_ms: float, batch: int, instance: str | None,
+                      price_per_hour: float | None, spot: bool, qps: float | None,
+                      monthly_requests: float | None) -> CostEstimate:
+    if latency_ms is None or latency_ms <= 0:
+        raise UsageError(f"--latency-ms must be positive, got {latency_ms}")
+    name, price = resolve_price(catalog, instance, price_per_hour, spot)
+    if price is None:
+        raise UsageError("this machine's instance type is unknown: give --instance NAME or --price-per-hour X")
+    return estimate(price, latency_ms / 1e3, batch, name, spot, qps, monthly_requests)
+
+
+def cost_from_results(catalog: Catalog, results: str, instance: str | None, price_per_hour: float | None,
+                      spot: bool, qps: float | None, monthly_requests: float | None) -> list[dict]:
+    """Every ok record priced; records from a machine that can't be priced say so rather than guess."""
+    name, price = resolve_price(catalog, instance, price_per_hour, spot)
+    rows = []
+    for record in load_records(results):
+        if not record.ok or not record.latency_s:
+            continue
+        row = {"model": record.model, "backend": record.backend, "device": record.device,
+               "precision": record.precision, "height": record.height, "width": record.width,
+               "case_id": record.case_id}
+        machine, machine_price = name, price
+        if machine_price is None and record.env.get("instance_type") in catalog.instances:
+            machine = record.env["instance_type"]
+            machine_price = catalog.instance(machine).price(spot)
+        if machine_price is None:
+            rows.append({**row, "batch_size": record.batch_size, "latency_s": record.latency_s,
+                         "priced": False, "reason": "unknown instance: pass --instance NAME or --price-per-hour X"})
+            continue
+        cost = estimate(machine_price, record.latency_s, record.batch_size, machine, spot, qps, monthly_requests)
+        rows.append({**row, **cost.model_dump(), "priced": True})
+    return rows
+
+
+def catalog_rows(catalog: Catalog, provider: str | None, accelerator: str | None) -> list[Instance]:
+    if accelerator and accelerator not in catalog.accelerators and not any(
+            (i.cpu or "").lower() == accelerator.lower() for i in catalog.instances.values()):
+        catalog.accelerator(accelerator)  # raises with the closest names
+    return catalog.listing(provider, accelerator)
+
+
+def show(catalog: Catalog, name: str) -> dict:
+    """An instance with its accelerator's (or CPU's) figures, or an accelerator alone."""
+    if name in catalog.accelerators:
+        return {"accelerator": catalog.accelerators[name].model_dump()}
+    instance = catalog.instance(name)
+    chip = instance.accelerator or instance.cpu
+    detail = catalog.accelerators[chip].model_dump() if chip in catalog.accelerators else None
+    return {"instance": instance.model_dump(), "accelerator": detail}

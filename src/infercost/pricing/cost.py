@@ -1,0 +1,88 @@
+"""The cost model, as pure functions: latency and price in, cost per inference and the monthly bill out."""
+
+from __future__ import annotations
+
+import math
+
+from pydantic import BaseModel, field_validator
+
+from infercost.errors import UsageError
+
+HOURS_PER_MONTH = 730.0
+SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600
+
+
+def throughput(batch_size: int, latency_s: float) -> float:
+    """Inferences per second of one instance running batches of `batch_size` back to back."""
+    if latency_s <= 0:
+        raise UsageError(f"latency must be positive, got {latency_s} s")
+    if batch_size < 1:
+        raise UsageError(f"batch size must be at least 1, got {batch_size}")
+    return batch_size / latency_s
+
+
+def cost_per_inference(price_per_hour: float, throughput_per_s: float) -> float:
+    _check_price(price_per_hour)
+    return price_per_hour / 3600.0 / throughput_per_s
+
+
+def monthly_price(price_per_hour: float) -> float:
+    return price_per_hour * HOURS_PER_MONTH
+
+
+def monthly_capacity(throughput_per_s: float) -> float:
+    """Inferences one instance serves in a month at full load."""
+    return throughput_per_s * SECONDS_PER_MONTH
+
+
+def instances_needed(throughput_per_s: float, qps: float | None = None,
+                     monthly_requests: float | None = None) -> int:
+    """Whole instances to serve a rate or a monthly volume at full load (at least one)."""
+    rate = qps if qps is not None else (monthly_requests or 0) / SECONDS_PER_MONTH
+    if rate < 0:
+        raise UsageError("request rate and volume must not be negative")
+    return max(1, math.ceil(rate / throughput_per_s - 1e-9))
+
+
+def _check_price(price_per_hour: float | None) -> None:
+    if price_per_hour is None or price_per_hour <= 0 or not math.isfinite(price_per_hour):
+        raise UsageError(f"price per hour must be a positive number, got {price_per_hour}")
+
+
+class CostEstimate(BaseModel):
+    instance: str | None
+    price_per_hour_usd: float
+    batch_size: int
+    latency_s: float
+    throughput_per_s: float
+    cost_per_inference_usd: float
+    cost_per_million_usd: float
+    inferences_per_usd: float
+    monthly_price_usd: float
+    monthly_capacity: float
+    pricing: str
+    instances_needed: int | None = None
+    monthly_cost_usd: float | None = None
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _significant(cls, value: object) -> object:
+        """12 significant digits: enough for any price, and 3.06 * 0.25 / 3600 prints as 0.0002125."""
+        return float(f"{value:.12g}") if isinstance(value, float) else value
+
+
+def estimate(price_per_hour: float, latency_s: float, batch_size: int = 1, instance: str | None = None,
+             spot: bool = False, qps: float | None = None, monthly_requests: float | None = None) -> CostEstimate:
+    _check_price(price_per_hour)
+    rate = throughput(batch_size, latency_s)
+    per_inference = cost_per_inference(price_per_hour, rate)
+    needed = None
+    if qps is not None or monthly_requests is not None:
+        needed = instances_needed(rate, qps, monthly_requests)
+    return CostEstimate(
+        instance=instance, price_per_hour_usd=price_per_hour, batch_size=batch_size, latency_s=latency_s,
+        throughput_per_s=rate, cost_per_inference_usd=per_inference, cost_per_million_usd=per_inference * 1e6,
+        inferences_per_usd=1 / per_inference, monthly_price_usd=monthly_price(price_per_hour),
+        monthly_capacity=monthly_capacity(rate), pricing="spot" if spot else "on-demand",
+        instances_needed=needed, monthly_cost_usd=needed * monthly_price(price_per_hour) if needed else None,
+    )
