@@ -9,7 +9,7 @@ from infercost.backends import backend_class
 from infercost.backends.torch_eager import validate_device
 from infercost.case import PRECISIONS, Case, parse_resolution
 from infercost.errors import UsageError
-from infercost.models import resolve_model
+from infercost.models import ModelSpec, resolve_model
 
 
 def split_list(text: str | Iterable[str] | None) -> list[str]:
@@ -30,6 +30,18 @@ def parse_batches(text: str) -> list[int]:
     return batches
 
 
+def default_size(spec: ModelSpec) -> tuple[int, int]:
+    """The model's default resolution; an ONNX file's own fixed size, or an error if it has none."""
+    if spec.source != "onnx":
+        return spec.default_resolution, spec.default_resolution
+    from infercost.backends.onnx_export import file_resolution
+
+    size = file_resolution(spec.path)
+    if size is None:
+        raise UsageError(f"{spec.path} has a dynamic height and width: pass --resolution")
+    return size
+
+
 def expand(models: list[str], backends: list[str], devices: list[str], precisions: list[str],
            batches: list[int], resolutions: list[str] | None, channels_last: bool = False) -> list[Case]:
     """Every combination, validated up front so that bad input fails before anything runs."""
@@ -43,7 +55,7 @@ def expand(models: list[str], backends: list[str], devices: list[str], precision
     cases = []
     for model in models:
         spec = resolve_model(model)
-        sizes = [parse_resolution(r) for r in resolutions] if resolutions else [(spec.default_resolution,) * 2]
+        sizes = [parse_resolution(r) for r in resolutions] if resolutions else [default_size(spec)]
         for backend, device, precision, batch, (height, width) in itertools.product(
                 backends, devices, precisions, batches, sizes):
             cases.append(Case(model=model, backend=backend, device=device, precision=precision,

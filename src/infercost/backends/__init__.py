@@ -9,6 +9,10 @@ from infercost.errors import BackendUnavailableError, UsageError
 
 BACKENDS: dict[str, str] = {
     "torch": "infercost.backends.torch_eager:TorchBackend",
+    "torch-compile": "infercost.backends.torch_compile:TorchCompileBackend",
+    "onnxruntime": "infercost.backends.onnxruntime_backend:OnnxRuntimeBackend",
+    "openvino": "infercost.backends.openvino_backend:OpenVinoBackend",
+    "tensorrt": "infercost.backends.onnxruntime_backend:TensorRtBackend",
 }
 
 

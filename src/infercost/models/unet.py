@@ -40,9 +40,8 @@ class UNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         height, width = x.shape[-2:]
-        pad_h, pad_w = -height % self.multiple, -width % self.multiple
-        if pad_h or pad_w:
-            x = F.pad(x, (0, pad_w, 0, pad_h))
+        # Always pad (by zero when aligned): a traced or exported graph then handles every size.
+        x = F.pad(x, (0, -width % self.multiple, 0, -height % self.multiple))
         skips = [self.inc(x)]
         for down in self.downs:
             skips.append(down(F.max_pool2d(skips[-1], 2)))

@@ -27,7 +27,9 @@ class ModelSpec:
     options: dict = field(default_factory=dict, compare=False)  # default options and their allowed values
     path: str | None = None  # for file-based models (.onnx, .pt2)
 
-    def create(self, **options: object) -> nn.Module:
+    def create(self, seed: int = 0, **options: object) -> nn.Module:
+        """The model with seeded random weights: every backend and the output check see the same weights."""
+        torch.manual_seed(seed)
         model = self.build(**options)
         # An exported program's module is already in inference form and refuses .eval().
         return model if self.source == "pt2" else model.eval()

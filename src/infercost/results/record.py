@@ -51,6 +51,9 @@ class Record(BaseModel):
     timing: dict[str, Any] = Field(default_factory=dict)
     stack: dict[str, Any] = Field(default_factory=dict)
     accuracy: dict[str, Any] | None = None
+    accuracy_ok: bool | None = None
+    fraction_of_peak: float | None = None
+    selection: dict[str, Any] | None = None  # --backend auto: what was tried, how long each took, the winner
     started_at: str
     finished_at: str | None = None
     env: dict[str, Any] = Field(default_factory=dict)

@@ -34,8 +34,11 @@ class Runner:
     """Runs cases one at a time, each in its own process (or in-process when isolate is False)."""
 
     def __init__(self, timer_config: TimerConfig | None = None, timeout_s: float = 600.0,
-                 memory_limit_bytes: int | None = None, isolate: bool = True, run_id: str | None = None) -> None:
+                 memory_limit_bytes: int | None = None, isolate: bool = True, run_id: str | None = None,
+                 tolerances: dict | None = None, check_output: bool = True) -> None:
         self.timer_config = timer_config or TimerConfig()
+        self.tolerances = tolerances
+        self.check_output = check_output
         self.timeout_s = timeout_s
         self.memory_limit_bytes = memory_limit_bytes
         self.isolate = isolate
@@ -45,12 +48,14 @@ class Runner:
         if not self.isolate:
             from infercost.runner.worker import measure_case
 
-            return measure_case(case, self.run_id, self.timer_config, self.memory_limit_bytes)
+            return measure_case(case, self.run_id, self.timer_config, self.memory_limit_bytes, self.tolerances,
+                                self.check_output)
         with tempfile.TemporaryDirectory(prefix="infercost-") as tmp:
             request, result = Path(tmp) / "case.json", Path(tmp) / "record.json"
             request.write_text(json.dumps({"case": case.to_dict(), "run_id": self.run_id,
                                            "timer": asdict(self.timer_config),
-                                           "memory_limit_bytes": self.memory_limit_bytes}))
+                                           "memory_limit_bytes": self.memory_limit_bytes,
+                                           "tolerances": self.tolerances, "check_output": self.check_output}))
             returncode, stderr, timed_out = self._spawn(request, result)
             if result.exists() and result.stat().st_size:
                 try:

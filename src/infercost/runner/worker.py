@@ -9,6 +9,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
+from infercost.accuracy import compare, is_reference, reference_output
 from infercost.backends import require_backend
 from infercost.backends.base import first_line, looks_like_oom
 from infercost.case import Case
@@ -41,8 +42,23 @@ def _count_flops(case: Case) -> tuple[int | None, int | None]:
         return None, None
 
 
+def _check_output(backend, spec, case: Case, inputs, tolerances: dict | None) -> dict:
+    """Compare the first sample of this stack's output with PyTorch eager fp32; the reference itself is exact."""
+    if is_reference(case):
+        return {"reference": "self", "rel_l2": 0.0, "max_abs": 0.0, "accuracy_ok": True}
+    if spec.source == "onnx":
+        return {"reference": None, "accuracy_ok": None, "error": "no PyTorch reference for a user's ONNX file"}
+    try:
+        output = backend.to_numpy(backend.run(inputs))[:1]
+        backend.close()  # free the stack before building the reference
+        return compare(output, reference_output(spec, case), case.precision, tolerances)
+    except Exception as exc:  # noqa: BLE001 - a failed check is reported, the timing stands
+        return {"reference": "torch fp32", "accuracy_ok": None, "error": f"check failed: {first_line(exc)}"}
+
+
 def measure_case(case: Case, run_id: str, timer_config: TimerConfig | None = None,
-                 memory_limit_bytes: int | None = None) -> Record:
+                 memory_limit_bytes: int | None = None, tolerances: dict | None = None,
+                 check_output: bool = True) -> Record:
     """Load, time and describe one case. Every failure comes back as a record, never as an exception."""
     timer_config = timer_config or TimerConfig()
     started = now_iso()
@@ -71,12 +87,20 @@ def measure_case(case: Case, run_id: str, timer_config: TimerConfig | None = Non
     peak = backend.peak_memory_bytes()
     if peak is None:
         peak = max(0, _peak_rss_bytes() - rss_before)
+    accuracy = _check_output(backend, spec, case, inputs, tolerances) if check_output else None
+    warnings = list(measurement.warnings)
+    if accuracy and case.precision in ("fp16", "bf16") and (accuracy.get("rel_l2") or 1) < 1e-5:
+        # Real half precision can't agree with fp32 this closely: the runtime ran fp32 whatever it reports.
+        backend.stack["effective_precision"] = "fp32"
+        warnings.append(f"output matches fp32 to a relative error of {accuracy['rel_l2']:.1e}: "
+                        f"{case.backend} likely ran fp32, not {case.precision}")
     flops, params = _count_flops(case)
     base["timing"].update(stop_reason=measurement.stop_reason, warmup_calls=measurement.warmup_calls,
                           config=asdict(timer_config))
     record = Record.for_case(
-        case, status="ok", env=fingerprint(), warnings=measurement.warnings, cold_start_s=measurement.cold_start_s,
+        case, status="ok", env=fingerprint(), warnings=warnings, cold_start_s=measurement.cold_start_s,
         load_s=load_s, peak_memory_bytes=peak, flops=flops, params=params, stack=backend.stack,
+        accuracy=accuracy, accuracy_ok=accuracy.get("accuracy_ok") if accuracy else None,
         finished_at=now_iso(), **base,
     ).with_samples(measurement.samples_s)
     if flops and record.latency_s:
@@ -106,7 +130,8 @@ def main(argv: list[str]) -> int:
 
         if not case.device.startswith("cuda"):
             _limit_memory(int(limit))
-    record = measure_case(case, request["run_id"], TimerConfig(**request["timer"]), limit)
+    record = measure_case(case, request["run_id"], TimerConfig(**request["timer"]), limit,
+                          request.get("tolerances"), request.get("check_output", True))
     Path(argv[1]).write_text(record.to_json())
     return 0
 

@@ -1,0 +1,82 @@
+"""OpenVINO: CPU (and Intel GPU), precision hints, latency or throughput hints, a model cache directory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from infercost.backends.base import Backend
+from infercost.backends.onnx_export import export, input_shape, quantized, read_inputs
+from infercost.errors import UnsupportedError
+from infercost.paths import cache_dir
+
+_HINTS = {"fp32": "f32", "bf16": "bf16", "fp16": "f16"}
+_ACTUAL = {"f32": "fp32", "bf16": "bf16", "f16": "fp16", "float32": "fp32", "bfloat16": "bf16", "float16": "fp16"}
+
+
+class OpenVinoBackend(Backend):
+    name = "openvino"
+    packages = ("openvino", "onnx")
+    extra = "openvino"
+    precisions = ("fp32", "bf16", "fp16", "int8")
+
+    @classmethod
+    def devices(cls) -> list[str]:
+        import openvino as ov
+
+        return [d.lower() for d in ov.Core().available_devices if d.split(".")[0] in ("CPU", "GPU")]
+
+    def load(self) -> None:
+        import openvino as ov
+
+        device = self.case.device.split(":")[0].upper()
+        if device not in ("CPU", "GPU"):
+            raise UnsupportedError(f"OpenVINO runs on cpu or an Intel gpu, not {self.case.device}")
+        core = ov.Core()
+        core.set_property({"CACHE_DIR": str(cache_dir("openvino"))})
+        options = dict(self.case.options)
+        if self.case.precision == "int8":
+            path, how = quantized(self.spec, options, self.case.height, self.case.width)
+            self.stack.update(how)
+        else:
+            path = export(self.spec, options, "fp32", self.case.height, self.case.width)
+        model = core.read_model(str(path))
+        self.input = read_inputs(path)[0]
+        shape = input_shape(self.input, self.case.batch_size, self.case.height, self.case.width)
+        model.reshape({model.inputs[0].get_any_name(): ov.PartialShape(list(shape))})
+        hint = str(self.case.option("performance_hint", "LATENCY")).upper()
+        config = {"PERFORMANCE_HINT": hint}
+        if self.case.precision in _HINTS:
+            config["INFERENCE_PRECISION_HINT"] = _HINTS[self.case.precision]
+        try:
+            compiled = core.compile_model(model, device, config)
+        except Exception as exc:  # noqa: BLE001 - mapped into the project's tree
+            if "precision" in str(exc).lower() or "not supported" in str(exc).lower():
+                raise UnsupportedError(f"OpenVINO can't run {self.case.precision} on {device}: {exc}") from exc
+            self.reraise(exc, "compiling the OpenVINO model")
+        ran_at = compiled.get_property("INFERENCE_PRECISION_HINT")
+        actual = _ACTUAL.get(ran_at.get_type_name() if hasattr(ran_at, "get_type_name") else str(ran_at), str(ran_at))
+        self.stack.update(device=device, performance_hint=hint, openvino=ov.__version__,
+                          inference_precision=actual, precision="int8" if self.case.precision == "int8" else actual)
+        if self.case.precision in _HINTS and actual != self.case.precision:
+            raise UnsupportedError(f"OpenVINO on {device} runs {actual} when asked for {self.case.precision}")
+        self.request = compiled.create_infer_request()
+        self.compiled = compiled
+
+    def make_input(self, seed: int = 0) -> Any:
+        shape = input_shape(self.input, self.case.batch_size, self.case.height, self.case.width)
+        if self.spec.source == "onnx":
+            import numpy as np
+
+            return np.random.default_rng(seed).random(shape).astype(self.input.dtype)
+        return self.spec.example_input(shape[0], shape[2], shape[3], seed=seed).numpy()
+
+    def run(self, inputs: Any) -> Any:
+        return self.request.infer({0: inputs})
+
+    def to_numpy(self, output: Any) -> Any:
+        import numpy as np
+
+        return np.asarray(output[self.compiled.outputs[0]], dtype=np.float32)
+
+    def close(self) -> None:
+        self.request = self.compiled = None
