@@ -70,6 +70,50 @@ def models(as_json: bool) -> None:
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @handled
+def backends(as_json: bool) -> None:
+    """List the backends, their versions, devices and precisions on this machine."""
+    from infercost.commands.backends import list_backends
+
+    rows = list_backends()
+    if as_json:
+        return _print_json(rows)
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(header_style="bold")
+    for column in ("backend", "available", "version", "devices", "precisions", "note"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(row["name"], "yes" if row["available"] else "[yellow]no[/]", row["version"] or "-",
+                      ", ".join(row["devices"]) or "-", ", ".join(row["precisions"]), escape(row["reason"] or ""))
+    out.print(table)
+
+
+@cli.command()
+@click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:N or mps.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@handled
+def probe(device: str, as_json: bool) -> None:
+    """Measure the device's ceilings: best matmul rate per precision and memory copy bandwidth."""
+    from infercost.backends.torch_eager import validate_device
+    from infercost.probe import run_probe, save_probe
+
+    validate_device(device)
+    result = save_probe(run_probe(device))
+    if as_json:
+        return _print_json(result)
+    for precision, rate in result["peak_flops_per_s"].items():
+        out.print(f"{precision:>6}  {rate / 1e12:8.3f} TFLOP/s  ({result['library'][precision]}, "
+                  f"{result['matmul_size']}x{result['matmul_size']} matmul)", highlight=False)
+    for precision, library in result["library"].items():
+        if precision not in result["peak_flops_per_s"]:
+            out.print(f"{precision:>6}  -  {library}", highlight=False, markup=False)
+    out.print(f"  copy  {result['copy_bandwidth_bytes_per_s'] / 1e9:8.1f} GB/s (read + write)", highlight=False)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@handled
 def env(as_json: bool) -> None:
     """Print this machine's fingerprint, as stored with every result."""
     from infercost.env import fingerprint
@@ -83,9 +127,14 @@ def env(as_json: bool) -> None:
 
 @cli.command()
 @click.argument("model")
-@click.option("--backend", default="torch", show_default=True, help="Backends, comma-separated.")
+@click.option("--backend", default="torch", show_default=True,
+              help="Backends, comma-separated, or auto: the fastest stack that passes the output check.")
 @click.option("--device", default="cpu", show_default=True, help="Devices: cpu, cuda, cuda:N, mps.")
-@click.option("--precision", default="fp32", show_default=True, help="Precisions: fp32,fp16,bf16,int8.")
+@click.option("--precision", default="fp32", show_default=True, help="Precisions: fp32,fp16,bf16,int8 or auto.")
+@click.option("--tolerance", default=None, help="Output-check tolerances (relative L2), e.g. bf16=0.05,int8=0.2.")
+@click.option("--no-check", is_flag=True, help="Skip the output check against PyTorch eager fp32.")
+@click.option("--no-probe", is_flag=True, help="Don't measure the device's ceiling for fraction_of_peak.")
+@click.option("--auto-compile", is_flag=True, help="Let --backend auto try torch-compile too (slow to compile).")
 @click.option("--batch", default="1", show_default=True, help="Batch sizes, e.g. 1,2,4.")
 @click.option("--resolution", default=None, help="Resolutions, e.g. 224,512x384 (default: the model's).")
 @click.option("--channels-last", is_flag=True, help="Use the channels_last memory format (torch).")
@@ -100,8 +149,10 @@ def env(as_json: bool) -> None:
 @handled
 def bench(model: str, backend: str, device: str, precision: str, batch: str, resolution: str | None,
           channels_last: bool, method: str, min_time: float, max_time: float, memory_limit: str | None,
-          timeout: float, out_dir: str, as_json: bool) -> None:
+          timeout: float, out_dir: str, as_json: bool, tolerance: str | None, no_check: bool, no_probe: bool,
+          auto_compile: bool) -> None:
     """Measure MODEL over the grid of the given lists, one isolated process per point."""
+    from infercost.accuracy import parse_tolerances
     from infercost.commands.bench import run_bench
     from infercost.grid import parse_batches, split_list
 
@@ -112,12 +163,16 @@ def bench(model: str, backend: str, device: str, precision: str, batch: str, res
         precisions=split_list(precision), batches=parse_batches(batch), resolutions=split_list(resolution),
         channels_last=channels_last, method=method, min_time=min_time, max_time=max_time,
         memory_limit=memory_limit, timeout=timeout, out_dir=out_dir, progress=not as_json,
+        tolerances=parse_tolerances(tolerance), check_output=not no_check, probe=not no_probe,
+        auto_compile=auto_compile,
     )
     if as_json:
         return click.echo("[" + ",\n".join(r.to_json() for r in records) + "]")
-    from infercost.report.tables import records_table
+    from infercost.report.tables import records_table, selection_line
 
     out.print(records_table(records))
+    for selection in {id(r.selection): r.selection for r in records if r.selection}.values():
+        out.print(selection_line(selection), highlight=False)
     out.print(f"{len(records)} records appended to {out_dir}/results.jsonl")
 
 

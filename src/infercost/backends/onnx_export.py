@@ -11,6 +11,7 @@ import hashlib
 import io
 import json
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,7 +86,9 @@ def _export_to(spec: ModelSpec, options: dict, precision: str, height: int, widt
     axes = {0: "batch", 2: "height", 3: "width"} if dynamic_spatial else {0: "batch"}
     tmp = _atomic_target(path)
     try:
-        with torch.no_grad(), contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        with torch.no_grad(), contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), \
+                warnings.catch_warnings():
+            warnings.simplefilter("ignore")
             try:
                 torch.onnx.export(model, (example,), str(tmp), dynamo=False, opset_version=OPSET,
                                   input_names=["input"], output_names=["output"],

@@ -67,3 +67,16 @@ def cost_table(rows: Sequence[dict], title: str | None = None) -> Table:
                       f"{r['cost_per_million_usd']:.4g}" if priced else "-",
                       f"{r['monthly_capacity']:.3g}" if priced else "-", "" if priced else r["reason"])
     return table
+
+
+def selection_line(selection: dict) -> str:
+    """One line saying which stack --backend auto chose and why."""
+    winner = selection.get("winner")
+    tried = ", ".join(f"{t['backend']} {t['precision']} "
+                      + (fmt_seconds(t["latency_s"]) + ("" if t["accuracy_ok"] else " (failed output check)")
+                         if t["status"] == "ok" else t["status"]) for t in selection["tried"])
+    if not winner:
+        return f"auto: no stack passed; tried {tried}"
+    speedup = selection.get("speedup_vs_torch_fp32")
+    faster = f", {speedup:.1f}x torch fp32" if speedup else ""
+    return f"auto: {winner['backend']} {winner['precision']} won at {selection['resolution']}{faster}; tried {tried}"

@@ -33,6 +33,11 @@ class _Bar:
             self.progress.update(self.task, description=escape(label))
         self._label = label
 
+    def grow(self, extra: int) -> None:
+        """More points than planned (the calibration of --backend auto)."""
+        if self.progress is not None:
+            self.progress.update(self.task, total=self.progress.tasks[0].total + extra)
+
     def done(self, record: Record) -> None:
         last = f"{record.status} {fmt_seconds(record.latency_s)}" if record.ok else record.status
         if self.progress is not None:

@@ -1,0 +1,129 @@
+"""The device's own ceilings, measured: the best matrix-multiply rate per precision and the memory copy bandwidth.
+
+Cached per machine and device, so every bench record can say what fraction of the ceiling its stack reached.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+
+from infercost.env import fingerprint, machine_key
+from infercost.paths import cache_dir
+from infercost.timing import DeviceClock, Timer, TimerConfig
+
+_PROBE_TIMER = TimerConfig(min_calls=5, min_time_s=1.0, max_calls=500, max_time_s=4.0, warmup_calls=2,
+                           warmup_time_s=0.1, ci_rel=0.03)
+
+
+def _sync_for(device: str) -> Callable[[], None]:
+    import torch
+
+    if device.startswith("cuda"):
+        return lambda: torch.cuda.synchronize(device)
+    if device == "mps":
+        return torch.mps.synchronize
+    return lambda: None
+
+
+def _int8_linear_cpu(n: int) -> Callable[[], object]:
+    """oneDNN's int8 GEMM through torch's quantized Linear: on this kind of CPU it beats torch._int_mm."""
+    import warnings
+
+    import torch
+
+    torch.backends.quantized.engine = "onednn"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        linear = torch.ao.nn.quantized.Linear(n, n)
+        linear.set_weight_bias(torch.quantize_per_tensor(torch.randn(n, n), 0.01, 0, torch.qint8), None)
+        x = torch.quantize_per_tensor(torch.rand(n, n), 0.01, 0, torch.quint8)
+    return lambda: linear(x)
+
+
+def _int8_candidates(device: str, n: int) -> list[tuple[Callable[[], object], str]]:
+    import torch
+
+    a = torch.randint(-128, 127, (n, n), dtype=torch.int8, device=device)
+    b = torch.randint(-128, 127, (n, n), dtype=torch.int8, device=device)
+    found = [((lambda: torch._int_mm(a, b)), "torch._int_mm")]
+    if device == "cpu" and "onednn" in torch.backends.quantized.supported_engines:
+        found.append((_int8_linear_cpu(n), "torch quantized Linear (oneDNN)"))
+    return found
+
+
+def _best_int8(device: str, n: int) -> tuple[float | None, str]:
+    best, library = None, "no int8 GEMM available"
+    for fn, name in _int8_candidates(device, n):
+        try:
+            rate = 2 * n**3 / Timer(fn, DeviceClock(_sync_for(device)), _PROBE_TIMER).measure().stats.median_s
+        except (RuntimeError, NotImplementedError):
+            continue
+        if best is None or rate > best:
+            best, library = rate, name
+    return best, library
+
+
+def _matmul_rate(device: str, precision: str, n: int) -> tuple[float | None, str]:
+    """FLOP/s (2 per multiply-add) of an n x n matmul through the fastest library found (oneDNN/MKL, cuBLAS)."""
+    import torch
+
+    if precision == "int8":
+        return _best_int8(device, n)
+    try:
+        dtype = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
+        a = torch.randn(n, n, device=device).to(dtype)
+        b = torch.randn(n, n, device=device).to(dtype)
+        m = Timer(lambda: torch.matmul(a, b), DeviceClock(_sync_for(device)), _PROBE_TIMER).measure()
+    except (RuntimeError, NotImplementedError) as exc:
+        return None, f"unsupported: {str(exc).splitlines()[0][:120]}"
+    return 2 * n**3 / m.stats.median_s, "torch.matmul"
+
+
+def _copy_bandwidth(device: str, nbytes: int) -> float:
+    """Bytes read plus bytes written per second by a large device-to-device copy."""
+    import torch
+
+    src = torch.empty(nbytes // 4, dtype=torch.float32, device=device).uniform_()
+    dst = torch.empty_like(src)
+    m = Timer(lambda: dst.copy_(src), DeviceClock(_sync_for(device)), _PROBE_TIMER).measure()
+    return 2 * nbytes / m.stats.median_s
+
+
+def run_probe(device: str = "cpu", precisions: tuple[str, ...] = ("fp32", "bf16", "fp16", "int8")) -> dict:
+    gpu = device.startswith("cuda")
+    n = 8192 if gpu else 2048
+    peaks, libraries = {}, {}
+    for precision in precisions:
+        rate, library = _matmul_rate(device, precision, n)
+        libraries[precision] = library
+        if rate:
+            peaks[precision] = rate
+    return {"device": device, "matmul_size": n, "peak_flops_per_s": peaks, "library": libraries,
+            "copy_bandwidth_bytes_per_s": _copy_bandwidth(device, (1 << 30) if gpu else (256 << 20)),
+            "machine": machine_key(fingerprint())}
+
+
+def _cache_path(device: str):
+    key = hashlib.sha256(f"{machine_key(fingerprint())}|{device}".encode()).hexdigest()[:16]
+    return cache_dir("probe") / f"{key}.json"
+
+
+def cached_probe(device: str = "cpu", run_if_missing: bool = True) -> dict | None:
+    path = _cache_path(device)
+    if path.exists():
+        return json.loads(path.read_text())
+    if not run_if_missing:
+        return None
+    return save_probe(run_probe(device))
+
+
+def save_probe(result: dict) -> dict:
+    _cache_path(result["device"]).write_text(json.dumps(result, indent=2))
+    return result
+
+
+def fraction_of_peak(achieved_flops_per_s: float | None, precision: str, probe: dict | None) -> float | None:
+    peak = (probe or {}).get("peak_flops_per_s", {}).get(precision)
+    return achieved_flops_per_s / peak if achieved_flops_per_s and peak else None
