@@ -6,6 +6,7 @@ import json
 import sys
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 
 import click
 from rich.console import Console
@@ -284,3 +285,78 @@ def cost(instance: str | None, price_per_hour: float | None, latency_ms: float |
     from infercost.report.tables import cost_table
 
     out.print(cost_table(rows))
+
+
+@cli.command()
+@click.option("--profile", type=click.Choice(["quick", "standard", "full"]), default="quick", show_default=True,
+              help="quick: all four models in minutes; standard and full go further.")
+@click.option("--models", default=None, help="Models, comma-separated (default: vgg19,resnet50,unet,edsr).")
+@click.option("--backends", default=None, help="Backends, comma-separated (default: by profile).")
+@click.option("--precisions", default=None, help="Precisions, comma-separated (default: by profile).")
+@click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:N or mps.")
+@click.option("--plan", "plan_file", default=None, help="Run a plan from a YAML file instead.")
+@click.option("--write-plan", default=None, help="Write the plan to this YAML file and stop.")
+@click.option("--out", "out_dir", default="infercost-study", show_default=True, help="Results directory.")
+@click.option("--time-budget", default=None, help="Stop starting new points after this long, e.g. 10m.")
+@click.option("--memory-limit", default=None, help="Cap each point's memory, e.g. 2GiB.")
+@click.option("--timeout", type=float, default=600.0, show_default=True, help="Seconds before a point is killed.")
+@click.option("--no-probe", is_flag=True, help="Don't measure the device's ceiling for fraction_of_peak.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@handled
+def study(profile: str, models: str | None, backends: str | None, precisions: str | None, device: str,
+          plan_file: str | None, write_plan: str | None, out_dir: str, time_budget: str | None,
+          memory_limit: str | None, timeout: float, no_probe: bool, as_json: bool) -> None:
+    """Measure the four architectures across batch sizes, megapixels and precisions; resumable."""
+    from infercost.backends.torch_eager import validate_device
+    from infercost.commands.study import make_plan, parse_duration, run_study
+    from infercost.grid import split_list
+
+    validate_device(device)
+    parse_duration(time_budget)
+    plan = make_plan(plan_file, profile, split_list(models), split_list(backends), split_list(precisions), device)
+    if write_plan:
+        Path(write_plan).write_text(plan.to_yaml())
+        return out.print(f"plan with {len(plan.cases())} points written to {write_plan}")
+    result = run_study(plan, out_dir, time_budget, memory_limit, timeout, progress=not as_json, probe=not no_probe)
+    if as_json:
+        return _print_json({"summary": result.summary, "out": str(result.out_dir),
+                            "measured": len(result.outcome.measured), "resumed": result.outcome.resumed,
+                            "skipped_over_budget": len(result.outcome.skipped)})
+    from infercost.report.tables import study_summary_table
+
+    out.print(study_summary_table(result.summary))
+    outcome = result.outcome
+    out.print(f"{len(outcome.measured)} points recorded, {outcome.resumed} already there (resumed).")
+    if outcome.skipped:
+        out.print(f"[yellow]{len(outcome.skipped)} points skipped over the time budget[/] (run again to continue): "
+                  + ", ".join(f"{c.model} {c.backend} b{c.batch_size} {c.width}px" for c, _ in outcome.skipped[:8])
+                  + (" ..." if len(outcome.skipped) > 8 else ""))
+    out.print(f"results: {result.out_dir}/results.jsonl; fits: {result.fits_path}; figures: "
+              f"{result.out_dir}/figures/ ({len(result.figures)} files)", highlight=False)
+
+
+@cli.command(name="export")
+@click.argument("directory")
+@click.option("--format", "fmt", type=click.Choice(["csv", "parquet", "jsonl"]), default="csv", show_default=True)
+@click.option("-o", "--output", required=True, help="Output file.")
+@handled
+def export_cmd(directory: str, fmt: str, output: str) -> None:
+    """Flatten a results directory: one row per point, stats as columns (raw samples in jsonl/parquet)."""
+    from infercost.results.export import export
+
+    count = export(directory, fmt, output)
+    out.print(f"{count} records written to {output}")
+
+
+@cli.command()
+@click.argument("directories", nargs=-1, required=True)
+@click.option("-o", "--output", required=True, help="New results directory.")
+@handled
+def merge(directories: tuple[str, ...], output: str) -> None:
+    """Combine studies from several machines, each machine's records kept apart."""
+    from infercost.results.export import merge as merge_dirs
+
+    counts = merge_dirs(directories, output)
+    for machine, count in counts.items():
+        out.print(f"machine {machine}: {count} records")
+    out.print(f"merged into {output}/results.jsonl")

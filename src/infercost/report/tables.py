@@ -80,3 +80,20 @@ def selection_line(selection: dict) -> str:
     speedup = selection.get("speedup_vs_torch_fp32")
     faster = f", {speedup:.1f}x torch fp32" if speedup else ""
     return f"auto: {winner['backend']} {winner['precision']} won at {selection['resolution']}{faster}; tried {tried}"
+
+
+def study_summary_table(rows: Sequence[dict]) -> Table:
+    table = Table(title="Study summary", header_style="bold")
+    for column in ("model", "fastest stack", "batch-1 latency", "best throughput/s", "at batch", "largest batch",
+                   "largest resolution", "first out-of-memory"):
+        table.add_column(column)
+    for row in rows:
+        if not row.get("fastest_stack"):
+            table.add_row(escape(row["model"]), "-", "-", "-", "-", "-", "-", row.get("note", ""))
+            continue
+        table.add_row(escape(row["model"]), row["fastest_stack"],
+                      f"{fmt_seconds(row['batch1_latency_s'])} at {row['at_resolution']}",
+                      f"{row['best_throughput_per_s']:.1f} ({row['best_throughput_stack']})",
+                      str(row["best_throughput_batch"]), str(row["largest_batch"]), row["largest_resolution"],
+                      "; ".join(row["first_oom"]) or "-")
+    return table

@@ -1,6 +1,6 @@
 """The result record, its versioned on-disk format (results.jsonl), loading, merging and export."""
 
 from infercost.results.record import SCHEMA, STATUSES, Record
-from infercost.results.store import ResultsStore, load_records
+from infercost.results.store import ResultsStore, load_records, machine_id
 
-__all__ = ["SCHEMA", "STATUSES", "Record", "ResultsStore", "load_records"]
+__all__ = ["SCHEMA", "STATUSES", "Record", "ResultsStore", "load_records", "machine_id"]

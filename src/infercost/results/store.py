@@ -86,5 +86,15 @@ class ResultsStore:
     def records(self) -> list[Record]:
         return list(iter_records(self.path)) if self.path.exists() else []
 
-    def done_ids(self) -> set[str]:
-        return {r.case_id for r in self.records()}
+    def done_ids(self, machine: str | None = None) -> set[str]:
+        """Case ids already recorded (on one machine, when given)."""
+        return {r.case_id for r in self.records() if machine is None or machine_id(r.env) == machine}
+
+
+def machine_id(env: dict) -> str:
+    """A short stable id for the hardware a record was measured on (not the host name or library versions)."""
+    import hashlib
+
+    from infercost.env import machine_key
+
+    return hashlib.sha256(machine_key(env).encode()).hexdigest()[:10]

@@ -22,11 +22,12 @@ from infercost.results.record import Record
 
 
 class _Bar:
-    def __init__(self, progress: Progress | None, total: int, console: Console) -> None:
+    def __init__(self, progress: Progress | None, total: int, console: Console, plain: bool = False) -> None:
         self.progress = progress
         self.console = console
         self.task = progress.add_task("starting", total=total, last="") if progress else None
-        self.plain = progress is None
+        self.plain = plain and progress is None  # one line per point when not on a terminal
+        self.total, self.count, self._label = total, 0, ""
 
     def start(self, label: str) -> None:
         if self.progress is not None:
@@ -35,21 +36,30 @@ class _Bar:
 
     def grow(self, extra: int) -> None:
         """More points than planned (the calibration of --backend auto)."""
+        self.total += extra
         if self.progress is not None:
-            self.progress.update(self.task, total=self.progress.tasks[0].total + extra)
+            self.progress.update(self.task, total=self.total)
 
-    def done(self, record: Record) -> None:
+    def done(self, record: Record | None) -> None:
+        """One point finished (None: skipped without a new record, e.g. resumed)."""
+        self.count += 1
+        if record is None:
+            if self.progress is not None:
+                self.progress.update(self.task, advance=1)
+            return
         last = f"{record.status} {fmt_seconds(record.latency_s)}" if record.ok else record.status
         if self.progress is not None:
             self.progress.update(self.task, advance=1, last=escape(last))
+        elif self.plain:
+            print(f"[{self.count}/{self.total}] {self._label}: {last}", file=sys.stderr, flush=True)
 
 
 @contextmanager
-def progress_bar(total: int, enabled: bool = True) -> Iterator[_Bar]:
-    """A live bar on stderr when it is a terminal; nothing at all otherwise."""
+def progress_bar(total: int, enabled: bool = True, plain: bool = False) -> Iterator[_Bar]:
+    """A live bar on stderr when it is a terminal; otherwise nothing, or one plain line per point."""
     console = Console(stderr=True)
     if not enabled or not sys.stderr.isatty():
-        yield _Bar(None, total, console)
+        yield _Bar(None, total, console, plain=enabled and plain)
         return
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                TextColumn("eta"), TimeRemainingColumn(), TextColumn("last: {task.fields[last]}"))

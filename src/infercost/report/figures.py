@@ -1,0 +1,124 @@
+"""The study's classic figures, drawn from stored records only (PNG and SVG, matplotlib)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+
+from infercost.results.record import Record
+from infercost.study.fits import Fit
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def stack_label(r: Record) -> str:
+    return f"{r.backend} {r.precision}" + (f" ({r.device})" if r.device != "cpu" else "")
+
+
+def _save(fig, out: Path, name: str) -> list[Path]:
+    paths = [out / f"{name}.png", out / f"{name}.svg"]
+    for path in paths:
+        fig.savefig(path, dpi=120, bbox_inches="tight")
+    _plt().close(fig)
+    return paths
+
+
+def throughput_vs_batch(records: Sequence[Record], out: Path) -> list[Path]:
+    plt = _plt()
+    models = sorted({r.model for r in records if r.ok})
+    fig, axes = plt.subplots(1, max(1, len(models)), figsize=(4.2 * max(1, len(models)), 3.6), squeeze=False)
+    for ax, model in zip(axes[0], models, strict=False):
+        lines = defaultdict(list)
+        for r in records:
+            if r.ok and r.model == model and r.throughput_per_s:
+                lines[(stack_label(r), f"{r.width}x{r.height}")].append((r.batch_size, r.throughput_per_s))
+        for (label, size), points in sorted(lines.items()):
+            points.sort()
+            ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=f"{label} {size}")
+        ax.set_xscale("log", base=2)
+        ax.set_title(model)
+        ax.set_xlabel("batch size")
+        ax.set_ylabel("images / s")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.suptitle("Throughput against batch size")
+    return _save(fig, out, "throughput_vs_batch")
+
+
+def batch1_latency(records: Sequence[Record], out: Path) -> list[Path]:
+    """Batch-1 latency at each model's smallest measured resolution, one bar per stack."""
+    plt = _plt()
+    best: dict[tuple[str, str], Record] = {}
+    for r in records:
+        if r.ok and r.batch_size == 1:
+            key = (r.model, stack_label(r))
+            if key not in best or r.megapixels < best[key].megapixels:
+                best[key] = r
+    models = sorted({m for m, _ in best})
+    stacks = sorted({s for _, s in best})
+    fig, ax = plt.subplots(figsize=(max(5, 1.8 * len(models) * max(1, len(stacks)) / 2), 3.8))
+    width = 0.8 / max(1, len(stacks))
+    for i, stack in enumerate(stacks):
+        xs = [m_i + i * width for m_i, m in enumerate(models) if (m, stack) in best]
+        ys = [best[(m, stack)].latency_s * 1e3 for m in models if (m, stack) in best]
+        ax.bar(xs, ys, width=width, label=stack)
+    ax.set_xticks([m_i + width * (len(stacks) - 1) / 2 for m_i in range(len(models))])
+    ax.set_xticklabels([f"{m}\n{best[next(k for k in best if k[0] == m)].width}px" for m in models])
+    ax.set_ylabel("batch-1 latency (ms)")
+    ax.set_yscale("log")
+    ax.set_title("Batch-1 latency by model and stack")
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3, axis="y")
+    return _save(fig, out, "batch1_latency")
+
+
+def latency_vs_megapixels(records: Sequence[Record], fits: Sequence[Fit], out: Path) -> list[Path]:
+    plt = _plt()
+    models = sorted({r.model for r in records if r.ok and _is_i2i(r.model)})
+    fig, axes = plt.subplots(1, max(1, len(models)), figsize=(4.5 * max(1, len(models)), 3.6), squeeze=False)
+    for ax, model in zip(axes[0], models, strict=False):
+        lines = defaultdict(list)
+        for r in records:
+            if r.ok and r.model == model:
+                lines[(stack_label(r), r.batch_size)].append((r.megapixels, r.latency_s))
+        for (label, batch), points in sorted(lines.items()):
+            points.sort()
+            drawn = ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", linestyle="none",
+                            label=f"{label} b{batch}")
+            fit = next((f for f in fits if f.model == model and f.x == "megapixels" and f.fixed == f"batch {batch}"
+                        and f"{f.backend} {f.precision}" == label.split(" (")[0]), None)
+            if fit:
+                xs = [0, points[-1][0]]
+                ax.plot(xs, [fit.intercept_s + fit.slope_s * x for x in xs], color=drawn[0].get_color(), alpha=0.6,
+                        label=f"fit {fit.slope_s:.3g} s/MP, R²={fit.r2:.3f}")
+        ax.set_title(model)
+        ax.set_xlabel("megapixels")
+        ax.set_ylabel("latency (s)")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.suptitle("Latency against megapixels")
+    return _save(fig, out, "latency_vs_megapixels")
+
+
+def _is_i2i(model: str) -> bool:
+    from infercost.errors import UsageError
+    from infercost.models import IMAGE_TO_IMAGE, resolve_model
+
+    try:
+        return resolve_model(model).task == IMAGE_TO_IMAGE
+    except UsageError:
+        return False
+
+
+def draw_all(records: Sequence[Record], fits: Sequence[Fit], out: Path) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    return throughput_vs_batch(records, out) + batch1_latency(records, out) + latency_vs_megapixels(
+        records, fits, out)
