@@ -27,7 +27,8 @@ def summarize_models(records: Sequence[Record]) -> list[dict]:
             "model": model, "fastest_stack": stack_label(fastest), "batch1_latency_s": fastest.latency_s,
             "at_resolution": f"{fastest.width}x{fastest.height}", "best_throughput_per_s": best_tp.throughput_per_s,
             "best_throughput_stack": stack_label(best_tp), "best_throughput_batch": best_tp.batch_size,
-            "largest_batch": largest_batch.batch_size, "largest_resolution": f"{largest_res.width}x{largest_res.height}",
+            "largest_batch": largest_batch.batch_size,
+            "largest_resolution": f"{largest_res.width}x{largest_res.height}",
             "first_oom": [f"{stack_label(r)} batch {r.batch_size} {r.width}x{r.height}" for r in limits],
         })
     return rows
