@@ -360,3 +360,106 @@ def merge(directories: tuple[str, ...], output: str) -> None:
     for machine, count in counts.items():
         out.print(f"machine {machine}: {count} records")
     out.print(f"merged into {output}/results.jsonl")
+
+
+def _batching_policy(batching: str, max_batch: int, max_delay_ms: float):
+    from infercost.serving import Policy
+
+    if batching == "none":
+        return Policy.none()
+    return Policy(max_batch, max_delay_ms / 1e3)
+
+
+@cli.command(name="simulate")
+@click.option("--results", "results_dir", required=True, help="A results directory with the model's measurements.")
+@click.option("--model", required=True, help="The model, as recorded.")
+@click.option("--stack", default=None, help="backend:precision (default: the fastest at batch 1).")
+@click.option("--device", default=None, help="Only results from this device.")
+@click.option("--resolution", default=None, help="Only results at this resolution (default: the most measured).")
+@click.option("--qps", type=float, required=True, help="Mean request rate.")
+@click.option("--slo-ms", type=float, required=True, help="Latency target in milliseconds.")
+@click.option("--percentile", type=float, default=99.0, show_default=True, help="Percentile held to the target.")
+@click.option("--batching", type=click.Choice(["none", "dynamic"]), default="dynamic", show_default=True)
+@click.option("--max-batch", type=int, default=8, show_default=True)
+@click.option("--max-delay-ms", type=float, default=5.0, show_default=True)
+@click.option("--arrivals", default="poisson", show_default=True, help="poisson, bursty, or a trace file.")
+@click.option("--replicas", type=int, default=None, help="Fix the replica count (default: the fewest that meet it).")
+@click.option("--instance", default=None, help="Price with this catalog instance.")
+@click.option("--price-per-hour", type=float, default=None, help="Price at X USD per hour per replica.")
+@click.option("--catalog", "catalog_file", default=None, help="A user catalog file.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@handled
+def simulate_cmd(results_dir: str, model: str, stack: str | None, device: str | None, resolution: str | None,
+                 qps: float, slo_ms: float, percentile: float, batching: str, max_batch: int, max_delay_ms: float,
+                 arrivals: str, replicas: int | None, instance: str | None, price_per_hour: float | None,
+                 catalog_file: str | None, as_json: bool) -> None:
+    """Simulate serving a request stream from measured latencies: percentiles, capacity, replicas, cost."""
+    from infercost.case import parse_resolution
+    from infercost.commands.cost import resolve_price
+    from infercost.commands.serving import simulate_from_results
+
+    if max_batch < 1 or max_delay_ms < 0 or not 0 < percentile < 100 or (replicas is not None and replicas < 1):
+        raise UsageError("--max-batch and --replicas must be at least 1, --max-delay-ms not negative, "
+                         "--percentile between 0 and 100")
+    name, price = resolve_price(_catalog(catalog_file), instance, price_per_hour, False)
+    data = simulate_from_results(results_dir, model, stack, qps, slo_ms, percentile, batching, max_batch,
+                                 max_delay_ms, arrivals, replicas, price, device,
+                                 parse_resolution(resolution) if resolution else None)
+    data["instance"] = name
+    if as_json:
+        return _print_json(data)
+    from infercost.report.tables import serving_table
+
+    out.print(f"{data['curve']}: {qps:g} requests/s, p{percentile:g} target {slo_ms:g} ms", highlight=False)
+    out.print(serving_table(data["comparison"], priced=price is not None))
+    if data.get("warning"):
+        out.print(f"[yellow]warning:[/] {data['warning']}")
+    if price is None:
+        out.print("No price: pass --instance NAME or --price-per-hour X for the monthly cost.")
+
+
+@cli.command(name="loadtest")
+@click.argument("model")
+@click.option("--qps", type=float, required=True, help="Mean Poisson request rate.")
+@click.option("--batching", type=click.Choice(["none", "dynamic"]), default="dynamic", show_default=True)
+@click.option("--max-batch", type=int, default=8, show_default=True)
+@click.option("--max-delay-ms", type=float, default=5.0, show_default=True)
+@click.option("--duration", default="30s", show_default=True, help="How long to send requests, e.g. 30s.")
+@click.option("--slo-ms", type=float, default=None, help="Latency target in milliseconds.")
+@click.option("--backend", default="torch", show_default=True)
+@click.option("--precision", default="fp32", show_default=True)
+@click.option("--device", default="cpu", show_default=True)
+@click.option("--resolution", default=None, help="Input resolution (default: the model's).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@handled
+def loadtest_cmd(model: str, qps: float, batching: str, max_batch: int, max_delay_ms: float, duration: str,
+                 slo_ms: float | None, backend: str, precision: str, device: str, resolution: str | None, seed: int,
+                 as_json: bool) -> None:
+    """Drive the real model in-process with open-loop Poisson arrivals (the MLPerf Server scenario)."""
+    from infercost.commands.loadtest import loadtest
+    from infercost.commands.study import parse_duration
+    from infercost.grid import expand
+
+    if qps <= 0 or max_batch < 1 or max_delay_ms < 0:
+        raise UsageError("--qps must be positive, --max-batch at least 1 and --max-delay-ms not negative")
+    case = expand([model], [backend], [device], [precision], [1], [resolution] if resolution else None)[0]
+    policy = _batching_policy(batching, max_batch, max_delay_ms)
+    data = loadtest(case, qps, policy, parse_duration(duration), slo_ms / 1e3 if slo_ms else None, seed=seed)
+    if as_json:
+        return _print_json(data)
+    from infercost.report.tables import fmt_seconds
+
+    out.print(f"{model} {backend} {precision} {case.width}x{case.height}, {data['policy']}, {qps:g} requests/s "
+              f"for {duration} ({data['requests']} requests)", highlight=False)
+    out.print(f"  measured:  p50 {fmt_seconds(data['p50_s'])}  p90 {fmt_seconds(data['p90_s'])}  "
+              f"p99 {fmt_seconds(data['p99_s'])}  throughput {data['throughput_per_s']:.1f}/s  "
+              f"utilization {data['utilization']:.0%}  mean batch {data['mean_batch']:.2f}", highlight=False)
+    sim = data["simulated"]
+    out.print(f"  simulated: p50 {fmt_seconds(sim['p50_s'])}  p90 {fmt_seconds(sim['p90_s'])}  "
+              f"p99 {fmt_seconds(sim['p99_s'])}  (from the latency curve measured just before)", highlight=False)
+    s = data["scenarios"]
+    out.print(f"  MLPerf SingleStream p90 {fmt_seconds(s['SingleStream']['p90_latency_s'])}; Offline "
+              f"{s['Offline']['throughput_per_s']:.1f}/s at batch {s['Offline']['at_batch']}; Server at {qps:g} qps: "
+              f"p99 {fmt_seconds(s['Server']['p99_s'])}"
+              + (f", target {'met' if s['Server']['slo_met'] else 'missed'}" if slo_ms else ""), highlight=False)

@@ -97,3 +97,18 @@ def study_summary_table(rows: Sequence[dict]) -> Table:
                       str(row["best_throughput_batch"]), str(row["largest_batch"]), row["largest_resolution"],
                       "; ".join(row["first_oom"]) or "-")
     return table
+
+
+def serving_table(rows: Sequence[dict], priced: bool) -> Table:
+    """Batch-1 serving against dynamic batching at one rate and target, side by side."""
+    table = Table(header_style="bold")
+    for column in ("policy", "p50", "p99", "utilization", "max qps / replica", "replicas", "target met",
+                   "USD / 1M inferences", "monthly USD"):
+        table.add_column(column)
+    for r in rows:
+        table.add_row(r["policy"], fmt_seconds(r["p50_s"]), fmt_seconds(r["p99_s"]), f"{r['utilization']:.0%}",
+                      f"{r['max_qps_under_slo']:.1f}", str(r["replicas"] or "-"),
+                      "yes" if r["feasible"] else f"no{': ' + r['reason'] if r.get('reason') else ''}",
+                      f"{r['cost_per_inference_usd'] * 1e6:.4g}" if priced and r["cost_per_inference_usd"] else "-",
+                      f"{r['monthly_cost_usd']:,.0f}" if priced and r["monthly_cost_usd"] else "-")
+    return table

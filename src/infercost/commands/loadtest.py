@@ -1,0 +1,68 @@
+"""`infercost loadtest`: drive the real model with open-loop Poisson arrivals through a dynamic batcher."""
+
+from __future__ import annotations
+
+from infercost.backends import require_backend
+from infercost.case import Case
+from infercost.models import resolve_model
+from infercost.serving import LatencyCurve, Policy, poisson, simulate
+from infercost.serving.capacity import max_rate_under_slo
+from infercost.serving.loadtest import run_load
+from infercost.timing import DeviceClock, Timer, TimerConfig
+
+CURVE_TIMER = TimerConfig(min_calls=10, min_time_s=0.5, max_calls=500, max_time_s=3.0)
+
+
+class Served:
+    """One loaded backend per batch size, so any batch the batcher forms runs at once."""
+
+    def __init__(self, case: Case, max_batch: int) -> None:
+        spec = resolve_model(case.model)
+        cls = require_backend(case.backend)
+        self.stacks = {}
+        for batch in range(1, max_batch + 1):
+            backend = cls(case.with_(batch_size=batch), spec)
+            backend.load()
+            self.stacks[batch] = (backend, backend.make_input())
+
+    def run(self, batch: int) -> None:
+        backend, inputs = self.stacks[batch]
+        backend.run(inputs)
+        backend.sync()
+
+    def curve(self) -> LatencyCurve:
+        """The latency-by-batch curve measured on the same loaded stacks, for the simulator's prediction."""
+        sizes = sorted({1, *[2**i for i in range(1, 8) if 2**i <= max(self.stacks)], max(self.stacks)})
+        samples = {}
+        for batch in sizes:
+            backend, inputs = self.stacks[batch]
+            samples[batch] = Timer(lambda b=backend, x=inputs: b.run(x), DeviceClock(backend.sync),
+                                   CURVE_TIMER).measure().samples_s
+        medians = [sorted(s)[len(s) // 2] for s in samples.values()]
+        return LatencyCurve(list(samples), medians, samples)
+
+
+def loadtest(case: Case, qps: float, policy: Policy, duration_s: float, slo_s: float | None,
+             percentile: float = 99.0, seed: int = 0, served: Served | None = None) -> dict:
+    served = served or Served(case, policy.max_batch)
+    curve = served.curve()
+    arrivals = poisson(qps, max(10, int(qps * duration_s)), seed)
+    result = run_load(arrivals, served.run, policy)
+    measured = result.summary(slo_s, percentile)
+    predicted = simulate(arrivals, curve, policy, 1, slo_s, percentile)
+    single_stream = sorted(curve.samples_s[1])[int(0.9 * (len(curve.samples_s[1]) - 1))]
+    scenarios = {
+        "SingleStream": {"p90_latency_s": single_stream},
+        "Server": {"qps": qps, "p99_s": measured["p99_s"], "slo_met": measured["slo_met"],
+                   "max_qps_under_slo_predicted": max_rate_under_slo(curve, policy, slo_s, percentile)
+                   if slo_s else None},
+        "Offline": {"throughput_per_s": curve.best_throughput(), "at_batch": max(
+            curve.batches, key=curve.throughput)},
+    }
+    return {"qps": qps, "policy": policy.name, "duration_s": duration_s, **measured,
+            "simulated": {"p50_s": predicted.p50_s, "p90_s": predicted.p90_s, "p99_s": predicted.p99_s,
+                          "utilization": predicted.utilization},
+            "capacity_per_s": curve.best_throughput(policy.max_batch),
+            "curve": {"batches": curve.batches, "latencies_s": curve.latencies_s},
+            "scenarios": scenarios, "stack": {"backend": case.backend, "precision": case.precision,
+                                              "device": case.device, "resolution": f"{case.width}x{case.height}"}}

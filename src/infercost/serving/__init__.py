@@ -1,0 +1,8 @@
+"""Real traffic: latency-by-batch curves, arrival processes, the dynamic-batching simulator, capacity, load tests."""
+
+from infercost.serving.arrivals import bursty, poisson, read_trace
+from infercost.serving.curve import LatencyCurve
+from infercost.serving.policy import Policy
+from infercost.serving.simulator import SimResult, simulate
+
+__all__ = ["LatencyCurve", "Policy", "SimResult", "bursty", "poisson", "read_trace", "simulate"]

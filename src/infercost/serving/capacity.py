@@ -1,0 +1,74 @@
+"""Capacity under a latency target: the highest rate a replica sustains, the best policy, replicas for a rate."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from infercost.serving.curve import LatencyCurve
+from infercost.serving.policy import Policy
+from infercost.serving.simulator import SimResult, simulate
+
+SEARCH_REQUESTS = 20_000
+
+
+def _unit_arrivals(requests: int, seed: int) -> np.ndarray:
+    """Poisson arrivals at rate 1; dividing by a rate gives that rate with the same random numbers, so the
+    search over rates compares like with like."""
+    return np.cumsum(np.random.default_rng(seed).exponential(1.0, requests))
+
+
+def meets(curve: LatencyCurve, policy: Policy, rate: float, slo_s: float, percentile: float, replicas: int,
+          unit: np.ndarray) -> SimResult:
+    return simulate(unit / rate, curve, policy, replicas, slo_s, percentile)
+
+
+def max_rate_under_slo(curve: LatencyCurve, policy: Policy, slo_s: float, percentile: float = 99.0,
+                       replicas: int = 1, requests: int = SEARCH_REQUESTS, seed: int = 0) -> float:
+    """The highest Poisson rate whose latency percentile stays under the target (0 if none), by bisection."""
+    if curve.latency(1) > slo_s:
+        return 0.0
+    unit = _unit_arrivals(requests, seed)
+    high = replicas * curve.best_throughput(policy.max_batch)
+    low = 0.0
+    for _ in range(22):
+        mid = (low + high) / 2
+        if meets(curve, policy, mid, slo_s, percentile, replicas, unit).slo_met:
+            low = mid
+        else:
+            high = mid
+        if high - low < 1e-3 * high:
+            break
+    return low
+
+
+def default_policies(curve: LatencyCurve, slo_s: float) -> list[Policy]:
+    """Batch-1, and dynamic batching up to each measured batch size with a few queue delays under the target."""
+    policies = [Policy.none()]
+    for batch in curve.batches:
+        if batch > 1:
+            policies += [Policy(batch, delay) for delay in (0.0, slo_s / 10, slo_s / 4)]
+    return policies
+
+
+def best_policy(curve: LatencyCurve, slo_s: float, percentile: float = 99.0,
+                policies: list[Policy] | None = None) -> list[tuple[Policy, float]]:
+    """Every policy with its capacity, best first."""
+    found = [(p, max_rate_under_slo(curve, p, slo_s, percentile)) for p in policies or default_policies(curve, slo_s)]
+    return sorted(found, key=lambda pair: -pair[1])
+
+
+def replicas_for(curve: LatencyCurve, policy: Policy, rate: float, slo_s: float, percentile: float = 99.0,
+                 requests: int = SEARCH_REQUESTS, seed: int = 0, limit: int = 10_000) -> tuple[int, SimResult] | None:
+    """The fewest replicas that serve `rate` with the percentile under the target (None: impossible)."""
+    if curve.latency(1) > slo_s:
+        return None
+    unit = _unit_arrivals(requests, seed)
+    replicas = max(1, math.ceil(rate / curve.best_throughput(policy.max_batch)))
+    while replicas <= limit:
+        result = meets(curve, policy, rate, slo_s, percentile, replicas, unit)
+        if result.slo_met:
+            return replicas, result
+        replicas = replicas + max(1, replicas // 8)
+    return None

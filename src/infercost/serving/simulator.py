@@ -1,0 +1,100 @@
+"""The serving simulator: requests arrive, a dynamic batcher forms batches, replicas serve them.
+
+The batcher holds a batch until it has max_batch requests or its oldest request has waited max_delay, whichever
+is first, and never before a replica is free (the scheduling of Triton's dynamic batcher). Batches leave in
+arrival order; each goes to the replica that frees first. With max_batch 1 it is a plain FIFO queue (M/G/k).
+Service times come from the latency curve, optionally varied by the measured samples' spread.
+"""
+
+from __future__ import annotations
+
+import bisect
+import heapq
+
+import numpy as np
+from pydantic import BaseModel
+
+from infercost.serving.curve import LatencyCurve
+from infercost.serving.policy import Policy
+
+
+class SimResult(BaseModel):
+    requests: int
+    offered_qps: float
+    p50_s: float
+    p90_s: float
+    p99_s: float
+    max_s: float
+    mean_s: float
+    throughput_per_s: float
+    utilization: float
+    mean_queue_length: float
+    mean_batch: float
+    slo_s: float | None = None
+    over_slo_fraction: float | None = None
+    slo_met: bool | None = None
+    percentile: float = 99.0
+    extrapolated: bool = False  # a batch beyond the largest measured size was used
+    policy: str
+    replicas: int
+
+    def percentile_s(self, q: float) -> float:
+        return {50.0: self.p50_s, 90.0: self.p90_s, 99.0: self.p99_s}.get(q, self.p99_s)
+
+
+def simulate(arrivals: np.ndarray, curve: LatencyCurve, policy: Policy, replicas: int = 1,
+             slo_s: float | None = None, percentile: float = 99.0, empirical: bool = True,
+             seed: int = 0) -> SimResult:
+    arr = arrivals.tolist()
+    n = len(arr)
+    max_batch, delay = policy.max_batch, policy.max_delay_s
+    service = curve.table(max_batch).tolist()
+    rng = np.random.default_rng(seed)
+    ratios = curve.service_sampler(max_batch, rng) if empirical else None
+    ratio_lists = {b: r.tolist() for b, r in ratios.items()} if ratios else None
+    draws = rng.random(n).tolist() if ratios else None
+    free = [0.0] * replicas  # a heap of times at which each replica is free
+    starts, sizes, finishes = [], [], []
+    busy = 0.0
+    head = k = 0
+    pop, push, bisect_right = heapq.heappop, heapq.heappush, bisect.bisect_right
+    while head < n:
+        t_free = pop(free)
+        last = head + max_batch - 1
+        ready = arr[head] + delay
+        if last < n and arr[last] < ready:
+            ready = arr[last]
+        dispatch = t_free if t_free > ready else ready
+        end = bisect_right(arr, dispatch, head, min(head + max_batch, n))
+        size = end - head
+        duration = service[size]
+        if ratio_lists is not None:
+            spread = ratio_lists[size]
+            duration *= spread[int(draws[k] * len(spread))]
+        finish = dispatch + duration
+        push(free, finish)
+        starts.append(dispatch)
+        sizes.append(size)
+        finishes.append(finish)
+        busy += duration
+        head = end
+        k += 1
+    return _result(arrivals, np.array(starts), np.array(sizes), np.array(finishes), busy, curve, policy, replicas,
+                   slo_s, percentile)
+
+
+def _result(arrivals, starts, sizes, finishes, busy, curve, policy, replicas, slo_s, percentile) -> SimResult:
+    done = np.repeat(finishes, sizes)
+    latency = done - arrivals
+    waiting = np.repeat(starts, sizes) - arrivals
+    span = max(float(done.max() - arrivals[0]), 1e-12)
+    q = np.percentile(latency, [50, 90, 99, percentile])
+    over = float(np.mean(latency > slo_s)) if slo_s else None
+    return SimResult(
+        requests=int(arrivals.size), offered_qps=float((arrivals.size - 1) / max(arrivals[-1] - arrivals[0], 1e-12)),
+        p50_s=float(q[0]), p90_s=float(q[1]), p99_s=float(q[2]), max_s=float(latency.max()),
+        mean_s=float(latency.mean()), throughput_per_s=float(arrivals.size / span),
+        utilization=min(1.0, busy / (replicas * span)), mean_queue_length=float(waiting.sum() / span),
+        mean_batch=float(sizes.mean()), slo_s=slo_s, over_slo_fraction=over,
+        slo_met=bool(q[3] <= slo_s) if slo_s else None, percentile=percentile,
+        extrapolated=bool(curve.extrapolates(int(sizes.max()))), policy=policy.name, replicas=replicas)

@@ -1,0 +1,144 @@
+"""The serving simulator against closed-form queueing results, capacity search, arrivals, and the load test."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from infercost.case import Case
+from infercost.cli import cli
+from infercost.errors import UsageError
+from infercost.results import Record, ResultsStore
+from infercost.serving import LatencyCurve, Policy, bursty, poisson, read_trace, simulate
+from infercost.serving.capacity import max_rate_under_slo, replicas_for
+from infercost.serving.loadtest import run_load
+
+CURVE = LatencyCurve([1, 2, 4, 8], [0.010, 0.014, 0.022, 0.038])
+
+
+@pytest.mark.parametrize("rho", [0.3, 0.6, 0.85])
+def test_md1_mean_wait_matches_pollaczek_khinchine(rho):
+    service = 0.01
+    result = simulate(poisson(rho / service, 400_000, seed=1), LatencyCurve([1], [service]), Policy.none(),
+                      empirical=False)
+    expected_wait = rho * service / (2 * (1 - rho))  # M/D/1 mean waiting time
+    assert result.mean_s - service == pytest.approx(expected_wait, rel=0.05)
+    assert result.utilization == pytest.approx(rho, rel=0.02)
+
+
+def test_mm1_with_exponential_service_spread():
+    # Service times drawn from an exponential spread around the median give M/M/1: mean sojourn 1/(mu - lambda).
+    rng = np.random.default_rng(3)
+    ratios = rng.exponential(1.0, 20_000)
+    median = 0.01
+    curve = LatencyCurve([1], [median], {1: list(ratios / np.median(ratios) * median)})
+    mean_service = median / np.median(ratios) * ratios.mean()
+    rate = 0.5 / mean_service
+    result = simulate(poisson(rate, 300_000, seed=2), curve, Policy.none())
+    assert result.mean_s == pytest.approx(1 / (1 / mean_service - rate), rel=0.06)
+
+
+def test_dynamic_batching_on_a_regular_stream_is_exact():
+    # A request every 1 ms, batches of up to 4 or 2.5 ms of waiting, a fast model: every batch is 3 requests,
+    # the first waits 2.5 ms, the last 0.5 ms, each then served in 0.7 ms.
+    fast = LatencyCurve([1, 4], [0.0005, 0.0008])
+    arrivals = np.arange(0, 0.3, 0.001)
+    result = simulate(arrivals, fast, Policy(4, 0.0025), empirical=False)
+    assert result.mean_batch == pytest.approx(3.0, abs=0.02)
+    assert result.max_s == pytest.approx(0.0025 + 0.0007, rel=1e-6)
+    # ... and no batching at 1 ms spacing with 10 ms service falls ever further behind.
+    assert simulate(arrivals, CURVE, Policy.none(), empirical=False).p99_s > 2.0
+
+
+def test_more_replicas_cut_latency():
+    arrivals = poisson(180, 50_000)
+    one = simulate(arrivals, CURVE, Policy.none(), replicas=2, empirical=False)
+    two = simulate(arrivals, CURVE, Policy.none(), replicas=4, empirical=False)
+    assert two.p99_s < one.p99_s and two.utilization < one.utilization
+
+
+def test_simulation_is_seeded():
+    a = simulate(poisson(50, 10_000, seed=5), CURVE, Policy(4, 0.002))
+    b = simulate(poisson(50, 10_000, seed=5), CURVE, Policy(4, 0.002))
+    assert a == b
+
+
+def test_curve_interpolates_and_flags_extrapolation():
+    assert CURVE.latency(3) == pytest.approx(0.018)
+    assert not CURVE.extrapolates(8) and CURVE.extrapolates(9)
+    assert CURVE.latency(16) == pytest.approx(0.038 + 8 * 0.004)  # the last measured slope
+    result = simulate(poisson(500, 5_000), CURVE, Policy(16, 0.01), empirical=False)
+    assert result.extrapolated
+
+
+def test_capacity_search_brackets_the_target():
+    slo = 0.05
+    rate = max_rate_under_slo(CURVE, Policy.none(), slo)
+    assert 0 < rate < 100
+    unit = np.cumsum(np.random.default_rng(0).exponential(1.0, 20_000))
+    assert simulate(unit / rate, CURVE, Policy.none(), slo_s=slo, empirical=True).slo_met
+    assert not simulate(unit / (rate * 1.05), CURVE, Policy.none(), slo_s=slo, empirical=True).slo_met
+    assert max_rate_under_slo(CURVE, Policy(8, 0.005), slo) > rate  # batching buys capacity here
+    assert max_rate_under_slo(CURVE, Policy.none(), 0.005) == 0.0  # too slow even at batch 1
+
+
+def test_replicas_for_a_rate():
+    replicas, result = replicas_for(CURVE, Policy.none(), 250, 0.05)
+    assert replicas >= 3 and result.slo_met
+    assert replicas_for(CURVE, Policy.none(), 250, 0.005) is None
+
+
+def test_arrival_processes(tmp_path):
+    assert len(poisson(100, 10_000)) / poisson(100, 10_000)[-1] == pytest.approx(100, rel=0.05)
+    times = bursty(100, 50_000)
+    assert len(times) / times[-1] == pytest.approx(100, rel=0.1)
+    path = tmp_path / "trace.csv"
+    path.write_text("timestamp\n10.5\n10.0\n11.25\n")
+    assert list(read_trace(path)) == [0.0, 0.5, 1.25]
+    with pytest.raises(UsageError):
+        poisson(0, 10)
+
+
+def test_load_test_matches_the_simulator_on_a_fake_clock():
+    """With a fake clock and a fake model of exact service times the two must agree exactly."""
+    now = [0.0]
+    arrivals = poisson(70, 2_000, seed=4)
+
+    def run_batch(size):
+        now[0] += CURVE.latency(size)
+
+    def wait_until(t):
+        now[0] = max(now[0], t)
+
+    result = run_load(arrivals, run_batch, Policy(4, 0.003), clock=lambda: now[0], wait_until=wait_until)
+    sim = simulate(arrivals, CURVE, Policy(4, 0.003), empirical=False)
+    measured = result.summary()
+    assert measured["p99_s"] == pytest.approx(sim.p99_s, rel=0.02)
+    assert measured["mean_batch"] == pytest.approx(sim.mean_batch, rel=0.02)
+
+
+def test_simulate_cli_from_results(tmp_path):
+    store = ResultsStore(tmp_path)
+    for batch, latency in ((1, 0.01), (2, 0.014), (4, 0.022), (8, 0.038)):
+        store.append(Record.for_case(Case("resnet50", batch_size=batch, height=64, width=64), run_id="r",
+                                     status="ok", env={}, timing={"method": "adaptive"}).with_samples([latency] * 5))
+    args = ["simulate", "--results", str(tmp_path), "--model", "resnet50", "--qps", "120", "--slo-ms", "50",
+            "--price-per-hour", "0.5", "--json"]
+    data = json.loads(CliRunner().invoke(cli, args).output)
+    for key in ("qps", "p50_s", "p90_s", "p99_s", "throughput_per_s", "utilization", "slo_s", "slo_met",
+                "max_qps_under_slo", "replicas", "monthly_cost_usd"):
+        assert key in data
+    assert data["slo_met"] and data["monthly_cost_usd"] == pytest.approx(data["replicas"] * 0.5 * 730)
+    policies = [row["policy"] for row in data["comparison"]]
+    assert policies[0] == "batch-1" and policies[1].startswith("dynamic")
+    bad = CliRunner().invoke(cli, ["simulate", "--results", str(tmp_path), "--model", "vgg19", "--qps", "1",
+                                   "--slo-ms", "5"])
+    assert bad.exit_code == 2 and "no ok results" in bad.output
+
+
+def test_million_requests_simulate(benchmark=None):
+    result = simulate(poisson(150, 1_000_000), CURVE, Policy(8, 0.005), slo_s=0.05)
+    assert result.requests == 1_000_000
