@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from infercost.backends import require_backend
 from infercost.case import Case
 from infercost.models import resolve_model
@@ -30,14 +32,16 @@ class Served:
         backend.run(inputs)
         backend.sync()
 
-    def curve(self) -> LatencyCurve:
-        """The latency-by-batch curve measured on the same loaded stacks, for the simulator's prediction."""
+    def curve(self, idle_s: float = 0.0) -> LatencyCurve:
+        """The latency-by-batch curve measured on the same loaded stacks, for the simulator's prediction, with
+        `idle_s` between calls as the traffic will leave (a call after a gap is slower than back to back)."""
         sizes = sorted({1, *[2**i for i in range(1, 8) if 2**i <= max(self.stacks)], max(self.stacks)})
+        config = replace(CURVE_TIMER, idle_s=idle_s)
         samples = {}
         for batch in sizes:
             backend, inputs = self.stacks[batch]
             samples[batch] = Timer(lambda b=backend, x=inputs: b.run(x), DeviceClock(backend.sync),
-                                   CURVE_TIMER).measure().samples_s
+                                   config).measure().samples_s
         medians = [sorted(s)[len(s) // 2] for s in samples.values()]
         return LatencyCurve(list(samples), medians, samples)
 
@@ -45,7 +49,10 @@ class Served:
 def loadtest(case: Case, qps: float, policy: Policy, duration_s: float, slo_s: float | None,
              percentile: float = 99.0, seed: int = 0, served: Served | None = None) -> dict:
     served = served or Served(case, policy.max_batch)
-    curve = served.curve()
+    # Service time depends on the gaps the traffic leaves: measure at this rate's mean idle time per request.
+    back_to_back = served.curve()
+    idle = max(0.0, 1.0 / qps - back_to_back.latency(1))
+    curve = served.curve(idle_s=idle) if idle > 0 else back_to_back
     arrivals = poisson(qps, max(10, int(qps * duration_s)), seed)
     result = run_load(arrivals, served.run, policy)
     measured = result.summary(slo_s, percentile)
@@ -59,7 +66,7 @@ def loadtest(case: Case, qps: float, policy: Policy, duration_s: float, slo_s: f
         "Offline": {"throughput_per_s": curve.best_throughput(), "at_batch": max(
             curve.batches, key=curve.throughput)},
     }
-    return {"qps": qps, "policy": policy.name, "duration_s": duration_s, **measured,
+    return {"qps": qps, "policy": policy.name, "duration_s": duration_s, **measured, "curve_idle_s": idle,
             "simulated": {"p50_s": predicted.p50_s, "p90_s": predicted.p90_s, "p99_s": predicted.p99_s,
                           "utilization": predicted.utilization},
             "capacity_per_s": curve.best_throughput(policy.max_batch),

@@ -1,0 +1,64 @@
+"""Exercise every CUDA path on a GPU machine and print what happened (run it where a GPU is lent).
+
+    python benchmarks/gpu_check.py [--out DIR]
+
+Covers: the fingerprint's GPU fields, torch eager fp32/fp16/bf16 with CUDA synchronisation inside the clock,
+the CUDA allocator cap (--memory-limit) giving oom, ONNX Runtime's CUDA and TensorRT providers where installed,
+--backend auto on cuda, and the device probe. Without a GPU it says so and exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import torch
+
+from infercost.case import Case
+from infercost.commands.bench import run_bench
+from infercost.env import fingerprint
+from infercost.probe import run_probe
+from infercost.runner import Runner
+from infercost.timing import TimerConfig
+
+
+def line(record) -> str:
+    latency = f"{record.latency_s * 1e3:.3f} ms" if record.latency_s else "-"
+    return (f"{record.model:9} {record.backend:12} {record.device:7} {record.precision:5} b{record.batch_size:<3} "
+            f"{record.status:11} median {latency:>12}  peak mem {record.peak_memory_bytes}  "
+            f"acc_ok {record.accuracy_ok}  {record.error or ''}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--out", default="gpu-check-results")
+    args = parser.parse_args()
+    if not torch.cuda.is_available():
+        print("no CUDA device here: nothing to check")
+        return
+    env = fingerprint()
+    print("gpus:", env["gpus"], "driver:", env["gpu_driver"], "cuda:", env["cuda_version"])
+    start = time.time()
+    probe = run_probe("cuda")
+    print("probe:", json.dumps({k: f"{v / 1e12:.1f} TFLOP/s" for k, v in probe["peak_flops_per_s"].items()}),
+          f"copy {probe['copy_bandwidth_bytes_per_s'] / 1e9:.0f} GB/s")
+    runner = Runner(TimerConfig(min_time_s=0.5, max_time_s=3.0), timeout_s=300)
+    for precision in ("fp32", "fp16", "bf16"):
+        for batch in (1, 32):
+            print(line(runner.run(Case("resnet50", device="cuda", precision=precision, batch_size=batch))))
+    print(line(runner.run(Case("resnet50", device="cuda", precision="fp16", batch_size=32, channels_last=True))))
+    capped = Runner(TimerConfig(min_time_s=0.2, max_time_s=1.0), timeout_s=300, memory_limit_bytes=1 << 30)
+    print("1 GiB cap:", line(capped.run(Case("vgg19", device="cuda", batch_size=256))))
+    for backend in ("onnxruntime", "tensorrt"):
+        for precision in ("fp32", "fp16"):
+            print(line(runner.run(Case("resnet50", backend=backend, device="cuda", precision=precision))))
+    records = run_bench(["resnet50"], ["auto"], ["cuda"], ["auto"], [1, 8], [], out_dir=args.out, progress=False,
+                        min_time=0.5, max_time=3.0)
+    for record in records:
+        print("auto:", line(record), "winner", (record.selection or {}).get("winner"))
+    print(f"gpu check took {time.time() - start:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

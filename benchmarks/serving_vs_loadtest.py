@@ -1,0 +1,44 @@
+"""The simulator's p99 against a real load test's p99 at 30%, 60% and 85% of capacity, and the simulator's speed.
+
+    python benchmarks/serving_vs_loadtest.py [--model resnet50] [--resolution 64] [--duration 30]
+
+The latency curve is measured on the loaded model right before each load test; the simulator then serves the
+very same arrival times. Batch-1 serving (no batching), so capacity is 1 / batch-1 latency.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from infercost.case import Case
+from infercost.commands.loadtest import Served, loadtest
+from infercost.serving import LatencyCurve, Policy, poisson, simulate
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--model", default="resnet50")
+    parser.add_argument("--backend", default="torch")
+    parser.add_argument("--resolution", type=int, default=64)
+    parser.add_argument("--duration", type=float, default=30.0)
+    args = parser.parse_args()
+    curve = LatencyCurve([1, 2, 4, 8], [0.01, 0.014, 0.022, 0.038])
+    start = time.perf_counter()
+    simulate(poisson(150, 1_000_000), curve, Policy(8, 0.005), slo_s=0.05)
+    print(f"one million Poisson requests with dynamic batching simulated in {time.perf_counter() - start:.2f} s")
+
+    case = Case(args.model, backend=args.backend, height=args.resolution, width=args.resolution)
+    served = Served(case, 1)
+    capacity = 1 / served.curve().latency(1)
+    print(f"{args.model} {args.backend} {args.resolution}px batch-1 capacity about {capacity:.1f} requests/s")
+    for load in (0.30, 0.60, 0.85):
+        data = loadtest(case, load * capacity, Policy.none(), args.duration, None, served=served, seed=int(load * 100))
+        ratio = data["simulated"]["p99_s"] / data["p99_s"]
+        print(f"load {load:.0%}: {data['qps']:.1f} qps, {data['requests']} requests: measured p99 "
+              f"{data['p99_s'] * 1e3:.2f} ms, simulated p99 {data['simulated']['p99_s'] * 1e3:.2f} ms, "
+              f"simulated/measured {ratio:.3f} (target within 0.85-1.15)", flush=True)
+
+
+if __name__ == "__main__":
+    main()
