@@ -319,12 +319,14 @@ def study(profile: str, models: str | None, backends: str | None, precisions: st
         return out.print(f"plan with {len(plan.cases())} points written to {write_plan}")
     result = run_study(plan, out_dir, time_budget, memory_limit, timeout, progress=not as_json, probe=not no_probe)
     if as_json:
-        return _print_json({"summary": result.summary, "out": str(result.out_dir),
+        return _print_json({"summary": result.summary, "fits": [f.model_dump() for f in result.fits],
+                            "out": str(result.out_dir),
                             "measured": len(result.outcome.measured), "resumed": result.outcome.resumed,
                             "skipped_over_budget": len(result.outcome.skipped)})
-    from infercost.report.tables import study_summary_table
+    from infercost.report.tables import fits_table, study_summary_table
 
     out.print(study_summary_table(result.summary))
+    out.print(fits_table(result.fits))
     outcome = result.outcome
     out.print(f"{len(outcome.measured)} points recorded, {outcome.resumed} already there (resumed).")
     if outcome.skipped:

@@ -40,6 +40,7 @@ class StudyResult:
     outcome: Outcome
     out_dir: Path
     summary: list[dict]
+    fits: list
     figures: list[Path]
     fits_path: Path
 
@@ -81,4 +82,4 @@ def finish(out: Path, plan: Plan, outcome: Outcome) -> StudyResult:
     fits_path = out / "fits.json"
     fits_path.write_text(json.dumps([f.model_dump() for f in found], indent=2))
     figures = draw_all(records, found, out / "figures")
-    return StudyResult(plan, outcome, out, summarize_models(records), figures, fits_path)
+    return StudyResult(plan, outcome, out, summarize_models(records), found, figures, fits_path)

@@ -112,3 +112,16 @@ def serving_table(rows: Sequence[dict], priced: bool) -> Table:
                       f"{r['cost_per_inference_usd'] * 1e6:.4g}" if priced and r["cost_per_inference_usd"] else "-",
                       f"{r['monthly_cost_usd']:,.0f}" if priced and r["monthly_cost_usd"] else "-")
     return table
+
+
+def fits_table(fits: Sequence) -> Table:
+    """Latency = intercept + slope x (batch size or megapixels): the slope is the marginal cost."""
+    table = Table(title="Fits: latency = intercept + slope x size", header_style="bold")
+    for column in ("model", "stack", "against", "held fixed", "intercept", "slope", "R²", "points"):
+        table.add_column(column)
+    for f in fits:
+        unit = "per image" if f.x == "batch_size" else "per MP"
+        table.add_row(escape(f.model), f"{f.backend} {f.precision}", f.x.replace("_", " "), f.fixed,
+                      fmt_seconds(f.intercept_s) if f.intercept_s >= 0 else f"-{fmt_seconds(-f.intercept_s)}",
+                      f"{fmt_seconds(f.slope_s)} {unit}", f"{f.r2:.3f}", str(f.points))
+    return table
