@@ -30,7 +30,7 @@ def test_bad_input_is_one_line_and_exit_2(args):
 
 def test_bench_json(tmp_path):
     result = run("bench", "edsr", "--resolution", "16", "--batch", "1,2", "--min-time", "0", "--max-time", "0.2",
-                 "--out", str(tmp_path), "--json")
+                 "--out", str(tmp_path), "--json", "--no-probe")
     assert result.exit_code == 0, result.output
     records = json.loads(result.output)
     assert [r["batch_size"] for r in records] == [1, 2]
@@ -56,3 +56,13 @@ def test_python_dash_m_entry_point():
     result = subprocess.run([sys.executable, "-m", "infercost", "--help"], capture_output=True, text=True,
                             check=True)
     assert "bench" in result.stdout
+
+
+def test_probe_measures_a_ceiling(monkeypatch, tmp_path):
+    from infercost.probe import cached_probe, run_probe, save_probe
+
+    monkeypatch.setenv("INFERCOST_CACHE", str(tmp_path))
+    result = run_probe("cpu", ("fp32",))
+    assert result["peak_flops_per_s"]["fp32"] > 1e9 and result["copy_bandwidth_bytes_per_s"] > 1e8
+    save_probe(result)
+    assert cached_probe("cpu", run_if_missing=False) == result

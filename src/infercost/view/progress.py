@@ -51,7 +51,9 @@ class _Bar:
         if self.progress is not None:
             self.progress.update(self.task, advance=1, last=escape(last))
         elif self.plain:
-            print(f"[{self.count}/{self.total}] {self._label}: {last}", file=sys.stderr, flush=True)
+            label = (f"{record.model} {record.backend} {record.precision} b{record.batch_size} "
+                     f"{record.width}x{record.height}")
+            print(f"[{self.count}/{self.total}] {label}: {last}", file=sys.stderr, flush=True)
 
 
 @contextmanager
