@@ -465,3 +465,93 @@ def loadtest_cmd(model: str, qps: float, batching: str, max_batch: int, max_dela
               f"{s['Offline']['throughput_per_s']:.1f}/s at batch {s['Offline']['at_batch']}; Server at {qps:g} qps: "
               f"p99 {fmt_seconds(s['Server']['p99_s'])}"
               + (f", target {'met' if s['Server']['slo_met'] else 'missed'}" if slo_ms else ""), highlight=False)
+
+
+@cli.command(name="profile")
+@click.argument("model")
+@click.option("--resolution", default=None, help="e.g. 224 or 512x384 (default: the model's).")
+@click.option("--batch", type=int, default=1, show_default=True)
+@click.option("--precision", default="fp32", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@handled
+def profile_cmd(model: str, resolution: str | None, batch: int, precision: str, as_json: bool) -> None:
+    """Layer by layer: FLOPs, weight and activation bytes, arithmetic intensity, parameters."""
+    from infercost.case import parse_resolution
+    from infercost.predict import profile_model
+    from infercost.report.tables import fmt_bytes
+
+    if batch < 1:
+        raise UsageError("--batch must be at least 1")
+    height, width = parse_resolution(resolution) if resolution else (None, None)
+    prof = profile_model(model, batch, height, width, precision)
+    layers = [{**layer.model_dump(), "intensity": layer.intensity} for layer in prof.layers]
+    if as_json:
+        return _print_json({"model": model, "batch_size": batch, "height": prof.height, "width": prof.width,
+                            "precision": precision, "layers": layers, "total": prof.totals()})
+    from rich.table import Table
+
+    table = Table(header_style="bold")
+    for column in ("layer", "kind", "MFLOPs", "weights", "activations", "FLOP/byte", "params"):
+        table.add_column(column, justify="left" if column in ("layer", "kind") else "right")
+    for layer in layers:
+        table.add_row(layer["name"], layer["kind"], f"{layer['flops'] / 1e6:.1f}", fmt_bytes(layer["weight_bytes"]),
+                      fmt_bytes(layer["activation_bytes"]), f"{layer['intensity']:.1f}", f"{layer['params']:,}")
+    total = prof.totals()
+    table.add_row("total", f"{total['layers']} layers", f"{total['flops'] / 1e6:.1f}",
+                  fmt_bytes(total["weight_bytes"]), fmt_bytes(total["activation_bytes"]),
+                  f"{total['intensity']:.1f}", f"{total['params']:,}", style="bold")
+    out.print(table)
+
+
+@cli.command(name="predict")
+@click.argument("model", required=False)
+@click.option("--accelerator", default=None, help="A catalog accelerator, e.g. L4.")
+@click.option("--instance", default=None, help="A catalog instance, e.g. g6.xlarge (one replica per accelerator).")
+@click.option("--precision", default="fp32", show_default=True)
+@click.option("--batch", type=int, default=1, show_default=True)
+@click.option("--resolution", default=None, help="e.g. 224 or 512x384 (default: the model's).")
+@click.option("--results", "results_dir", default=None, help="Calibrate on these measurements.")
+@click.option("--stack", default=None, help="Calibrate on this backend's measurements only.")
+@click.option("--validate", "validate_dir", default=None, help="Hold out each model in turn and print the error.")
+@click.option("--hold-out", type=click.Choice(["model", "device"]), default="model", show_default=True)
+@click.option("--catalog", "catalog_file", default=None, help="A user catalog file.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@handled
+def predict_cmd(model: str | None, accelerator: str | None, instance: str | None, precision: str, batch: int,
+                resolution: str | None, results_dir: str | None, stack: str | None, validate_dir: str | None,
+                hold_out: str, catalog_file: str | None, as_json: bool) -> None:
+    """Predict a model's latency on a catalog accelerator or instance (roofline, calibrated by measurements)."""
+    from infercost.case import parse_resolution
+    from infercost.commands.predict import predict_on, validate_results
+
+    cat = _catalog(catalog_file)
+    if validate_dir:
+        rows = validate_results(validate_dir, cat, hold_out)
+        if as_json:
+            return _print_json(rows)
+        for r in rows:
+            b1, b8 = r["batch1_median_error"], r["batch8_median_error"]
+            out.print(f"{r['kind']} {r['backend']} {r['precision']:5} {r['held_out']:22} {r['points']:3d} points: "
+                      f"median error {r['median_error']:.0%}, p90 {r['p90_error']:.0%}"
+                      + (f"; batch 1 {b1:.0%}" if b1 is not None else "")
+                      + (f"; batch 8 {b8:.0%}" if b8 is not None else ""), highlight=False)
+        return None
+    if not model:
+        raise UsageError("give a MODEL to predict, or --validate DIR")
+    if batch < 1:
+        raise UsageError("--batch must be at least 1")
+    height, width = parse_resolution(resolution) if resolution else (None, None)
+    data = predict_on(model, cat, accelerator, instance, precision, batch, height, width, results_dir, stack)
+    if as_json:
+        return _print_json(data)
+    from infercost.report.tables import fmt_bytes, fmt_seconds
+
+    if not data["supported"]:
+        return out.print(f"predicted: not supported: {data['note']}")
+    out.print(f"[bold]predicted[/] {model} on {data['accelerator']} ({data['precision']}, batch {batch}, "
+              f"{data['width']}x{data['height']}): {fmt_seconds(data['latency_s'])} "
+              f"({fmt_seconds(data['latency_low_s'])} to {fmt_seconds(data['latency_high_s'])}), "
+              f"{data['throughput_per_s']:.1f}/s, {data['bound']}-bound, needs {fmt_bytes(data['memory_needed_bytes'])}"
+              f"{'' if data['fits_in_memory'] is not False else ' (does NOT fit)'}")
+    out.print(f"  {data['efficiency']}; error band +-{data['error_band']:.0%} ({data['error_band_source']})"
+              + (f"; {data['note']}" if data["note"] else ""), highlight=False)

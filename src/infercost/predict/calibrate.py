@@ -1,0 +1,139 @@
+"""Fit the roofline's efficiency factors to measurements, and measure how wrong the predictions are.
+
+A measured record is paired with the device it ran on: this machine's own probe (measured ceilings) where the
+record comes from here, else the catalog entry its instance type or GPU name names. Factors are fitted per device
+kind and precision (optionally per stack) by minimising the squared log error over a grid.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+from collections.abc import Sequence
+
+import numpy as np
+
+from infercost.errors import UsageError
+from infercost.predict.profile import profile_model
+from infercost.predict.roofline import DeviceSpec, Efficiency, layer_arrays, roofline_time
+from infercost.pricing.catalog import Catalog
+from infercost.results.record import Record
+
+COMPUTE = np.geomspace(0.01, 1.5, 28)
+MEMORY = np.geomspace(0.02, 1.5, 14)
+OVERHEAD = np.array([0.0, 5e-6, 20e-6, 50e-6, 100e-6, 200e-6, 500e-6])
+
+
+def device_for(record: Record, catalog: Catalog, probes: dict[str, dict]) -> DeviceSpec | None:
+    from infercost.env import fingerprint
+    from infercost.results.store import machine_id
+
+    env = record.env
+    if machine_id(env) == machine_id(fingerprint()) and record.device.partition(":")[0] in probes:
+        return DeviceSpec.from_probe(probes[record.device.partition(":")[0]], env.get("cpu_model") or "this machine",
+                                     env.get("ram_bytes"))
+    if env.get("instance_type") in catalog.instances:
+        found = DeviceSpec.from_instance(catalog, catalog.instances[env["instance_type"]])
+        return found[0] if found else None
+    for gpu in env.get("gpus") or []:
+        for name in catalog.accelerators:
+            if record.device.startswith("cuda") and name.split("-")[0].lower() in gpu.get("name", "").lower():
+                return DeviceSpec.from_accelerator(catalog.accelerators[name])
+    return None
+
+
+class Sample:
+    """One measured point with its per-layer arrays and its device."""
+
+    def __init__(self, record: Record, device: DeviceSpec) -> None:
+        profile = profile_model(record.model, record.batch_size, record.height, record.width, record.precision)
+        self.record, self.device = record, device
+        self.flops, self.bytes = layer_arrays(profile)
+        self.peak, _ = device.rate(record.precision)
+        self.measured = record.latency_s
+
+
+def samples(records: Sequence[Record], catalog: Catalog, probes: dict[str, dict]) -> list[Sample]:
+    found = []
+    for record in records:
+        if not record.ok or not record.latency_s:
+            continue
+        device = device_for(record, catalog, probes)
+        if device is None:
+            continue
+        try:
+            sample = Sample(record, device)
+        except UsageError:
+            continue  # a model infercost can't profile (an ONNX file): not usable for calibration
+        if sample.peak:
+            found.append(sample)
+    return found
+
+
+def fit(points: Sequence[Sample]) -> Efficiency:
+    """The (compute, memory, overhead) factors with the least squared log error over `points`."""
+    if not points:
+        raise UsageError("nothing to calibrate on")
+    measured = np.log([p.measured for p in points])
+    layers = np.array([len(p.flops) for p in points], dtype=float)
+    best, best_err = None, np.inf
+    for c, m in itertools.product(COMPUTE, MEMORY):
+        base = np.array([np.maximum(p.flops / (p.peak * c), p.bytes / (p.device.bandwidth * m)).sum()
+                         for p in points])
+        totals = base[None, :] + OVERHEAD[:, None] * layers[None, :]
+        errors = ((np.log(totals) - measured[None, :]) ** 2).mean(axis=1)
+        i = int(errors.argmin())
+        if errors[i] < best_err:
+            best, best_err = (c, m, OVERHEAD[i]), errors[i]
+    c, m, o = best
+    return Efficiency(float(c), float(m), float(o), f"calibrated on {len(points)} measured points")
+
+
+def predict_sample(sample: Sample, eff: Efficiency) -> float:
+    return roofline_time(sample.flops, sample.bytes, sample.peak, sample.device.bandwidth, eff)[0]
+
+
+def group_key(sample: Sample) -> tuple[str, str, str]:
+    return sample.device.kind, sample.record.backend, sample.record.precision
+
+
+def validate(points: Sequence[Sample], hold_out: str = "model") -> list[dict]:
+    """Hold out each group (a model, or a device) in turn, calibrate on the rest of the same stack, predict it."""
+    rows = []
+    by_stack = defaultdict(list)
+    for point in points:
+        by_stack[group_key(point)].append(point)
+    for stack, group in sorted(by_stack.items()):
+        names = sorted({_held(p, hold_out) for p in group})
+        for name in names:
+            train = [p for p in group if _held(p, hold_out) != name]
+            test = [p for p in group if _held(p, hold_out) == name]
+            if len(train) < 3 or not test:
+                continue
+            eff = fit(train)
+            errors = [(p.record.batch_size, abs(predict_sample(p, eff) - p.measured) / p.measured) for p in test]
+            rows.append(_row(stack, hold_out, name, errors))
+    return rows
+
+
+def _held(point: Sample, hold_out: str) -> str:
+    return point.record.model if hold_out == "model" else point.device.name
+
+
+def _row(stack, hold_out, name, errors) -> dict:
+    def stats(values):
+        return (float(np.median(values)), float(np.percentile(values, 90))) if values else (None, None)
+
+    every = [e for _, e in errors]
+    row = {"kind": stack[0], "backend": stack[1], "precision": stack[2], "held_out": f"{hold_out} {name}",
+           "points": len(every)}
+    row["median_error"], row["p90_error"] = stats(every)
+    for batch in (1, 8):
+        row[f"batch{batch}_median_error"] = stats([e for b, e in errors if b == batch])[0]
+    return row
+
+
+def error_band(rows: Sequence[dict]) -> float | None:
+    """The 90th-percentile relative error across validation rows: the band put on predictions."""
+    values = [r["p90_error"] for r in rows if r["p90_error"] is not None]
+    return float(np.median(values)) if values else None
