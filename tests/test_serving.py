@@ -142,3 +142,12 @@ def test_simulate_cli_from_results(tmp_path):
 def test_million_requests_simulate(benchmark=None):
     result = simulate(poisson(150, 1_000_000), CURVE, Policy(8, 0.005), slo_s=0.05)
     assert result.requests == 1_000_000
+
+
+def test_after_idle_service_applies_when_the_replica_sat_idle():
+    curve = LatencyCurve([1], [0.010])
+    curve.after_idle = LatencyCurve([1], [0.015])
+    sparse = simulate(poisson(1, 2_000), curve, Policy.none(), empirical=False)
+    assert sparse.mean_s == pytest.approx(0.015, rel=0.01)  # nearly every request finds the replica idle
+    busy = simulate(np.arange(0, 2.0, 0.001), curve, Policy.none(), empirical=False)
+    assert busy.mean_batch == 1 and busy.utilization > 0.99  # back to back after the first: the warm curve

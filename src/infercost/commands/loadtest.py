@@ -49,10 +49,11 @@ class Served:
 def loadtest(case: Case, qps: float, policy: Policy, duration_s: float, slo_s: float | None,
              percentile: float = 99.0, seed: int = 0, served: Served | None = None) -> dict:
     served = served or Served(case, policy.max_batch)
-    # Service time depends on the gaps the traffic leaves: measure at this rate's mean idle time per request.
-    back_to_back = served.curve()
-    idle = max(0.0, 1.0 / qps - back_to_back.latency(1))
-    curve = served.curve(idle_s=idle) if idle > 0 else back_to_back
+    # A batch that follows an idle period runs slower than one served back to back. Under Poisson arrivals an
+    # idle period lasts 1/qps on average, so the after-idle curve is measured with that gap between calls.
+    curve = served.curve()
+    idle = 1.0 / qps
+    curve.after_idle = served.curve(idle_s=idle)
     arrivals = poisson(qps, max(10, int(qps * duration_s)), seed)
     result = run_load(arrivals, served.run, policy)
     measured = result.summary(slo_s, percentile)

@@ -19,6 +19,8 @@ class LatencyCurve:
     latencies_s: list[float]
     samples_s: dict[int, list[float]] = field(default_factory=dict)
     label: str = ""
+    # Service times after the server sat idle, where measured: a call after a gap is slower than back to back.
+    after_idle: LatencyCurve | None = None
 
     def __post_init__(self) -> None:
         if not self.batches:

@@ -48,11 +48,10 @@ def simulate(arrivals: np.ndarray, curve: LatencyCurve, policy: Policy, replicas
     arr = arrivals.tolist()
     n = len(arr)
     max_batch, delay = policy.max_batch, policy.max_delay_s
-    service = curve.table(max_batch).tolist()
     rng = np.random.default_rng(seed)
-    ratios = curve.service_sampler(max_batch, rng) if empirical else None
-    ratio_lists = {b: r.tolist() for b, r in ratios.items()} if ratios else None
-    draws = rng.random(n).tolist() if ratios else None
+    warm = _service(curve, max_batch, empirical, rng)
+    cold = _service(curve.after_idle, max_batch, empirical, rng) if curve.after_idle else warm
+    draws = rng.random(n).tolist()
     free = [0.0] * replicas  # a heap of times at which each replica is free
     starts, sizes, finishes = [], [], []
     busy = 0.0
@@ -67,9 +66,10 @@ def simulate(arrivals: np.ndarray, curve: LatencyCurve, policy: Policy, replicas
         dispatch = t_free if t_free > ready else ready
         end = bisect_right(arr, dispatch, head, min(head + max_batch, n))
         size = end - head
+        service, spreads = cold if dispatch > t_free else warm  # did the replica sit idle before this batch?
         duration = service[size]
-        if ratio_lists is not None:
-            spread = ratio_lists[size]
+        if spreads is not None:
+            spread = spreads[size]
             duration *= spread[int(draws[k] * len(spread))]
         finish = dispatch + duration
         push(free, finish)
@@ -81,6 +81,12 @@ def simulate(arrivals: np.ndarray, curve: LatencyCurve, policy: Policy, replicas
         k += 1
     return _result(arrivals, np.array(starts), np.array(sizes), np.array(finishes), busy, curve, policy, replicas,
                    slo_s, percentile)
+
+
+def _service(curve: LatencyCurve, max_batch: int, empirical: bool, rng) -> tuple[list, dict | None]:
+    """Median service time per batch size, and the measured spread around it (ratios to the median)."""
+    ratios = curve.service_sampler(max_batch, rng) if empirical else None
+    return curve.table(max_batch).tolist(), ({b: r.tolist() for b, r in ratios.items()} if ratios else None)
 
 
 def _result(arrivals, starts, sizes, finishes, busy, curve, policy, replicas, slo_s, percentile) -> SimResult:
