@@ -555,3 +555,71 @@ def predict_cmd(model: str | None, accelerator: str | None, instance: str | None
               f"{'' if data['fits_in_memory'] is not False else ' (does NOT fit)'}")
     out.print(f"  {data['efficiency']}; error band +-{data['error_band']:.0%} ({data['error_band_source']})"
               + (f"; {data['note']}" if data["note"] else ""), highlight=False)
+
+
+@cli.command(name="recommend")
+@click.option("--model", required=True)
+@click.option("--resolution", default=None, help="e.g. 224 or 512x384 (default: the model's).")
+@click.option("--slo-ms", type=float, required=True, help="Latency target in milliseconds.")
+@click.option("--percentile", type=float, default=99.0, show_default=True)
+@click.option("--qps", type=float, default=None, help="Mean request rate.")
+@click.option("--monthly-requests", type=float, default=None, help="Requests a month (instead of --qps).")
+@click.option("--precision", "precisions", default="fp32,fp16,bf16,int8", show_default=True)
+@click.option("--providers", default=None, help="e.g. aws,gcp,azure (default: all).")
+@click.option("--spot", is_flag=True, help="Spot prices (instances without one are left out).")
+@click.option("--results", "results_dir", default=None, help="Measured results: calibrate, and list this machine.")
+@click.option("--instance", default=None, help="The instance the results were measured on.")
+@click.option("--price-per-hour", type=float, default=None, help="Price of the machine the results come from.")
+@click.option("--include-retired", is_flag=True, help="Also rank instances that can no longer be rented.")
+@click.option("--top", type=int, default=10, show_default=True)
+@click.option("--catalog", "catalog_file", default=None, help="A user catalog file.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: a list of candidates.")
+@handled
+def recommend_cmd(model: str, resolution: str | None, slo_ms: float, percentile: float, qps: float | None,
+                  monthly_requests: float | None, precisions: str, providers: str | None, spot: bool,
+                  results_dir: str | None, instance: str | None, price_per_hour: float | None, include_retired: bool,
+                  top: int, catalog_file: str | None, as_json: bool) -> None:
+    """Rank every catalog instance for serving MODEL under a latency target: cost, replicas, measured or predicted."""
+    from dataclasses import replace
+
+    from infercost.case import parse_resolution
+    from infercost.commands.cost import resolve_price
+    from infercost.commands.recommend import Ask, recommend, verdict
+    from infercost.grid import split_list
+    from infercost.pricing.cost import SECONDS_PER_MONTH
+
+    if (qps is None) == (monthly_requests is None):
+        raise UsageError("give one of --qps or --monthly-requests")
+    rate = qps if qps is not None else monthly_requests / SECONDS_PER_MONTH
+    height, width = parse_resolution(resolution) if resolution else (None, None)
+    cat = _catalog(catalog_file)
+    name, price = resolve_price(cat, instance, price_per_hour, spot) if results_dir else (None, None)
+    here = (name or "this machine", price) if price else None
+    ask = Ask(model, height, width, slo_ms / 1e3, percentile, rate, tuple(split_list(precisions)), spot)
+    provider_list = split_list(providers) or None
+    rows = recommend(cat, ask, provider_list, results_dir, here, include_retired)
+    sentence = verdict(rows, ask, lambda factor: recommend(cat, replace(ask, qps=rate * factor), provider_list,
+                                                           results_dir, here, include_retired))
+    keys = ("instance", "provider", "accelerator", "stack", "precision", "batch_policy", "replicas", "p99_s",
+            "cost_per_inference_usd", "monthly_cost_usd", "source", "error_band", "feasible", "reason")
+    shown = [{k: r.get(k) for k in keys} for r in rows]
+    if as_json:
+        return _print_json(shown[:top] + [r for r in shown[top:] if not r["feasible"]])
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(header_style="bold", title=f"{model}: {rate:g} requests/s, p{percentile:g} under {slo_ms:g} ms")
+    for column in ("instance", "accelerator", "precision", "policy", "replicas", "p99", "USD/1M", "USD/month",
+                   "source"):
+        table.add_column(column)
+    for r in [r for r in shown if r["feasible"]][:top]:
+        band = f" +-{r['error_band']:.0%}" if r["error_band"] is not None else ""
+        table.add_row(escape(r["instance"]), escape(r["accelerator"]), r["precision"], r["batch_policy"],
+                      str(r["replicas"]), f"{r['p99_s'] * 1e3:.1f} ms", f"{r['cost_per_inference_usd'] * 1e6:.3g}",
+                      f"{r['monthly_cost_usd']:,.0f}", r["source"] + band)
+    out.print(table)
+    infeasible = [r for r in shown if not r["feasible"]]
+    if infeasible:
+        out.print(f"{len(infeasible)} cannot meet it, e.g. " + "; ".join(
+            f"{r['instance']}: {r['reason']}" for r in infeasible[:4]), highlight=False, markup=False)
+    out.print(sentence, highlight=False, markup=False)
