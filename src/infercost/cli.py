@@ -333,8 +333,12 @@ def study(profile: str, models: str | None, backends: str | None, precisions: st
         out.print(f"[yellow]{len(outcome.skipped)} points skipped over the time budget[/] (run again to continue): "
                   + ", ".join(f"{c.model} {c.backend} b{c.batch_size} {c.width}px" for c, _ in outcome.skipped[:8])
                   + (" ..." if len(outcome.skipped) > 8 else ""))
+    from infercost.commands.report import make_report
+
+    html_path, md_path = make_report(str(result.out_dir))
     out.print(f"results: {result.out_dir}/results.jsonl; fits: {result.fits_path}; figures: "
-              f"{result.out_dir}/figures/ ({len(result.figures)} files)", highlight=False)
+              f"{result.out_dir}/figures/ ({len(result.figures)} files); report: {html_path}; summary: {md_path}",
+              highlight=False)
 
 
 @cli.command(name="export")
@@ -623,3 +627,20 @@ def recommend_cmd(model: str, resolution: str | None, slo_ms: float, percentile:
         out.print(f"{len(infeasible)} cannot meet it, e.g. " + "; ".join(
             f"{r['instance']}: {r['reason']}" for r in infeasible[:4]), highlight=False, markup=False)
     out.print(sentence, highlight=False, markup=False)
+
+
+@cli.command(name="report")
+@click.argument("directory")
+@click.option("-o", "--output", default=None, help="HTML file (default: DIRECTORY/report.html).")
+@click.option("--instance", default=None, help="The instance the results were measured on (for prices).")
+@click.option("--price-per-hour", type=float, default=None, help="Price of the machine measured.")
+@click.option("--qps", type=float, default=10.0, show_default=True, help="Rate for the serving comparison.")
+@click.option("--slo-ms", type=float, default=None, help="Latency target (default: 4x batch-1 latency).")
+@handled
+def report_cmd(directory: str, output: str | None, instance: str | None, price_per_hour: float | None, qps: float,
+               slo_ms: float | None) -> None:
+    """Write a self-contained HTML report (works offline) and summary.md from stored results."""
+    from infercost.commands.report import make_report
+
+    html_path, md_path = make_report(directory, output, price_per_hour, instance, qps, slo_ms)
+    out.print(f"report: {html_path}; summary: {md_path}", highlight=False)

@@ -1,0 +1,74 @@
+"""`infercost report`: the HTML page and summary.md for a results directory (the study writes both at its end)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from infercost.commands.recommend import Ask, recommend, verdict
+from infercost.commands.serving import compare_policies, curve_from_records
+from infercost.errors import UsageError
+from infercost.models import ZOO
+from infercost.predict.profile import profile_model
+from infercost.predict.roofline import DEFAULT_ERROR, DeviceSpec, predict
+from infercost.pricing import load_catalog
+from infercost.report.html import build_report, summary_markdown
+from infercost.results import load_records
+from infercost.serving import poisson
+
+
+def _cost_rows(records, catalog, price: float | None, name: str | None) -> list[dict]:
+    rows = []
+    for r in records:
+        if r.ok and r.throughput_per_s and price:
+            rows.append({"instance": name or "this machine", "source": "measured", "stack": r.backend,
+                         "precision": r.precision, "batch_size": r.batch_size, "latency_s": r.latency_s,
+                         "cost_per_million_usd": price / 3600 / r.throughput_per_s * 1e6, "error_band": "-"})
+    for model in sorted({r.model for r in records if r.model in ZOO}):
+        size = next(r for r in records if r.model == model)
+        profile = profile_model(model, 8, size.height, size.width, "fp32")
+        predicted = []
+        for instance in catalog.listing():
+            found = DeviceSpec.from_instance(catalog, instance) if instance.status == "current" else None
+            if not found:
+                continue
+            result = predict(profile, found[0], replicas=found[1])
+            if result.supported and result.fits_in_memory is not False:
+                predicted.append({"instance": instance.name, "source": "predicted", "stack": "roofline (default)",
+                                  "precision": "fp32", "batch_size": 8, "latency_s": result.latency_s,
+                                  "cost_per_million_usd": instance.price_per_hour_usd / 3600
+                                  / result.throughput_per_s * 1e6, "error_band": f"+-{DEFAULT_ERROR:.0%}"})
+        rows += sorted(predicted, key=lambda row: row["cost_per_million_usd"])[:10]
+    return rows
+
+
+def make_report(directory: str, output: str | None = None, price_per_hour: float | None = None,
+                instance: str | None = None, qps: float = 10.0, slo_ms: float | None = None) -> tuple[Path, Path]:
+    records = load_records(directory)
+    if not records:
+        raise UsageError(f"no records in {directory}")
+    catalog = load_catalog()
+    if instance and price_per_hour is None:
+        price_per_hour = catalog.instance(instance).price_per_hour_usd
+    warnings = ["predicted rows use uncalibrated default efficiency factors (+-50%)"]
+    serving, recs, sentence = [], [], "No recommendation: no zoo model with ok results."
+    ok = [r for r in records if r.ok and r.model in ZOO]
+    if ok:
+        model = max({r.model for r in ok}, key=lambda m: len({r.batch_size for r in ok if r.model == m}))
+        curve = curve_from_records(records, model)
+        slo = (slo_ms / 1e3) if slo_ms else 4 * curve.latency(1)
+        serving = compare_policies(curve, qps, slo, 99.0, price_per_hour, poisson(qps, 20_000), None)
+        first = next(r for r in ok if r.model == model)
+        ask = Ask(model, first.height, first.width, slo, 99.0, qps, ("fp32",), False)
+        here = (instance or "this machine", price_per_hour) if price_per_hour else None
+        recs = recommend(catalog, ask, None, directory, here)
+        sentence = verdict(recs, ask, lambda f: recommend(catalog, replace(ask, qps=qps * f), None, directory, here))
+        warnings.append(f"serving and recommendations for {model} at {qps:g} requests/s, p99 under "
+                        f"{slo * 1e3:.1f} ms")
+    page = build_report(directory, records, _cost_rows(records, catalog, price_per_hour, instance), serving, recs,
+                        sentence, warnings)
+    html_path = Path(output) if output else Path(directory) / "report.html"
+    html_path.write_text(page, encoding="utf-8")
+    md_path = Path(directory) / "summary.md"
+    md_path.write_text(summary_markdown(records, sentence), encoding="utf-8")
+    return html_path, md_path
