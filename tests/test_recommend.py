@@ -44,3 +44,11 @@ def test_this_machine_is_listed_as_measured(tmp_path):
 def test_the_answer_ends_with_a_sentence():
     text = invoke("--qps", "20")
     assert "is cheapest" in text and ("becomes cheaper" in text or "stays the same" in text)
+
+
+def test_bursty_traffic_needs_at_least_as_much():
+    steady = json.loads(invoke("--qps", "200", "--json"))
+    bursty = json.loads(invoke("--qps", "200", "--traffic", "bursty", "--json"))
+    cost = {r["instance"]: r["monthly_cost_usd"] for r in steady if r["feasible"]}
+    assert any(r["feasible"] for r in bursty)
+    assert all(r["monthly_cost_usd"] >= cost[r["instance"]] for r in bursty if r["feasible"] and r["instance"] in cost)

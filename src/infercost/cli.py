@@ -569,6 +569,7 @@ def predict_cmd(model: str | None, accelerator: str | None, instance: str | None
 @click.option("--qps", type=float, default=None, help="Mean request rate.")
 @click.option("--monthly-requests", type=float, default=None, help="Requests a month (instead of --qps).")
 @click.option("--precision", "precisions", default="fp32,fp16,bf16,int8", show_default=True)
+@click.option("--traffic", default="steady", show_default=True, help="steady (Poisson), bursty, or a trace file.")
 @click.option("--providers", default=None, help="e.g. aws,gcp,azure (default: all).")
 @click.option("--spot", is_flag=True, help="Spot prices (instances without one are left out).")
 @click.option("--results", "results_dir", default=None, help="Measured results: calibrate, and list this machine.")
@@ -580,7 +581,7 @@ def predict_cmd(model: str | None, accelerator: str | None, instance: str | None
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: a list of candidates.")
 @handled
 def recommend_cmd(model: str, resolution: str | None, slo_ms: float, percentile: float, qps: float | None,
-                  monthly_requests: float | None, precisions: str, providers: str | None, spot: bool,
+                  monthly_requests: float | None, precisions: str, traffic: str, providers: str | None, spot: bool,
                   results_dir: str | None, instance: str | None, price_per_hour: float | None, include_retired: bool,
                   top: int, catalog_file: str | None, as_json: bool) -> None:
     """Rank every catalog instance for serving MODEL under a latency target: cost, replicas, measured or predicted."""
@@ -599,7 +600,9 @@ def recommend_cmd(model: str, resolution: str | None, slo_ms: float, percentile:
     cat = _catalog(catalog_file)
     name, price = resolve_price(cat, instance, price_per_hour, spot) if results_dir else (None, None)
     here = (name or "this machine", price) if price else None
-    ask = Ask(model, height, width, slo_ms / 1e3, percentile, rate, tuple(split_list(precisions)), spot)
+    if traffic not in ("steady", "bursty") and not Path(traffic).is_file():
+        raise UsageError(f"--traffic must be steady, bursty or a trace file; {traffic} is none of them")
+    ask = Ask(model, height, width, slo_ms / 1e3, percentile, rate, tuple(split_list(precisions)), spot, traffic)
     provider_list = split_list(providers) or None
     rows = recommend(cat, ask, provider_list, results_dir, here, include_retired)
     sentence = verdict(rows, ask, lambda factor: recommend(cat, replace(ask, qps=rate * factor), provider_list,

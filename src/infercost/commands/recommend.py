@@ -31,6 +31,7 @@ class Ask:
     qps: float
     precisions: tuple[str, ...]
     spot: bool
+    traffic: str = "steady"  # steady (Poisson), bursty, or a trace file
 
 
 def _policies(slo_s: float) -> list[Policy]:
@@ -41,7 +42,8 @@ def _size(curve: LatencyCurve, ask: Ask, per_instance: int, price: float) -> dic
     """The cheapest policy for this curve: replicas, whole instances, p99 and the bill; None if none meets it."""
     best = None
     for policy in _policies(ask.slo_s):
-        found = replicas_for(curve, policy, ask.qps, ask.slo_s, ask.percentile, requests=REQUESTS)
+        found = replicas_for(curve, policy, ask.qps, ask.slo_s, ask.percentile, requests=REQUESTS,
+                             traffic=ask.traffic)
         if not found:
             continue
         replicas, result = found

@@ -13,10 +13,20 @@ from infercost.serving.simulator import SimResult, simulate
 SEARCH_REQUESTS = 20_000
 
 
-def _unit_arrivals(requests: int, seed: int) -> np.ndarray:
-    """Poisson arrivals at rate 1; dividing by a rate gives that rate with the same random numbers, so the
-    search over rates compares like with like."""
-    return np.cumsum(np.random.default_rng(seed).exponential(1.0, requests))
+def _unit_arrivals(requests: int, seed: int, traffic: str = "steady") -> np.ndarray:
+    """Arrivals at a mean rate of 1; dividing by a rate gives that rate with the same random numbers, so the
+    search over rates compares like with like. steady: Poisson; bursty: alternating peaks and troughs; else a
+    trace file, rescaled to a mean rate of 1 (its shape kept)."""
+    if traffic == "steady":
+        return np.cumsum(np.random.default_rng(seed).exponential(1.0, requests))
+    if traffic == "bursty":
+        from infercost.serving.arrivals import bursty
+
+        return bursty(1.0, requests, seed)
+    from infercost.serving.arrivals import read_trace
+
+    times = read_trace(traffic)
+    return times * (times.size - 1) / max(times[-1], 1e-12)
 
 
 def meets(curve: LatencyCurve, policy: Policy, rate: float, slo_s: float, percentile: float, replicas: int,
@@ -60,11 +70,12 @@ def best_policy(curve: LatencyCurve, slo_s: float, percentile: float = 99.0,
 
 
 def replicas_for(curve: LatencyCurve, policy: Policy, rate: float, slo_s: float, percentile: float = 99.0,
-                 requests: int = SEARCH_REQUESTS, seed: int = 0, limit: int = 10_000) -> tuple[int, SimResult] | None:
+                 requests: int = SEARCH_REQUESTS, seed: int = 0, limit: int = 10_000,
+                 traffic: str = "steady") -> tuple[int, SimResult] | None:
     """The fewest replicas that serve `rate` with the percentile under the target (None: impossible)."""
     if curve.latency(1) > slo_s:
         return None
-    unit = _unit_arrivals(requests, seed)
+    unit = _unit_arrivals(requests, seed, traffic)
     replicas = max(1, math.ceil(rate / curve.best_throughput(policy.max_batch)))
     while replicas <= limit:
         result = meets(curve, policy, rate, slo_s, percentile, replicas, unit)
