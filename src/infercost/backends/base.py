@@ -25,6 +25,7 @@ class Backend(ABC):
     name: ClassVar[str]
     packages: ClassVar[tuple[str, ...]] = ()  # import names that must be present
     extra: ClassVar[str | None] = None  # the pip extra that installs them
+    distributions: ClassVar[tuple[str, ...]] = ()  # pip names whose version is the backend's (default: packages)
     precisions: ClassVar[tuple[str, ...]] = ("fp32",)
 
     def __init__(self, case: Case, spec: ModelSpec, memory_limit_bytes: int | None = None) -> None:
@@ -46,7 +47,7 @@ class Backend(ABC):
 
     @classmethod
     def version(cls) -> str | None:
-        for dist in cls.packages:
+        for dist in cls.distributions or cls.packages:
             try:
                 return metadata.version(dist)
             except metadata.PackageNotFoundError:

@@ -16,18 +16,8 @@ class OnnxRuntimeBackend(Backend):
     packages = ("onnxruntime", "onnx")
     extra = "onnx"
     precisions = ("fp32", "fp16", "int8")
+    distributions = ("onnxruntime", "onnxruntime-gpu")
     provider: ClassVar[str | None] = None  # None: by device; a subclass pins one (TensorRT)
-
-    @classmethod
-    def version(cls) -> str | None:
-        from importlib import metadata
-
-        for dist in ("onnxruntime", "onnxruntime-gpu"):
-            try:
-                return metadata.version(dist)
-            except metadata.PackageNotFoundError:
-                continue
-        return None
 
     @classmethod
     def devices(cls) -> list[str]:

@@ -53,15 +53,21 @@ def throughput_vs_batch(records: Sequence[Record], out: Path) -> list[Path]:
     return _save(fig, out, "throughput_vs_batch")
 
 
-def batch1_latency(records: Sequence[Record], out: Path) -> list[Path]:
-    """Batch-1 latency at each model's smallest measured resolution, one bar per stack."""
-    plt = _plt()
+def batch1_points(records: Sequence[Record]) -> dict[tuple[str, str], Record]:
+    """Per (model, stack), the batch-1 record at the smallest measured resolution."""
     best: dict[tuple[str, str], Record] = {}
     for r in records:
         if r.ok and r.batch_size == 1:
             key = (r.model, stack_label(r))
             if key not in best or r.megapixels < best[key].megapixels:
                 best[key] = r
+    return best
+
+
+def batch1_latency(records: Sequence[Record], out: Path) -> list[Path]:
+    """Batch-1 latency at each model's smallest measured resolution, one bar per stack."""
+    plt = _plt()
+    best = batch1_points(records)
     models = sorted({m for m, _ in best})
     stacks = sorted({s for _, s in best})
     fig, ax = plt.subplots(figsize=(max(5, 1.8 * len(models) * max(1, len(stacks)) / 2), 3.8))

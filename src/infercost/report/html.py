@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
-from infercost.report.figures import stack_label
+from infercost.report.figures import batch1_points, stack_label
 from infercost.report.tables import fmt_bytes, fmt_seconds
 from infercost.results.record import Record
 from infercost.results.store import machine_id
@@ -51,12 +51,7 @@ def throughput_figure(records: Sequence[Record]) -> str:
 
 
 def batch1_figure(records: Sequence[Record]) -> str:
-    best: dict[tuple[str, str], Record] = {}
-    for r in records:
-        if r.ok and r.batch_size == 1:
-            key = (r.model, stack_label(r))
-            if key not in best or r.megapixels < best[key].megapixels:
-                best[key] = r
+    best = batch1_points(records)
     traces = []
     for stack in sorted({s for _, s in best}):
         models = sorted(m for m, s in best if s == stack)
