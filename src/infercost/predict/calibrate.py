@@ -22,6 +22,7 @@ from infercost.results.record import Record
 COMPUTE = np.geomspace(0.01, 1.5, 28)
 MEMORY = np.geomspace(0.02, 1.5, 14)
 OVERHEAD = np.array([0.0, 5e-6, 20e-6, 50e-6, 100e-6, 200e-6, 500e-6])
+INTENSITY_HALF = (0.0, 5.0, 10.0, 20.0, 40.0, 80.0, 160.0)
 
 
 def device_for(record: Record, catalog: Catalog, probes: dict[str, dict]) -> DeviceSpec | None:
@@ -77,16 +78,16 @@ def fit(points: Sequence[Sample]) -> Efficiency:
     measured = np.log([p.measured for p in points])
     layers = np.array([len(p.flops) for p in points], dtype=float)
     best, best_err = None, np.inf
-    for c, m in itertools.product(COMPUTE, MEMORY):
-        base = np.array([np.maximum(p.flops / (p.peak * c), p.bytes / (p.device.bandwidth * m)).sum()
+    for c, m, i0 in itertools.product(COMPUTE, MEMORY, INTENSITY_HALF):
+        base = np.array([np.maximum((p.flops + i0 * p.bytes) / (p.peak * c), p.bytes / (p.device.bandwidth * m)).sum()
                          for p in points])
         totals = base[None, :] + OVERHEAD[:, None] * layers[None, :]
         errors = ((np.log(totals) - measured[None, :]) ** 2).mean(axis=1)
         i = int(errors.argmin())
         if errors[i] < best_err:
-            best, best_err = (c, m, OVERHEAD[i]), errors[i]
-    c, m, o = best
-    return Efficiency(float(c), float(m), float(o), f"calibrated on {len(points)} measured points")
+            best, best_err = (c, m, OVERHEAD[i], i0), errors[i]
+    c, m, o, i0 = best
+    return Efficiency(float(c), float(m), float(o), f"calibrated on {len(points)} measured points", float(i0))
 
 
 def predict_sample(sample: Sample, eff: Efficiency) -> float:

@@ -1,6 +1,9 @@
 """The roofline predictor: each layer takes at least its FLOPs over the peak rate and its bytes over the bandwidth.
 
-    layer time = max(flops / (peak x compute_eff), bytes / (bandwidth x memory_eff)) + overhead per layer
+    layer time = max((flops + i0 x bytes) / (peak x compute_eff), bytes / (bandwidth x memory_eff)) + overhead
+
+i0 makes compute efficiency saturate with arithmetic intensity I = flops / bytes (efficiency x I / (I + i0)):
+thin layers (few channels, 1x1 convolutions) reach less of the peak than wide ones. The defaults set it to 0.
 
 Efficiency factors depend on the kind of device and the stack; calibrate.py fits them to measurements. Without
 calibration these documented defaults apply, and the prediction says so:
@@ -29,6 +32,7 @@ class Efficiency:
     memory: float
     overhead_s: float
     source: str = "default"
+    intensity_half: float = 0.0  # i0, FLOP/byte
 
 
 DEFAULTS = {"gpu": Efficiency(0.45, 0.60, 20e-6), "cpu": Efficiency(0.40, 0.50, 10e-6),
@@ -101,7 +105,7 @@ def layer_arrays(profile: ModelProfile) -> tuple[np.ndarray, np.ndarray]:
 
 
 def roofline_time(flops: np.ndarray, nbytes: np.ndarray, peak: float, bandwidth: float, eff: Efficiency) -> tuple:
-    compute = flops / (peak * eff.compute)
+    compute = (flops + eff.intensity_half * nbytes) / (peak * eff.compute)
     memory = nbytes / (bandwidth * eff.memory)
     overhead = eff.overhead_s * len(flops)
     total = float(np.maximum(compute, memory).sum() + overhead)
