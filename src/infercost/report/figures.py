@@ -23,6 +23,20 @@ def stack_label(r: Record) -> str:
     return f"{r.backend} {r.precision}" + (f" ({r.device})" if r.device != "cpu" else "")
 
 
+def _panels(models: Sequence[str], width: float):
+    """One subplot per model, side by side."""
+    fig, axes = _plt().subplots(1, max(1, len(models)), figsize=(width * max(1, len(models)), 3.6), squeeze=False)
+    return fig, zip(axes[0], models, strict=False)
+
+
+def _label(ax, title: str, xlabel: str, ylabel: str) -> None:
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+
+
 def _save(fig, out: Path, name: str) -> list[Path]:
     paths = [out / f"{name}.png", out / f"{name}.svg"]
     for path in paths:
@@ -32,10 +46,8 @@ def _save(fig, out: Path, name: str) -> list[Path]:
 
 
 def throughput_vs_batch(records: Sequence[Record], out: Path) -> list[Path]:
-    plt = _plt()
-    models = sorted({r.model for r in records if r.ok})
-    fig, axes = plt.subplots(1, max(1, len(models)), figsize=(4.2 * max(1, len(models)), 3.6), squeeze=False)
-    for ax, model in zip(axes[0], models, strict=False):
+    fig, panels = _panels(sorted({r.model for r in records if r.ok}), 4.2)
+    for ax, model in panels:
         lines = defaultdict(list)
         for r in records:
             if r.ok and r.model == model and r.throughput_per_s:
@@ -44,11 +56,7 @@ def throughput_vs_batch(records: Sequence[Record], out: Path) -> list[Path]:
             points.sort()
             ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=f"{label} {size}")
         ax.set_xscale("log", base=2)
-        ax.set_title(model)
-        ax.set_xlabel("batch size")
-        ax.set_ylabel("images / s")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
+        _label(ax, model, "batch size", "images / s")
     fig.suptitle("Throughput against batch size")
     return _save(fig, out, "throughput_vs_batch")
 
@@ -87,10 +95,8 @@ def batch1_latency(records: Sequence[Record], out: Path) -> list[Path]:
 
 
 def latency_vs_megapixels(records: Sequence[Record], fits: Sequence[Fit], out: Path) -> list[Path]:
-    plt = _plt()
-    models = sorted({r.model for r in records if r.ok and _is_i2i(r.model)})
-    fig, axes = plt.subplots(1, max(1, len(models)), figsize=(4.5 * max(1, len(models)), 3.6), squeeze=False)
-    for ax, model in zip(axes[0], models, strict=False):
+    fig, panels = _panels(sorted({r.model for r in records if r.ok and _is_i2i(r.model)}), 4.5)
+    for ax, model in panels:
         lines = defaultdict(list)
         for r in records:
             if r.ok and r.model == model:
@@ -105,11 +111,7 @@ def latency_vs_megapixels(records: Sequence[Record], fits: Sequence[Fit], out: P
                 xs = [0, points[-1][0]]
                 ax.plot(xs, [fit.intercept_s + fit.slope_s * x for x in xs], color=drawn[0].get_color(), alpha=0.6,
                         label=f"fit {fit.slope_s:.3g} s/MP, R²={fit.r2:.3f}")
-        ax.set_title(model)
-        ax.set_xlabel("megapixels")
-        ax.set_ylabel("latency (s)")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
+        _label(ax, model, "megapixels", "latency (s)")
     fig.suptitle("Latency against megapixels")
     return _save(fig, out, "latency_vs_megapixels")
 
