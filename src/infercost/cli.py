@@ -301,23 +301,37 @@ def cost(instance: str | None, price_per_hour: float | None, latency_ms: float |
 @click.option("--memory-limit", default=None, help="Cap each point's memory, e.g. 2GiB.")
 @click.option("--timeout", type=float, default=600.0, show_default=True, help="Seconds before a point is killed.")
 @click.option("--no-probe", is_flag=True, help="Don't measure the device's ceiling for fraction_of_peak.")
+@click.option("--cluster", default=None, help="Run on a Ray cluster: its address, or auto (needs infercost[cluster]).")
+@click.option("--targets", default=None,
+              help="Node kinds to run on: accelerator types, custom resources or key=value labels (default: all).")
+@click.option("--deadline", default=None, help="Per-case deadline on a cluster, e.g. 15m (default: time-out + 2m).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @handled
 def study(profile: str, models: str | None, backends: str | None, precisions: str | None, device: str,
           plan_file: str | None, write_plan: str | None, out_dir: str, time_budget: str | None,
-          memory_limit: str | None, timeout: float, no_probe: bool, as_json: bool) -> None:
+          memory_limit: str | None, timeout: float, no_probe: bool, cluster: str | None, targets: str | None,
+          deadline: str | None, as_json: bool) -> None:
     """Measure the four architectures across batch sizes, megapixels and precisions; resumable."""
     from infercost.backends.torch_eager import validate_device
-    from infercost.commands.study import make_plan, parse_duration, run_study
+    from infercost.commands.study import make_plan, parse_duration, run_cluster_study, run_study
     from infercost.grid import split_list
 
-    validate_device(device)
+    if not cluster:
+        validate_device(device)
+    if (targets or deadline) and not cluster:
+        raise UsageError("--targets and --deadline go with --cluster")
     parse_duration(time_budget)
+    parse_duration(deadline)
     plan = make_plan(plan_file, profile, split_list(models), split_list(backends), split_list(precisions), device)
     if write_plan:
         Path(write_plan).write_text(plan.to_yaml())
         return out.print(f"plan with {len(plan.cases())} points written to {write_plan}")
-    result = run_study(plan, out_dir, time_budget, memory_limit, timeout, progress=not as_json, probe=not no_probe)
+    if cluster:
+        result = run_cluster_study(plan, out_dir, cluster, targets, deadline, time_budget, memory_limit, timeout,
+                                   progress=not as_json, probe=not no_probe)
+    else:
+        result = run_study(plan, out_dir, time_budget, memory_limit, timeout, progress=not as_json,
+                           probe=not no_probe)
     if as_json:
         return _print_json({"summary": result.summary, "fits": [f.model_dump() for f in result.fits],
                             "out": str(result.out_dir),

@@ -130,7 +130,10 @@ def fingerprint() -> dict:
 
 
 def machine_key(env: dict) -> str:
-    """What makes two fingerprints the same machine kind: hardware, not host name or library versions."""
+    """What makes two fingerprints the same machine kind: hardware, not host name or library versions. A cluster
+    node kind (a name the user gave a group of nodes) is part of it, so each kind's records stay apart."""
     gpus = ",".join(g.get("name", "?") for g in env.get("gpus") or [])
-    return "|".join(str(part) for part in (env.get("instance_type") or "", env.get("cpu_model"),
-                                           env.get("cpu_cores"), gpus))
+    parts = [env.get("instance_type") or "", env.get("cpu_model"), env.get("cpu_cores"), gpus]
+    if env.get("node_kind"):
+        parts.append(f"kind={env['node_kind']}")
+    return "|".join(str(part) for part in parts)

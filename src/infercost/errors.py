@@ -7,7 +7,8 @@
     │   └── OutOfMemoryError       the case ran out of memory (real or capped)
     ├── BackendUnavailableError    the runtime's package is missing; says which extra installs it
     ├── ResultsError               a results file is malformed, newer than this version, or can't be merged
-    └── CatalogError               a catalog row or price is malformed or unknown
+    ├── CatalogError               a catalog row or price is malformed or unknown
+    └── ClusterError               the Ray cluster can't be reached or has no node of a kind asked for
 """
 
 
@@ -41,3 +42,7 @@ class ResultsError(InfercostError):
 
 class CatalogError(InfercostError):
     """A catalog row is malformed or a name is unknown."""
+
+
+class ClusterError(InfercostError):
+    """The Ray cluster can't be reached, or has no node of a kind that was asked for."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from infercost.commands.bench import with_peak
@@ -71,13 +71,48 @@ def run_study(plan: Plan, out_dir: str, time_budget: str | None = None, memory_l
     return finish(out, plan, outcome)
 
 
-def finish(out: Path, plan: Plan, outcome: Outcome) -> StudyResult:
-    """Fits, figures and the summary, from what is stored (this machine's records)."""
+def run_cluster_study(plan: Plan, out_dir: str, address: str, targets: str | None = None,
+                      deadline: str | None = None, time_budget: str | None = None, memory_limit: str | None = None,
+                      timeout: float = 600.0, progress: bool = True, probe: bool = True) -> StudyResult:
+    """The plan on every node kind of a Ray cluster (or those in `targets`); results stream into one directory."""
+    from infercost.cluster import ClusterRun, parse_targets
+    from infercost.cluster.ray_bridge import RayWork, cluster_nodes, connect, import_ray
+    from infercost.results.record import new_run_id
+
+    deadline_s = parse_duration(deadline) or timeout + 120.0
+    budget_s = parse_duration(time_budget)
+    started_here = not (import_ray().is_initialized())
+    ray = connect(address)
+    try:
+        nodes = cluster_nodes(ray)
+        kinds = parse_targets(targets, nodes)
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "plan.yaml").write_text(plan.to_yaml())
+        options = {"timer": asdict(TimerConfig(min_time_s=plan.min_time_s, max_time_s=plan.max_time_s)),
+                   "timeout_s": timeout, "memory_limit_bytes": parse_size(memory_limit) if memory_limit else None,
+                   "run_id": new_run_id()}
+        work = RayWork(ray, options, deadline_s, probe)
+        with progress_bar(len(plan.cases()) * len(kinds), enabled=progress, plain=progress) as bar:
+            run = ClusterRun(plan, ResultsStore(out), kinds, nodes, work, time_budget_s=budget_s,
+                             on_start=lambda c: bar.start(f"{c.model} {c.backend} {c.precision} b{c.batch_size} "
+                                                          f"{c.width}x{c.height}"), on_done=bar.done)
+            outcome = run.run()
+    finally:
+        if started_here:
+            ray.shutdown()
+    names = {k.name for k in kinds}
+    return finish(out, plan, outcome, lambda r: r.env.get("node_kind") in names)
+
+
+def finish(out: Path, plan: Plan, outcome: Outcome, mine=None) -> StudyResult:
+    """Fits, figures and the summary, from what is stored (this machine's records, or those `mine` accepts)."""
     from infercost.env import fingerprint
     from infercost.report.figures import draw_all
 
     here = machine_id(fingerprint())
-    records = [r for r in ResultsStore(out).records() if machine_id(r.env) == here]
+    mine = mine or (lambda r: machine_id(r.env) == here)
+    records = [r for r in ResultsStore(out).records() if mine(r)]
     found = fits(records)
     fits_path = out / "fits.json"
     fits_path.write_text(json.dumps([f.model_dump() for f in found], indent=2))

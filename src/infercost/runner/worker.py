@@ -121,7 +121,21 @@ def _limit_memory(limit_bytes: int) -> None:
     resource.setrlimit(resource.RLIMIT_DATA, (cap, cap))
 
 
+def _die_with_parent() -> None:
+    """Linux: end this child when the process that spawned it dies (a killed study, a lost Ray worker), since it runs
+    in a session of its own and would otherwise keep a core busy."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+
+
 def main(argv: list[str]) -> int:
+    _die_with_parent()
     request = json.loads(Path(argv[0]).read_text())
     case = Case.from_dict(request["case"])
     limit = request.get("memory_limit_bytes")

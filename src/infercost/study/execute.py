@@ -42,17 +42,20 @@ def run_plan(plan: Plan, store: ResultsStore, run: Callable[[Case], Record],
              on_done: Callable[[Record | None], None] = lambda record: None,
              time_budget_s: float | None = None, clock: Callable[[], float] = time.monotonic) -> Outcome:
     """Every ladder in order. Finished points (this machine's) are reused; skipped points are recorded as such."""
-    here = machine_id(fingerprint())
+    env = fingerprint()
+    here = machine_id(env)
     done = {r.case_id: r for r in store.records() if machine_id(r.env) == here}
     outcome, start = Outcome(), clock()
     for ladder in plan.ladders:
-        _run_ladder(ladder, plan, store, run, done, outcome, on_start, on_done,
-                    lambda: time_budget_s is not None and clock() - start > time_budget_s)
+        run_ladder(ladder, plan, store, run, done, outcome, on_start, on_done,
+                   lambda: time_budget_s is not None and clock() - start > time_budget_s, env)
     return outcome
 
 
-def _run_ladder(ladder: Ladder, plan: Plan, store: ResultsStore, run, done, outcome: Outcome, on_start, on_done,
-                over_budget: Callable[[], bool]) -> None:
+def run_ladder(ladder: Ladder, plan: Plan, store: ResultsStore, run, done: dict[str, Record], outcome: Outcome,
+               on_start, on_done, over_budget: Callable[[], bool], env: dict) -> None:
+    """One ladder on one machine. `done` holds the case ids recorded there and grows as this ladder records more,
+    so a ladder handed over half-way (a cluster node lost) resumes where it stopped."""
     stop: str | None = None
     for case in ladder.cases():
         if case.case_id in done:
@@ -61,8 +64,9 @@ def _run_ladder(ladder: Ladder, plan: Plan, store: ResultsStore, run, done, outc
             on_done(None)
             continue
         if stop:
-            record = Record.for_case(case, run_id=run_id_of(run), status="skipped", error=stop, env=fingerprint())
+            record = Record.for_case(case, run_id=run_id_of(run), status="skipped", error=stop, env=env)
             store.append(record)
+            done[case.case_id] = record
             outcome.measured.append(record)
             on_done(record)
             continue
@@ -73,6 +77,7 @@ def _run_ladder(ladder: Ladder, plan: Plan, store: ResultsStore, run, done, outc
         on_start(case)
         record = run(case)
         store.append(record)
+        done[case.case_id] = record
         outcome.measured.append(record)
         on_done(record)
         stop = _stop_reason(record, plan)

@@ -25,6 +25,7 @@ class Fit(BaseModel):
     slope_s: float
     r2: float
     points: int
+    node_kind: str | None = None  # the cluster node kind measured, when the study ran on a cluster
 
 
 def linear_fit(xs: list[float], ys: list[float]) -> tuple[float, float, float]:
@@ -48,16 +49,16 @@ def fits(records: Iterable[Record]) -> list[Fit]:
     for r in records:
         if not r.ok or not r.latency_s:
             continue
-        stack = (r.model, r.backend, r.device, r.precision)
+        stack = (r.model, r.backend, r.device, r.precision, r.env.get("node_kind"))
         by_batch[stack + (f"{r.width}x{r.height}",)].append(r)
         by_area[stack + (f"batch {r.batch_size}",)].append(r)
     found = []
     for groups, axis in ((by_batch, "batch_size"), (by_area, "megapixels")):
-        for (model, backend, device, precision, fixed), group in groups.items():
+        for (model, backend, device, precision, node_kind, fixed), group in groups.items():
             xs = [float(r.batch_size) if axis == "batch_size" else r.megapixels for r in group]
             if len(set(xs)) < 3:
                 continue
             intercept, slope, r2 = linear_fit(xs, [r.latency_s for r in group])
             found.append(Fit(model=model, backend=backend, device=device, precision=precision, x=axis, fixed=fixed,
-                             intercept_s=intercept, slope_s=slope, r2=r2, points=len(group)))
+                             intercept_s=intercept, slope_s=slope, r2=r2, points=len(group), node_kind=node_kind))
     return found
