@@ -52,3 +52,19 @@ def test_bursty_traffic_needs_at_least_as_much():
     cost = {r["instance"]: r["monthly_cost_usd"] for r in steady if r["feasible"]}
     assert any(r["feasible"] for r in bursty)
     assert all(r["monthly_cost_usd"] >= cost[r["instance"]] for r in bursty if r["feasible"] and r["instance"] in cost)
+
+
+def test_every_measured_machine_is_a_candidate_priced_by_its_own_instance(tmp_path):
+    """Results gathered from a cluster: each node kind is measured hardware; one names a catalog instance."""
+    store = ResultsStore(tmp_path)
+    kinds = {"kind_a": {"node_kind": "kind_a", "instance_type": "g2-standard-4"}, "kind_b": {"node_kind": "kind_b"}}
+    for env in kinds.values():
+        for batch, latency in ((1, 0.01), (2, 0.015), (4, 0.025)):
+            store.append(Record.for_case(Case("resnet50", batch_size=batch, height=64, width=64), run_id="r",
+                                         status="ok", env=env, timing={"method": "adaptive"})
+                         .with_samples([latency] * 5))
+    rows = json.loads(invoke("--qps", "50", "--results", str(tmp_path), "--json"))
+    measured = {r["accelerator"].rpartition(" on ")[2]: r for r in rows if r["source"] == "measured"}
+    assert set(measured) == {"kind_a", "kind_b"}
+    assert measured["kind_a"]["feasible"] and measured["kind_a"]["instance"] == "g2-standard-4"
+    assert not measured["kind_b"]["feasible"] and "price" in measured["kind_b"]["reason"]

@@ -586,7 +586,7 @@ def predict_cmd(model: str | None, accelerator: str | None, instance: str | None
 @click.option("--traffic", default="steady", show_default=True, help="steady (Poisson), bursty, or a trace file.")
 @click.option("--providers", default=None, help="e.g. aws,gcp,azure (default: all).")
 @click.option("--spot", is_flag=True, help="Spot prices (instances without one are left out).")
-@click.option("--results", "results_dir", default=None, help="Measured results: calibrate, and list this machine.")
+@click.option("--results", "results_dir", default=None, help="Measured results: calibrate; list each machine.")
 @click.option("--instance", default=None, help="The instance the results were measured on.")
 @click.option("--price-per-hour", type=float, default=None, help="Price of the machine the results come from.")
 @click.option("--include-retired", is_flag=True, help="Also rank instances that can no longer be rented.")
@@ -602,25 +602,25 @@ def recommend_cmd(model: str, resolution: str | None, slo_ms: float, percentile:
     from dataclasses import replace
 
     from infercost.case import parse_resolution
-    from infercost.commands.cost import resolve_price
+    from infercost.commands.cost import machine_prices
     from infercost.commands.recommend import Ask, recommend, verdict
     from infercost.grid import split_list
     from infercost.pricing.cost import SECONDS_PER_MONTH
+    from infercost.results import load_records
 
     if (qps is None) == (monthly_requests is None):
         raise UsageError("give one of --qps or --monthly-requests")
     rate = qps if qps is not None else monthly_requests / SECONDS_PER_MONTH
     height, width = parse_resolution(resolution) if resolution else (None, None)
     cat = _catalog(catalog_file)
-    name, price = resolve_price(cat, instance, price_per_hour, spot) if results_dir else (None, None)
-    here = (name or "this machine", price) if price else None
+    prices = machine_prices(cat, load_records(results_dir), instance, price_per_hour, spot) if results_dir else None
     if traffic not in ("steady", "bursty") and not Path(traffic).is_file():
         raise UsageError(f"--traffic must be steady, bursty or a trace file; {traffic} is none of them")
     ask = Ask(model, height, width, slo_ms / 1e3, percentile, rate, tuple(split_list(precisions)), spot, traffic)
     provider_list = split_list(providers) or None
-    rows = recommend(cat, ask, provider_list, results_dir, here, include_retired)
+    rows = recommend(cat, ask, provider_list, results_dir, prices, include_retired)
     sentence = verdict(rows, ask, lambda factor: recommend(cat, replace(ask, qps=rate * factor), provider_list,
-                                                           results_dir, here, include_retired))
+                                                           results_dir, prices, include_retired))
     keys = ("instance", "provider", "accelerator", "stack", "precision", "batch_policy", "replicas", "p99_s",
             "cost_per_inference_usd", "monthly_cost_usd", "source", "error_band", "feasible", "reason")
     shown = [{k: r.get(k) for k in keys} for r in rows]

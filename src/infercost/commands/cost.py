@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from infercost.env import fingerprint
 from infercost.errors import UsageError
 from infercost.pricing.catalog import Catalog, Instance
 from infercost.pricing.cost import CostEstimate, estimate
-from infercost.results import load_records
+from infercost.results import Record, load_records, machine_id
 
 
 def resolve_price(catalog: Catalog, instance: str | None, price_per_hour: float | None,
@@ -36,28 +37,52 @@ def cost_from_latency(catalog: Catalog, latency_ms: float, batch: int, instance:
     return estimate(price, latency_ms / 1e3, batch, name, spot, qps, monthly_requests)
 
 
+def machine_prices(catalog: Catalog, records: list[Record], instance: str | None, price_per_hour: float | None,
+                   spot: bool) -> dict[str, tuple[str, float] | None]:
+    """(name, price per hour) for each machine in the records, by machine_id. An explicit --instance or
+    --price-per-hour is this machine's (or the only machine's); every other machine, a cluster node kind for one, is
+    priced by the instance type its own fingerprint names; None where nothing names a price."""
+    here = machine_id(fingerprint())
+    machines = {machine_id(r.env): r.env for r in records}
+    name, price = resolve_price(catalog, instance, price_per_hour, spot)
+    prices: dict[str, tuple[str, float] | None] = {}
+    for mid, env in machines.items():
+        own = env.get("instance_type")
+        if price is not None and (mid == here or len(machines) == 1):
+            prices[mid] = (name or env.get("node_kind") or "this machine", price)
+        elif own in catalog.instances:
+            prices[mid] = (own, catalog.instance(own).price(spot))
+        else:
+            prices[mid] = None
+    return prices
+
+
 def cost_from_results(catalog: Catalog, results: str, instance: str | None, price_per_hour: float | None,
                       spot: bool, qps: float | None, monthly_requests: float | None) -> list[dict]:
     """Every ok record priced; records from a machine that can't be priced say so rather than guess."""
-    name, price = resolve_price(catalog, instance, price_per_hour, spot)
+    records = load_records(results)
+    prices = machine_prices(catalog, records, instance, price_per_hour, spot)
     rows = []
-    for record in load_records(results):
+    for record in records:
         if not record.ok or not record.latency_s:
             continue
         row = {"model": record.model, "backend": record.backend, "device": record.device,
                "precision": record.precision, "height": record.height, "width": record.width,
                "case_id": record.case_id}
-        machine, machine_price = name, price
-        if machine_price is None and record.env.get("instance_type") in catalog.instances:
-            machine = record.env["instance_type"]
-            machine_price = catalog.instance(machine).price(spot)
-        if machine_price is None:
+        priced = prices[machine_id(record.env)]
+        if priced is None:
             rows.append({**row, "batch_size": record.batch_size, "latency_s": record.latency_s,
-                         "priced": False, "reason": "unknown instance: pass --instance NAME or --price-per-hour X"})
+                         "priced": False, "reason": _unpriced(record, len(prices) == 1)})
             continue
-        cost = estimate(machine_price, record.latency_s, record.batch_size, machine, spot, qps, monthly_requests)
+        cost = estimate(priced[1], record.latency_s, record.batch_size, priced[0], spot, qps, monthly_requests)
         rows.append({**row, **cost.model_dump(), "priced": True})
     return rows
+
+
+def _unpriced(record: Record, only_machine: bool) -> str:
+    if only_machine or machine_id(record.env) == machine_id(fingerprint()):
+        return "unknown instance: pass --instance NAME or --price-per-hour X"
+    return f"machine {record.env.get('node_kind') or record.env.get('host')} names no catalog instance"
 
 
 def catalog_rows(catalog: Catalog, provider: str | None, accelerator: str | None) -> list[Instance]:

@@ -13,7 +13,7 @@ from infercost.predict.profile import profile_model
 from infercost.predict.roofline import DEFAULT_ERROR, DeviceSpec, predict
 from infercost.pricing.catalog import Catalog, Instance
 from infercost.pricing.cost import HOURS_PER_MONTH, SECONDS_PER_MONTH
-from infercost.results import load_records
+from infercost.results import Record, load_records, machine_id
 from infercost.serving import LatencyCurve, Policy
 from infercost.serving.capacity import replicas_for
 
@@ -88,13 +88,23 @@ def _predicted(instance: Instance, catalog: Catalog, ask: Ask, results: str | No
     return {**row, **min(options, key=lambda o: o["monthly_cost_usd"]), "feasible": True, "reason": None}
 
 
-def _measured(results: str, name: str, price: float, ask: Ask, catalog: Catalog) -> dict:
-    curve = curve_from_records(load_records(results), ask.model,
-                               resolution=(ask.height, ask.width) if ask.height else None)
+def _measured(records: list[Record], priced: tuple[str, float] | None, ask: Ask, catalog: Catalog) -> dict | None:
+    """One measured machine (this one, or a cluster node kind) as a candidate; None if it never ran this model."""
+    try:
+        curve = curve_from_records(records, ask.model, resolution=(ask.height, ask.width) if ask.height else None)
+    except UsageError:
+        return None
+    env = records[0].env
     parts = curve.label.split()
-    provider = catalog.instances[name].provider if name in catalog.instances else "this machine"
-    row = {"instance": name, "provider": provider, "accelerator": f"measured: {parts[3]}", "source": "measured",
-           "stack": parts[1], "precision": parts[2], "error_band": None}
+    where = env.get("node_kind") or env.get("host") or "this machine"
+    name = priced[0] if priced else where
+    provider = catalog.instances[name].provider if name in catalog.instances else "measured machine"
+    row = {"instance": name, "provider": provider, "accelerator": f"measured: {parts[3]} on {where}",
+           "source": "measured", "stack": parts[1], "precision": parts[2], "error_band": None}
+    if priced is None:
+        return {**row, "feasible": False, "reason": "measured, but nothing names its price (its fingerprint has no "
+                                                    "catalog instance type)"}
+    price = priced[1]
     if curve.latency(1) > ask.slo_s:
         return {**row, "feasible": False, "reason": f"too slow even at batch 1 ({curve.latency(1) * 1e3:.1f} ms)"}
     sized = _size(curve, ask, 1, price)
@@ -104,7 +114,9 @@ def _measured(results: str, name: str, price: float, ask: Ask, catalog: Catalog)
 
 
 def recommend(catalog: Catalog, ask: Ask, providers: list[str] | None, results: str | None,
-              here: tuple[str, float] | None, include_retired: bool = False) -> list[dict]:
+              prices: dict[str, tuple[str, float] | None] | None = None, include_retired: bool = False) -> list[dict]:
+    """Every catalog instance predicted, and every measured machine in `results` (priced by `prices`, keyed by
+    machine_id; see machine_prices) as measured."""
     if ask.qps <= 0 or ask.slo_s <= 0:
         raise UsageError("the request rate and the latency target must be positive")
     rows = []
@@ -116,8 +128,12 @@ def recommend(catalog: Catalog, ask: Ask, providers: list[str] | None, results: 
         if ask.spot and instance.spot_price_per_hour_usd is None:
             continue
         rows.append(_predicted(instance, catalog, ask, results))
-    if results and here:
-        rows.append(_measured(results, here[0], here[1], ask, catalog))
+    if results and prices:
+        records = load_records(results)
+        for mid, priced in prices.items():
+            row = _measured([r for r in records if machine_id(r.env) == mid], priced, ask, catalog)
+            if row:
+                rows.append(row)
     return sorted(rows, key=lambda r: (not r["feasible"], r.get("monthly_cost_usd") or math.inf))
 
 

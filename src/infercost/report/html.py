@@ -103,10 +103,11 @@ def machines_section(records: Sequence[Record]) -> str:
     seen = {}
     for r in records:
         seen.setdefault(machine_id(r.env), r.env)
-    rows = [(mid, env.get("host"), env.get("cpu_model"), env.get("cpu_cores"), fmt_bytes(env.get("ram_bytes")),
+    rows = [(mid, env.get("node_kind") or "-", env.get("host"), env.get("cpu_model"), env.get("cpu_cores"),
+             fmt_bytes(env.get("ram_bytes")),
              ", ".join(g.get("name", "") for g in env.get("gpus") or []) or "-", env.get("instance_type") or "-",
              env.get("libraries", {}).get("torch", "-")) for mid, env in seen.items()]
-    return _table(("machine", "host", "CPU", "cores", "RAM", "GPUs", "instance", "torch"), rows)
+    return _table(("machine", "node kind", "host", "CPU", "cores", "RAM", "GPUs", "instance", "torch"), rows)
 
 
 def model_tables(records: Sequence[Record]) -> str:
