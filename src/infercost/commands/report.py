@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
+from infercost.commands.cost import machine_prices
 from infercost.commands.recommend import Ask, recommend, verdict
 from infercost.commands.serving import compare_policies, curve_from_records
 from infercost.errors import UsageError
@@ -13,17 +15,18 @@ from infercost.predict.profile import profile_model
 from infercost.predict.roofline import DEFAULT_ERROR, DeviceSpec, predict
 from infercost.pricing import load_catalog
 from infercost.report.html import build_report, summary_markdown
-from infercost.results import load_records
+from infercost.results import load_records, machine_id
 from infercost.serving import poisson
 
 
-def _cost_rows(records, catalog, price: float | None, name: str | None) -> list[dict]:
+def _cost_rows(records, catalog, prices: dict[str, tuple[str, float] | None]) -> list[dict]:
     rows = []
     for r in records:
-        if r.ok and r.throughput_per_s and price:
-            rows.append({"instance": name or "this machine", "source": "measured", "stack": r.backend,
+        priced = prices.get(machine_id(r.env))
+        if r.ok and r.throughput_per_s and priced:
+            rows.append({"instance": priced[0], "source": "measured", "stack": r.backend,
                          "precision": r.precision, "batch_size": r.batch_size, "latency_s": r.latency_s,
-                         "cost_per_million_usd": price / 3600 / r.throughput_per_s * 1e6, "error_band": "-"})
+                         "cost_per_million_usd": priced[1] / 3600 / r.throughput_per_s * 1e6, "error_band": "-"})
     for model in sorted({r.model for r in records if r.model in ZOO}):
         size = next(r for r in records if r.model == model)
         profile = profile_model(model, 8, size.height, size.width, "fp32")
@@ -48,24 +51,25 @@ def make_report(directory: str, output: str | None = None, price_per_hour: float
     if not records:
         raise UsageError(f"no records in {directory}")
     catalog = load_catalog()
-    if instance and price_per_hour is None:
-        price_per_hour = catalog.instance(instance).price_per_hour_usd
+    prices = machine_prices(catalog, records, instance, price_per_hour, False)
     warnings = ["predicted rows use uncalibrated default efficiency factors (+-50%)"]
     serving, recs, sentence = [], [], "No recommendation: no zoo model with ok results."
     ok = [r for r in records if r.ok and r.model in ZOO]
     if ok:
         model = max({r.model for r in ok}, key=lambda m: len({r.batch_size for r in ok if r.model == m}))
-        curve = curve_from_records(records, model)
+        counts = Counter(machine_id(r.env) for r in ok if r.model == model)
+        machine = max(counts, key=counts.get)  # serve from one machine's curve, never a mix of machines
+        curve = curve_from_records([r for r in records if machine_id(r.env) == machine], model)
         slo = (slo_ms / 1e3) if slo_ms else 4 * curve.latency(1)
-        serving = compare_policies(curve, qps, slo, 99.0, price_per_hour, poisson(qps, 20_000), None)
+        price = (prices.get(machine) or (None, None))[1]
+        serving = compare_policies(curve, qps, slo, 99.0, price, poisson(qps, 20_000), None)
         first = next(r for r in ok if r.model == model)
         ask = Ask(model, first.height, first.width, slo, 99.0, qps, ("fp32",), False)
-        here = (instance or "this machine", price_per_hour) if price_per_hour else None
-        recs = recommend(catalog, ask, None, directory, here)
-        sentence = verdict(recs, ask, lambda f: recommend(catalog, replace(ask, qps=qps * f), None, directory, here))
+        recs = recommend(catalog, ask, None, directory, prices)
+        sentence = verdict(recs, ask, lambda f: recommend(catalog, replace(ask, qps=qps * f), None, directory, prices))
         warnings.append(f"serving and recommendations for {model} at {qps:g} requests/s, p99 under "
                         f"{slo * 1e3:.1f} ms")
-    page = build_report(directory, records, _cost_rows(records, catalog, price_per_hour, instance), serving, recs,
+    page = build_report(directory, records, _cost_rows(records, catalog, prices), serving, recs,
                         sentence, warnings)
     html_path = Path(output) if output else Path(directory) / "report.html"
     html_path.write_text(page, encoding="utf-8")
