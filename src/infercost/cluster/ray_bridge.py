@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import socket
 import sys
+from pathlib import Path
 
 from infercost.case import Case
 from infercost.cluster.nodes import Node, NodeKind
@@ -34,8 +36,37 @@ def import_ray():
     return ray
 
 
+def connected() -> bool:
+    """Whether this process already has a Ray connection (without importing Ray just to ask)."""
+    ray = sys.modules.get("ray")
+    return bool(ray and ray.is_initialized())
+
+
+def _reachable(address: str, timeout_s: float = 5.0) -> None:
+    """Fail in seconds, with one line, where ray.init would retry for minutes."""
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit():
+        raise ClusterError(f"--cluster {address!r} is not HOST:PORT or auto")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s).close()
+    except OSError as exc:
+        raise ClusterError(f"no Ray cluster answers at {address} ({exc.strerror or exc}); start one with "
+                           "`ray start --head` or check the address") from None
+
+
+def _token_available() -> bool:
+    return bool(os.environ.get("RAY_AUTH_TOKEN") or os.environ.get("RAY_AUTH_TOKEN_PATH")
+                or (Path.home() / ".ray" / "auth_token").is_file())
+
+
 def connect(address: str):
     """ray.init against ADDRESS (or `auto`); returns the ray module. A loopback address stays on loopback."""
+    if address != "auto":
+        _reachable(address)
+    if "RAY_AUTH_MODE" not in os.environ and _token_available():
+        # `ray start` turns token authentication on and keeps the token in ~/.ray/auth_token, but ray.init with an
+        # explicit address only sends it in token mode; a cluster without authentication ignores it.
+        os.environ["RAY_AUTH_MODE"] = "token"
     if _is_loopback(address) and "ray" not in sys.modules:
         # Ray rewrites 127.0.0.1 to the machine's routable address unless told the cluster is local-only; a cluster
         # started on loopback (ray start --node-ip-address 127.0.0.1) listens there and nowhere else.

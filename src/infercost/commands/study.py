@@ -76,12 +76,12 @@ def run_cluster_study(plan: Plan, out_dir: str, address: str, targets: str | Non
                       timeout: float = 600.0, progress: bool = True, probe: bool = True) -> StudyResult:
     """The plan on every node kind of a Ray cluster (or those in `targets`); results stream into one directory."""
     from infercost.cluster import ClusterRun, parse_targets
-    from infercost.cluster.ray_bridge import RayWork, cluster_nodes, connect, import_ray
+    from infercost.cluster.ray_bridge import RayWork, cluster_nodes, connect, connected
     from infercost.results.record import new_run_id
 
     deadline_s = parse_duration(deadline) or timeout + 120.0
     budget_s = parse_duration(time_budget)
-    started_here = not (import_ray().is_initialized())
+    started_here = not connected()
     ray = connect(address)
     try:
         nodes = cluster_nodes(ray)

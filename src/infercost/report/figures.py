@@ -21,7 +21,7 @@ def _plt():
 
 def stack_label(r: Record) -> str:
     return f"{r.backend} {r.precision}" + (f" ({r.device})" if r.device != "cpu" else "") + \
-        (f" [{r.env['node_kind']}]" if r.env.get("node_kind") else "")
+        (f" on {r.env['node_kind']}" if r.env.get("node_kind") else "")
 
 
 def _panels(models: Sequence[str], width: float):
