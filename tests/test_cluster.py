@@ -98,3 +98,21 @@ def test_a_kind_with_one_lost_node_records_its_missing_cases_with_the_reason(tmp
     records = store.records()
     assert [r.status for r in records] == ["ok", "ok", "error", "error", "error"]
     assert all("not measured on kind T4: node g1" in r.error and "raylet gone" in r.error for r in records[2:])
+
+
+def test_cluster_flags_fail_in_one_line(monkeypatch):
+    from click.testing import CliRunner
+
+    from infercost.cli import cli
+
+    def study(*args):
+        return CliRunner().invoke(cli, ["study", "--no-probe", *args])
+
+    result = study("--targets", "T4")
+    assert result.exit_code == 2 and "go with --cluster" in result.output
+    result = study("--cluster", "127.0.0.1:1")
+    assert result.exit_code == 2 and result.output.count("\n") == 1
+    assert "no Ray cluster answers at 127.0.0.1:1" in result.output or "pip install" in result.output
+    monkeypatch.setitem(__import__("sys").modules, "ray", None)
+    result = study("--cluster", "auto")
+    assert result.exit_code == 2 and 'pip install "infercost[cluster]"' in result.output

@@ -61,8 +61,6 @@ def _token_available() -> bool:
 
 def connect(address: str):
     """ray.init against ADDRESS (or `auto`); returns the ray module. A loopback address stays on loopback."""
-    if address != "auto":
-        _reachable(address)
     if "RAY_AUTH_MODE" not in os.environ and _token_available():
         # `ray start` turns token authentication on and keeps the token in ~/.ray/auth_token, but ray.init with an
         # explicit address only sends it in token mode; a cluster without authentication ignores it.
@@ -74,6 +72,8 @@ def connect(address: str):
     ray = import_ray()
     if ray.is_initialized():
         return ray
+    if address != "auto":
+        _reachable(address)
     try:
         ray.init(address=address, logging_level="ERROR", log_to_driver=False, configure_logging=True)
     except (ConnectionError, ValueError, RuntimeError) as exc:
