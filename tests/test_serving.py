@@ -151,3 +151,32 @@ def test_after_idle_service_applies_when_the_replica_sat_idle():
     assert sparse.mean_s == pytest.approx(0.015, rel=0.01)  # nearly every request finds the replica idle
     busy = simulate(np.arange(0, 2.0, 0.001), curve, Policy.none(), empirical=False)
     assert busy.mean_batch == 1 and busy.utilization > 0.99  # back to back after the first: the warm curve
+
+
+def test_service_times_seen_under_load_feed_the_simulator():
+    """A fake model that is slower after an idle gap: the warm-up's curve learns both service times, and the
+    simulator fed with it reproduces the load test on the same clock."""
+    now, last_end = [0.0], [-1.0]
+
+    def run_batch(size):
+        idle = now[0] > last_end[0] + 1e-12
+        now[0] += (0.015 if idle else 0.010) * size
+        last_end[0] = now[0]
+
+    def wait_until(t):
+        now[0] = max(now[0], t)
+
+    def load(seed):
+        return run_load(poisson(60, 3_000, seed), run_batch, Policy.none(), clock=lambda: now[0],
+                        wait_until=wait_until)
+
+    warm = load(1)
+    learned = warm.service_curve(LatencyCurve([1], [0.010]))
+    assert learned.latency(1) == pytest.approx(0.010) and learned.after_idle.latency(1) == pytest.approx(0.015)
+    now[0], last_end[0] = 0.0, -1.0
+    arrivals = poisson(60, 3_000, 2)
+    measured = run_load(arrivals, run_batch, Policy.none(), clock=lambda: now[0], wait_until=wait_until).summary()
+    sim = simulate(arrivals, learned, Policy.none())
+    assert sim.p99_s == pytest.approx(measured["p99_s"], rel=0.02)
+    naive = simulate(arrivals, LatencyCurve([1], [0.010]), Policy.none())
+    assert naive.p50_s < 0.9 * measured["p50_s"]  # without the after-idle times latency is underestimated

@@ -451,11 +451,13 @@ def simulate_cmd(results_dir: str, model: str, stack: str | None, device: str | 
 @click.option("--device", default="cpu", show_default=True)
 @click.option("--resolution", default=None, help="Input resolution (default: the model's).")
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--warmup", default="0s", show_default=True,
+              help="Serve this long at the same rate first; the simulator then uses the service times it saw.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @handled
 def loadtest_cmd(model: str, qps: float, batching: str, max_batch: int, max_delay_ms: float, duration: str,
                  slo_ms: float | None, backend: str, precision: str, device: str, resolution: str | None, seed: int,
-                 as_json: bool) -> None:
+                 warmup: str, as_json: bool) -> None:
     """Drive the real model in-process with open-loop Poisson arrivals (the MLPerf Server scenario)."""
     from infercost.commands.loadtest import loadtest
     from infercost.commands.study import parse_duration
@@ -465,7 +467,9 @@ def loadtest_cmd(model: str, qps: float, batching: str, max_batch: int, max_dela
         raise UsageError("--qps must be positive, --max-batch at least 1 and --max-delay-ms not negative")
     case = expand([model], [backend], [device], [precision], [1], [resolution] if resolution else None)[0]
     policy = _batching_policy(batching, max_batch, max_delay_ms)
-    data = loadtest(case, qps, policy, parse_duration(duration), slo_ms / 1e3 if slo_ms else None, seed=seed)
+    warmup_s = 0.0 if warmup.strip() in ("0", "0s") else parse_duration(warmup)
+    data = loadtest(case, qps, policy, parse_duration(duration), slo_ms / 1e3 if slo_ms else None, seed=seed,
+                    warmup_s=warmup_s)
     if as_json:
         return _print_json(data)
     from infercost.report.tables import fmt_seconds
@@ -477,7 +481,8 @@ def loadtest_cmd(model: str, qps: float, batching: str, max_batch: int, max_dela
               f"utilization {data['utilization']:.0%}  mean batch {data['mean_batch']:.2f}", highlight=False)
     sim = data["simulated"]
     out.print(f"  simulated: p50 {fmt_seconds(sim['p50_s'])}  p90 {fmt_seconds(sim['p90_s'])}  "
-              f"p99 {fmt_seconds(sim['p99_s'])}  (from the latency curve measured just before)", highlight=False)
+              f"p99 {fmt_seconds(sim['p99_s'])}  (service times from the "
+              f"{'warm-up' if warmup_s else 'latency curve measured just before'})", highlight=False)
     s = data["scenarios"]
     out.print(f"  MLPerf SingleStream p90 {fmt_seconds(s['SingleStream']['p90_latency_s'])}; Offline "
               f"{s['Offline']['throughput_per_s']:.1f}/s at batch {s['Offline']['at_batch']}; Server at {qps:g} qps: "

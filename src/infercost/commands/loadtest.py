@@ -47,17 +47,25 @@ class Served:
 
 
 def loadtest(case: Case, qps: float, policy: Policy, duration_s: float, slo_s: float | None,
-             percentile: float = 99.0, seed: int = 0, served: Served | None = None) -> dict:
+             percentile: float = 99.0, seed: int = 0, served: Served | None = None, warmup_s: float = 0.0) -> dict:
+    """Serve Poisson arrivals for `duration_s` on the real model and simulate the same arrivals. The simulator's
+    service times come from the latency curve measured just before (back to back, and after an idle gap as long as
+    the mean gap between requests); with `warmup_s`, from the batches a warm-up at the same rate actually ran."""
     served = served or Served(case, policy.max_batch)
     # A batch that follows an idle period runs slower than one served back to back. Under Poisson arrivals an
     # idle period lasts 1/qps on average, so the after-idle curve is measured with that gap between calls.
     curve = served.curve()
     idle = 1.0 / qps
     curve.after_idle = served.curve(idle_s=idle)
+    service_curve = curve
+    if warmup_s > 0:
+        warm = run_load(poisson(qps, max(10, int(qps * warmup_s)), seed + 7919), served.run, policy)
+        service_curve = warm.service_curve(curve)
     arrivals = poisson(qps, max(10, int(qps * duration_s)), seed)
     result = run_load(arrivals, served.run, policy)
     measured = result.summary(slo_s, percentile)
-    predicted = simulate(arrivals, curve, policy, 1, slo_s, percentile)
+    predicted = simulate(arrivals, service_curve, policy, 1, slo_s, percentile)
+    from_curve = simulate(arrivals, curve, policy, 1, slo_s, percentile) if warmup_s > 0 else predicted
     single_stream = sorted(curve.samples_s[1])[int(0.9 * (len(curve.samples_s[1]) - 1))]
     scenarios = {
         "SingleStream": {"p90_latency_s": single_stream},
@@ -69,7 +77,11 @@ def loadtest(case: Case, qps: float, policy: Policy, duration_s: float, slo_s: f
     }
     return {"qps": qps, "policy": policy.name, "duration_s": duration_s, **measured, "curve_idle_s": idle,
             "simulated": {"p50_s": predicted.p50_s, "p90_s": predicted.p90_s, "p99_s": predicted.p99_s,
-                          "utilization": predicted.utilization},
+                          "utilization": predicted.utilization,
+                          "service_times": "warm-up at the same rate" if warmup_s > 0 else "latency curve"},
+            "simulated_from_curve": {"p50_s": from_curve.p50_s, "p90_s": from_curve.p90_s,
+                                     "p99_s": from_curve.p99_s, "utilization": from_curve.utilization},
+            "warmup_s": warmup_s,
             "capacity_per_s": curve.best_throughput(policy.max_batch),
             "curve": {"batches": curve.batches, "latencies_s": curve.latencies_s},
             "scenarios": scenarios, "stack": {"backend": case.backend, "precision": case.precision,

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from infercost.serving.curve import LatencyCurve
 from infercost.serving.policy import Policy
 
 
@@ -22,6 +23,26 @@ class LoadResult:
     batch_sizes: list[int]
     busy_s: float
     span_s: float
+    service_s: list[float] = field(default_factory=list)  # each batch's own run time
+    after_idle: list[bool] = field(default_factory=list)  # whether the server sat idle before that batch
+
+    def service_curve(self, fallback: LatencyCurve, min_samples: int = 20) -> LatencyCurve:
+        """The service times this load actually saw, as a curve for the simulator: batches served back to back and
+        batches after an idle gap apart; a batch size seen fewer than `min_samples` times keeps `fallback`."""
+        def curve(idle: bool, base: LatencyCurve) -> LatencyCurve:
+            samples = {b: list(s) for b, s in base.samples_s.items()} or {
+                b: [t] for b, t in zip(base.batches, base.latencies_s, strict=True)}
+            for size in set(self.batch_sizes):
+                seen = [t for b, t, i in zip(self.batch_sizes, self.service_s, self.after_idle, strict=True)
+                        if b == size and i == idle]
+                if len(seen) >= min_samples:
+                    samples[size] = seen
+            return LatencyCurve(list(samples), [float(np.median(s)) for s in samples.values()], samples,
+                                label=f"{fallback.label} (service times seen under load)".strip())
+
+        found = curve(False, fallback)
+        found.after_idle = curve(True, fallback.after_idle or fallback)
+        return found
 
     def summary(self, slo_s: float | None = None, percentile: float = 99.0) -> dict:
         q = np.percentile(self.latencies_s, [50, 90, 99, percentile])
@@ -41,6 +62,8 @@ def run_load(arrivals: np.ndarray, run_batch: Callable[[int], None], policy: Pol
     n = len(arr)
     done = np.empty(n)
     sizes: list[int] = []
+    service: list[float] = []
+    idled: list[bool] = []
     busy = 0.0
     head = 0
     start = clock()
@@ -51,7 +74,8 @@ def run_load(arrivals: np.ndarray, run_batch: Callable[[int], None], policy: Pol
         if last < n and arr[last] < ready:
             ready = arr[last]
         now = clock() - start
-        if now < ready:
+        waited = now < ready
+        if waited:
             wait_until(ready)
             now = clock() - start
         end = head
@@ -62,11 +86,13 @@ def run_load(arrivals: np.ndarray, run_batch: Callable[[int], None], policy: Pol
         run_batch(end - head)
         t1 = clock()
         busy += t1 - t0
+        service.append(t1 - t0)
+        idled.append(waited)
         done[head:end] = t1 - start
         sizes.append(end - head)
         head = end
     span = done.max() - arr[0]
-    return LoadResult(done - arrivals, sizes, busy, max(span, 1e-9))
+    return LoadResult(done - arrivals, sizes, busy, max(span, 1e-9), service, idled)
 
 
 def _wait_until(target: float, clock: Callable[[], float]) -> None:
