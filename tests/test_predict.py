@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import torch
 from click.testing import CliRunner
 
 from infercost.cli import cli
@@ -23,8 +24,20 @@ FIELDS = ("model", "accelerator", "instance", "precision", "batch_size", "height
 def test_profile_totals_match_the_zoo(name):
     prof = profile_model(name, 1, 64, 64)
     assert prof.flops == ZOO[name].flops(64, 64) and prof.params == ZOO[name].params()
-    assert prof.weight_bytes == 4 * prof.params
-    assert profile_model(name, 1, 64, 64, "int8").weight_bytes == prof.params
+    with torch.device("meta"):
+        buffers = sum(b.numel() for b in ZOO[name].create().buffers() if b.is_floating_point())  # BN statistics
+    assert 4 * (prof.params + buffers) <= prof.weight_bytes <= 4 * (prof.params + 2 * buffers)  # a buffer read twice
+    assert profile_model(name, 1, 64, 64, "int8").weight_bytes * 4 == prof.weight_bytes
+
+
+def test_profile_sees_functional_ops_and_names_them_after_their_module():
+    kinds = {layer.kind for layer in profile_model("resnet50", 1, 64, 64).layers}
+    assert {"convolution", "add_", "addmm", "max_pool2d_with_indices"} <= kinds or {"convolution", "add"} <= kinds
+    edsr = profile_model("edsr", 1, 32, 32).layers
+    assert any(layer.kind == "pixel_shuffle" for layer in edsr)
+    adds = [layer for layer in edsr if layer.kind.startswith("add")]
+    assert adds and all(layer.flops == 0 and layer.activation_bytes == 3 * 4 * 64 * 32 * 32
+                        for layer in adds if layer.name.startswith("body."))
 
 
 def latency(model, accelerator, precision="fp32", batch=8):
@@ -99,3 +112,17 @@ def test_predict_instance_uses_one_replica_per_accelerator():
 def test_profile_cli():
     data = json.loads(CliRunner().invoke(cli, ["profile", "resnet50", "--resolution", "64", "--json"]).output)
     assert data["total"]["params"] == 25_557_032 and len(data["layers"]) > 100
+
+
+def test_an_onnx_file_profiles_like_the_module_it_came_from(tmp_path):
+    pytest.importorskip("onnx")
+    from infercost.models import resolve_model
+
+    path = tmp_path / "squeeze.onnx"
+    torch.onnx.export(resolve_model("torchvision:squeezenet1_1").create(), (torch.rand(1, 3, 64, 64),), str(path),
+                      dynamo=False, input_names=["x"], dynamic_axes={"x": {0: "n", 2: "h", 3: "w"}})
+    onnx_profile = profile_model(str(path), 2, 96, 96)
+    torch_profile = profile_model("torchvision:squeezenet1_1", 2, 96, 96)
+    assert onnx_profile.flops == torch_profile.flops
+    assert onnx_profile.weight_bytes == torch_profile.weight_bytes
+    assert {layer.kind for layer in onnx_profile.layers} >= {"Conv", "Concat", "MaxPool"}

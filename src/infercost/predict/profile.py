@@ -1,8 +1,10 @@
-"""A model's profile, layer by layer: FLOPs, weight and activation bytes, arithmetic intensity, parameters.
+"""A model's profile, op by op: FLOPs, weight and activation bytes, arithmetic intensity, parameters.
 
-Leaf modules are traced on the meta device (no memory, no weights initialised), so any resolution and batch is
-cheap. FLOPs count 2 per multiply-add of convolutions and matrix products, as torch.utils.flop_counter does;
-element-wise layers count 0 FLOPs but their bytes, which is what bounds them.
+The model runs on the meta device (no memory, no weights initialised), so any resolution and batch is cheap, under a
+dispatch mode that sees every ATen operator the forward pass runs: convolutions and matrix products, and also the
+functional ones a module-level count misses (residual additions, concatenations, interpolations, pixel shuffles).
+Each op is named after the module that ran it. FLOPs are torch.utils.flop_counter's (2 per multiply-add); other ops
+count 0 FLOPs but their bytes, which is what bounds them. Views move no data and are left out.
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ import functools
 
 import torch
 from pydantic import BaseModel
-from torch import nn
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_flatten
+from torch.utils.flop_counter import flop_registry
 
 from infercost.errors import UsageError
 from infercost.models import resolve_model
@@ -68,55 +72,82 @@ class ModelProfile(BaseModel):
                 "layers": len(self.layers), "peak_activation_bytes": self.peak_activation_bytes}
 
 
-def _numel(value) -> int:
-    if isinstance(value, torch.Tensor):
-        return value.numel()
-    if isinstance(value, (tuple, list)):
-        return sum(_numel(v) for v in value)
-    return 0
+class _OpRecorder(TorchDispatchMode):
+    """Records every non-view ATen op with its FLOPs and the bytes it reads and writes."""
 
+    def __init__(self, weights: dict[int, int], params: set[int], size: int, where: list[str]) -> None:
+        super().__init__()
+        self.weights, self.params, self.size, self.where = weights, params, size, where  # tensor id -> root id
+        self.alive: list[torch.Tensor] = []
+        self.seen_params: set[int] = set()
+        self.layers: list[LayerProfile] = []
+        self.peak = 0
 
-def _flops(module: nn.Module, inputs, output) -> int:
-    out = output.numel() if isinstance(output, torch.Tensor) else 0
-    if isinstance(module, nn.ConvTranspose2d):
-        kh, kw = module.kernel_size
-        return 2 * _numel(inputs) * module.out_channels // module.groups * kh * kw
-    if isinstance(module, nn.Conv2d):
-        kh, kw = module.kernel_size
-        return 2 * out * module.in_channels // module.groups * kh * kw
-    if isinstance(module, nn.Linear):
-        return 2 * out * module.in_features
-    return 0
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        out = func(*args, **kwargs)
+        inputs = [t for t in tree_flatten((args, kwargs))[0] if isinstance(t, torch.Tensor)]
+        outputs = [t for t in tree_flatten(out)[0] if isinstance(t, torch.Tensor)]
+        if func.is_view:  # views move no data; a view of a weight (a transposed Linear weight) is that weight
+            root = next((self.weights[id(t)] for t in inputs if id(t) in self.weights), None)
+            for view in outputs if root is not None else ():
+                self.weights[id(view)] = root
+                self.alive.append(view)  # keep it, so that its id can't be reused by an activation
+            return out
+        if not inputs:
+            return out  # factories (empty, zeros) read nothing
+        packet = func._overloadpacket
+        flops = int(flop_registry[packet](*args, **kwargs, out_val=out)) if packet in flop_registry else 0
+        weight = [t for t in inputs if id(t) in self.weights]
+        roots = {self.weights[id(t)]: t.numel() for t in weight}
+        params = sum(n for root, n in roots.items() if root in self.params and root not in self.seen_params)
+        self.seen_params.update(roots)
+        acts = (sum(t.numel() for t in inputs if id(t) not in self.weights) + sum(t.numel() for t in outputs))
+        acts *= self.size
+        self.peak = max(self.peak, acts)
+        name = packet.__name__
+        self.layers.append(LayerProfile(name=f"{self.where[-1]}.{name}" if self.where[-1] else name, kind=name,
+                                        flops=flops, weight_bytes=sum(t.numel() for t in weight) * self.size,
+                                        activation_bytes=acts, params=params))
+        return out
 
 
 @functools.lru_cache(maxsize=64)
 def profile_model(name: str, batch: int = 1, height: int | None = None, width: int | None = None,
                   precision: str = "fp32") -> ModelProfile:
     spec = resolve_model(name)
-    if spec.source in ("onnx", "pt2"):
-        raise UsageError(f"profiling {spec.source} files is not supported yet; profile the torch model instead")
+    if spec.source == "onnx":
+        from infercost.predict.onnx_profile import profile_onnx
+
+        return profile_onnx(spec, batch, height, width, precision)
+    if spec.source == "pt2":
+        raise UsageError("profiling .pt2 files is not supported; profile the torch model or its ONNX export")
     if precision not in BYTES:
         raise UsageError(f"unknown precision {precision!r}")
     height = height or spec.default_resolution
     width = width or height
-    size = BYTES[precision]
     with torch.device("meta"):
         model = spec.create()
-    layers: list[LayerProfile] = []
-    peak = [0]
+    params = {id(p) for p in model.parameters()}
+    weights = {id(t): id(t) for t in [*model.parameters(), *model.buffers()]}
+    where = [""]
 
-    def hook(module, inputs, output, name=""):
-        acts = (_numel(inputs) + _numel(output)) * size
-        peak[0] = max(peak[0], acts)
-        params = sum(p.numel() for p in module.parameters(recurse=False))
-        layers.append(LayerProfile(name=name, kind=type(module).__name__, flops=_flops(module, inputs, output),
-                                   weight_bytes=params * size, activation_bytes=acts, params=params))
+    def enter(module, inputs, name=""):
+        where.append(name)
 
-    handles = [m.register_forward_hook(functools.partial(hook, name=n)) for n, m in model.named_modules()
-               if not list(m.children())]
-    with torch.no_grad():
-        model(torch.empty(batch, spec.in_channels, height, width, device="meta"))
-    for handle in handles:
-        handle.remove()
+    def leave(module, inputs, output):
+        where.pop()  # returns None: a forward hook's return value would replace the module's output
+
+    handles = []
+    for module_name, module in model.named_modules():
+        handles.append(module.register_forward_pre_hook(functools.partial(enter, name=module_name)))
+        handles.append(module.register_forward_hook(leave))
+    recorder = _OpRecorder(weights, params, BYTES[precision], where)
+    try:
+        with torch.no_grad(), recorder:
+            model(torch.empty(batch, spec.in_channels, height, width, device="meta"))
+    finally:
+        for handle in handles:
+            handle.remove()
     return ModelProfile(model=name, batch_size=batch, height=height, width=width, precision=precision,
-                        layers=layers, peak_activation_bytes=peak[0])
+                        layers=recorder.layers, peak_activation_bytes=recorder.peak)
