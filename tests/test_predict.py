@@ -68,7 +68,7 @@ class FakeRecord:
 
 
 def synthetic_points(truth: Efficiency) -> list[Sample]:
-    device = DeviceSpec("box", "cpu", {"fp32": 2e11}, 2e10, 8e9, "test")
+    device = DeviceSpec("box", "cpu", {"fp32": 2e11}, 5e9, 8e9, "test")  # activations matter for every model
     points = []
     for model in ZOO:
         for batch in (1, 2, 8):
@@ -77,7 +77,7 @@ def synthetic_points(truth: Efficiency) -> list[Sample]:
             sample.device, sample.peak = device, 2e11
             from infercost.predict.roofline import layer_arrays
 
-            sample.flops, sample.bytes = layer_arrays(prof)
+            sample.flops, sample.bytes, sample.weights = layer_arrays(prof)
             sample.record = FakeRecord(model, batch, 0.0)
             sample.measured = predict_sample(sample, truth)
             points.append(sample)
@@ -85,7 +85,7 @@ def synthetic_points(truth: Efficiency) -> list[Sample]:
 
 
 def test_calibration_recovers_known_factors_and_validates():
-    truth = Efficiency(0.3, 0.5, 20e-6)
+    truth = Efficiency(0.3, 0.5, 20e-6, form="weights-stream")
     points = synthetic_points(truth)
     fitted = fit(points)
     errors = [abs(predict_sample(p, fitted) - p.measured) / p.measured for p in points]

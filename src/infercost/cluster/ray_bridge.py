@@ -3,6 +3,7 @@ isolated as locally (its own process, time-out, memory cap), with a per-case dea
 
 from __future__ import annotations
 
+import importlib.util
 import ipaddress
 import os
 import socket
@@ -61,19 +62,22 @@ def _token_available() -> bool:
 
 def connect(address: str):
     """ray.init against ADDRESS (or `auto`); returns the ray module. A loopback address stays on loopback."""
-    if "RAY_AUTH_MODE" not in os.environ and _token_available():
-        # `ray start` turns token authentication on and keeps the token in ~/.ray/auth_token, but ray.init with an
-        # explicit address only sends it in token mode; a cluster without authentication ignores it.
-        os.environ["RAY_AUTH_MODE"] = "token"
-    if _is_loopback(address) and "ray" not in sys.modules:
-        # Ray rewrites 127.0.0.1 to the machine's routable address unless told the cluster is local-only; a cluster
-        # started on loopback (ray start --node-ip-address 127.0.0.1) listens there and nowhere else.
-        os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
-    ray = import_ray()
-    if ray.is_initialized():
-        return ray
+    if connected():
+        return sys.modules["ray"]
+    if importlib.util.find_spec("ray") is None:
+        raise ClusterError(INSTALL)
     if address != "auto":
         _reachable(address)
+    if "ray" not in sys.modules:  # both are read when Ray is imported
+        if "RAY_AUTH_MODE" not in os.environ and _token_available():
+            # `ray start` turns token authentication on and keeps the token in ~/.ray/auth_token, but ray.init with
+            # an explicit address only sends it in token mode; a cluster without authentication ignores it.
+            os.environ["RAY_AUTH_MODE"] = "token"
+        if _is_loopback(address):
+            # Ray rewrites 127.0.0.1 to the machine's routable address unless told the cluster is local-only; a
+            # cluster started on loopback (ray start --node-ip-address 127.0.0.1) listens there and nowhere else.
+            os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+    ray = import_ray()
     try:
         ray.init(address=address, logging_level="ERROR", log_to_driver=False, configure_logging=True)
     except (ConnectionError, ValueError, RuntimeError) as exc:

@@ -1,9 +1,14 @@
 """The roofline predictor: each layer takes at least its FLOPs over the peak rate and its bytes over the bandwidth.
 
-    layer time = max((flops + i0 x bytes) / (peak x compute_eff), bytes / (bandwidth x memory_eff)) + overhead
+    layer time = max((flops + i0 x bytes) / (peak x compute_eff), memory time) + overhead
+    memory time = bytes / (bandwidth x memory_eff)                                  (form "shared")
+                | weight bytes / bandwidth + activation bytes / (bandwidth x memory_eff)   (form "weights-stream")
 
 i0 makes compute efficiency saturate with arithmetic intensity I = flops / bytes (efficiency x I / (I + i0)):
 thin layers (few channels, 1x1 convolutions) reach less of the peak than wide ones. The defaults set it to 0.
+In the weights-stream form, weights are read once from memory at the full copy bandwidth while activations (often
+in cache) have their own factor: a model with little weight traffic can't teach how fast a model with a lot of it
+(VGG19's 0.5 GB of fully connected weights) streams them. Calibration picks the form by held-out error.
 
 Efficiency factors depend on the kind of device and the stack; calibrate.py fits them to measurements. Without
 calibration these documented defaults apply, and the prediction says so:
@@ -33,6 +38,7 @@ class Efficiency:
     overhead_s: float
     source: str = "default"
     intensity_half: float = 0.0  # i0, FLOP/byte
+    form: str = "shared"  # or "weights-stream": see the module docstring
 
 
 DEFAULTS = {"gpu": Efficiency(0.45, 0.60, 20e-6), "cpu": Efficiency(0.40, 0.50, 10e-6),
@@ -99,14 +105,30 @@ class Prediction(BaseModel):
     predicted: bool = True
 
 
-def layer_arrays(profile: ModelProfile) -> tuple[np.ndarray, np.ndarray]:
+def layer_arrays(profile: ModelProfile) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per layer: FLOPs, bytes moved, and the weight bytes among them."""
     return (np.array([layer.flops for layer in profile.layers], dtype=float),
-            np.array([layer.bytes for layer in profile.layers], dtype=float))
+            np.array([layer.bytes for layer in profile.layers], dtype=float),
+            np.array([layer.weight_bytes for layer in profile.layers], dtype=float))
 
 
-def roofline_time(flops: np.ndarray, nbytes: np.ndarray, peak: float, bandwidth: float, eff: Efficiency) -> tuple:
-    compute = (flops + eff.intensity_half * nbytes) / (peak * eff.compute)
-    memory = nbytes / (bandwidth * eff.memory)
+def memory_time(nbytes: np.ndarray, weights: np.ndarray, bandwidth: float, eff: Efficiency) -> np.ndarray:
+    if eff.form == "weights-stream":
+        return weights / bandwidth + (nbytes - weights) / (bandwidth * eff.memory)
+    return nbytes / (bandwidth * eff.memory)
+
+
+def compute_time(flops: np.ndarray, nbytes: np.ndarray, weights: np.ndarray, peak: float,
+                 eff: Efficiency) -> np.ndarray:
+    """FLOPs over the peak, slowed where an op does little work per byte of activations it touches (i0)."""
+    moved = nbytes - weights if eff.form == "weights-stream" else nbytes
+    return (flops + eff.intensity_half * moved) / (peak * eff.compute)
+
+
+def roofline_time(flops: np.ndarray, nbytes: np.ndarray, weights: np.ndarray, peak: float, bandwidth: float,
+                  eff: Efficiency) -> tuple:
+    compute = compute_time(flops, nbytes, weights, peak, eff)
+    memory = memory_time(nbytes, weights, bandwidth, eff)
     overhead = eff.overhead_s * len(flops)
     total = float(np.maximum(compute, memory).sum() + overhead)
     parts = {"compute": float(compute[compute >= memory].sum()), "memory": float(memory[memory > compute].sum()),
@@ -129,8 +151,8 @@ def predict(profile: ModelProfile, device: DeviceSpec, eff: Efficiency | None = 
         return Prediction(latency_s=None, latency_low_s=None, latency_high_s=None, throughput_per_s=None,
                           bound=None, fits_in_memory=fits, memory_needed_bytes=needed, supported=False, note=note,
                           efficiency=eff.source)
-    flops, nbytes = layer_arrays(profile)
-    latency, bound = roofline_time(flops, nbytes, peak, device.bandwidth, eff)
+    flops, nbytes, weights = layer_arrays(profile)
+    latency, bound = roofline_time(flops, nbytes, weights, peak, device.bandwidth, eff)
     return Prediction(latency_s=latency, latency_low_s=latency / (1 + error), latency_high_s=latency * (1 + error),
                       throughput_per_s=replicas * profile.batch_size / latency, bound=bound, fits_in_memory=fits,
                       memory_needed_bytes=needed, supported=True, note=note, efficiency=eff.source)
