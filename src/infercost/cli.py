@@ -90,6 +90,34 @@ def backends(as_json: bool) -> None:
     out.print(table)
 
 
+@cli.group()
+def envs() -> None:
+    """Python environments of their own for MXNet and TensorFlow (created once, cached)."""
+
+
+@envs.command(name="create")
+@click.argument("name", type=click.Choice(["mxnet", "tensorflow"]))
+@handled
+def env_create(name: str) -> None:
+    """Create (or rebuild) NAME's environment: a venv with the framework's pinned packages."""
+    from infercost import environments
+
+    python = environments.create(name, log=lambda text: out.print(text, highlight=False))
+    out.print(f"{name}: {python} ({environments.describe(name).get('versions')})", highlight=False)
+
+
+@envs.command(name="list")
+@handled
+def env_list() -> None:
+    """Show each environment: where it is and what it holds."""
+    from infercost import environments
+
+    for name in environments.REQUIREMENTS:
+        found = environments.describe(name)
+        out.print(f"{name}: " + (f"{found.get('python')} {found.get('versions', '')}" if found else
+                                 f"not created (infercost envs create {name})"), highlight=False)
+
+
 @cli.command()
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:N or mps.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")

@@ -13,6 +13,10 @@ BACKENDS: dict[str, str] = {
     "onnxruntime": "infercost.backends.onnxruntime_backend:OnnxRuntimeBackend",
     "openvino": "infercost.backends.openvino_backend:OpenVinoBackend",
     "tensorrt": "infercost.backends.onnxruntime_backend:TensorRtBackend",
+    "mxnet": "infercost.backends.foreign:MxnetBackend",
+    "tensorflow": "infercost.backends.foreign:TensorflowBackend",
+    "tensorflow-xla": "infercost.backends.foreign:TensorflowXlaBackend",
+    "tflite": "infercost.backends.foreign:TfliteBackend",
 }
 
 
@@ -24,7 +28,15 @@ def backend_class(name: str) -> type[Backend]:
 
 
 def require_backend(name: str) -> type[Backend]:
+    """The backend's class, ready to use; a backend with an environment of its own gets it created on first use."""
     cls = backend_class(name)
+    environment = getattr(cls, "environment", None)
+    if environment and cls.unavailable_reason():
+        import sys
+
+        from infercost import environments
+
+        environments.create(environment, log=lambda text: print(text, file=sys.stderr))
     reason = cls.unavailable_reason()
     if reason:
         raise BackendUnavailableError(f"backend {name} is unavailable: {reason}")

@@ -45,6 +45,10 @@ class Runner:
         self.run_id = run_id or new_run_id()
 
     def run(self, case: Case) -> Record:
+        from infercost.backends import backend_class
+
+        if getattr(backend_class(case.backend), "environment", None):
+            return self._run_foreign(case)  # always in a child: the framework lives in another environment
         if not self.isolate:
             from infercost.runner.worker import measure_case
 
@@ -64,10 +68,36 @@ class Runner:
                     raise ResultsError(f"the worker wrote an unreadable record: {exc}") from None
             return self._failure(case, returncode, stderr, timed_out)
 
-    def _spawn(self, request: Path, result: Path) -> tuple[int | None, str, bool]:
-        cmd = [sys.executable, "-m", "infercost.runner.worker", str(request), str(result)]
+    def _run_foreign(self, case: Case) -> Record:
+        from infercost import environments
+        from infercost.backends import backend_class, require_backend
+        from infercost.errors import BackendUnavailableError
+        from infercost.runner.foreign import foreign_record, write_input
+
+        try:
+            require_backend(case.backend)  # creates the environment on first use
+        except BackendUnavailableError as exc:
+            return Record.for_case(case, run_id=self.run_id, status="unsupported", error=str(exc), env=fingerprint())
+        python = str(environments.python_for(backend_class(case.backend).environment))
+        with tempfile.TemporaryDirectory(prefix="infercost-") as tmp:
+            request, result, data = Path(tmp) / "case.json", Path(tmp) / "record.json", Path(tmp) / "input.npy"
+            write_input(case, data)
+            request.write_text(json.dumps({"case": case.to_dict(), "run_id": self.run_id,
+                                           "timer": asdict(self.timer_config), "input_path": str(data),
+                                           "memory_limit_bytes": self.memory_limit_bytes}))
+            env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+            env.update(PYTHONPATH=str(environments.package_path()), PYTHONNOUSERSITE="1")
+            returncode, stderr, timed_out = self._spawn(request, result, python, "infercost.foreign.worker", env)
+            if result.exists() and result.stat().st_size:
+                return foreign_record(case, json.loads(result.read_text()), self.run_id, self.timer_config, python,
+                                      self.check_output)
+            return self._failure(case, returncode, stderr, timed_out)
+
+    def _spawn(self, request: Path, result: Path, python: str = sys.executable,
+               module: str = "infercost.runner.worker", env: dict | None = None) -> tuple[int | None, str, bool]:
+        cmd = [python, "-m", module, str(request), str(result)]
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                                start_new_session=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+                                start_new_session=True, env={**(env or os.environ), "PYTHONWARNINGS": "ignore"})
         try:
             _, stderr = proc.communicate(timeout=self.timeout_s)
             return proc.returncode, stderr, False

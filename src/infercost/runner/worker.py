@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import resource
 import sys
 import time
 from dataclasses import asdict
@@ -16,19 +15,9 @@ from infercost.case import Case
 from infercost.env import fingerprint
 from infercost.errors import InfercostError, OutOfMemoryError, UnsupportedError
 from infercost.models import resolve_model
+from infercost.process import die_with_parent, limit_memory, peak_rss_bytes, rss_bytes
 from infercost.results.record import Record, now_iso
 from infercost.timing import DeviceClock, Timer, TimerConfig
-
-
-def _rss_bytes() -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-
-
-def _peak_rss_bytes() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 def _count_flops(case: Case) -> tuple[int | None, int | None]:
@@ -63,7 +52,7 @@ def measure_case(case: Case, run_id: str, timer_config: TimerConfig | None = Non
     timer_config = timer_config or TimerConfig()
     started = now_iso()
     base = {"run_id": run_id, "started_at": started, "timing": {"method": timer_config.method}}
-    rss_before = _rss_bytes()
+    rss_before = rss_bytes()
     backend = None
     try:
         spec = resolve_model(case.model)
@@ -86,7 +75,7 @@ def measure_case(case: Case, run_id: str, timer_config: TimerConfig | None = Non
                                env=fingerprint(), **base)
     peak = backend.peak_memory_bytes()
     if peak is None:
-        peak = max(0, _peak_rss_bytes() - rss_before)
+        peak = max(0, peak_rss_bytes() - rss_before)
     accuracy = _check_output(backend, spec, case, inputs, tolerances) if check_output else None
     warnings = list(measurement.warnings)
     if accuracy and case.precision in ("fp16", "bf16") and (accuracy.get("rel_l2") or 1) < 1e-5:
@@ -109,33 +98,8 @@ def measure_case(case: Case, run_id: str, timer_config: TimerConfig | None = Non
     return record
 
 
-def _limit_memory(limit_bytes: int) -> None:
-    """A hard cap on the child's data segment, above what the runtime's imports already hold."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmData:"):
-            baseline = int(line.split()[1]) * 1024
-            break
-    else:
-        baseline = 0
-    cap = baseline + limit_bytes
-    resource.setrlimit(resource.RLIMIT_DATA, (cap, cap))
-
-
-def _die_with_parent() -> None:
-    """Linux: end this child when the process that spawned it dies (a killed study, a lost Ray worker), since it runs
-    in a session of its own and would otherwise keep a core busy."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-        import signal
-
-        try:
-            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        except (OSError, AttributeError):
-            pass
-
-
 def main(argv: list[str]) -> int:
-    _die_with_parent()
+    die_with_parent()
     request = json.loads(Path(argv[0]).read_text())
     case = Case.from_dict(request["case"])
     limit = request.get("memory_limit_bytes")
@@ -143,7 +107,7 @@ def main(argv: list[str]) -> int:
         import torch  # noqa: F401 - the runtime's own footprint is not part of the cap
 
         if not case.device.startswith("cuda"):
-            _limit_memory(int(limit))
+            limit_memory(int(limit))
     record = measure_case(case, request["run_id"], TimerConfig(**request["timer"]), limit,
                           request.get("tolerances"), request.get("check_output", True))
     Path(argv[1]).write_text(record.to_json())
