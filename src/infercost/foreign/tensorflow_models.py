@@ -93,7 +93,8 @@ class Stack:
             data = np.pad(data, ((0, 0), (0, 0), (0, -self.height % 16), (0, -self.width % 16)))
         self.model = network(case, keras, tf, data.shape[-2], data.shape[-1])
         nhwc = np.ascontiguousarray(data.transpose(0, 2, 3, 1))
-        self.describe = {"backend": case.backend, "precision": case.precision, "params": int(self.model.count_params()),
+        trainable = int(sum(np.prod(w.shape) for w in self.model.trainable_weights))
+        self.describe = {"backend": case.backend, "precision": case.precision, "params": trainable,
                          "weights": "random (Keras initialisers), not PyTorch's", "layout": "NHWC"}
         if case.backend == "tflite":
             self._tflite(tf, nhwc, case.precision)
