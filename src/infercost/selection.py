@@ -13,7 +13,7 @@ from infercost.case import PRECISIONS, Case
 from infercost.results.record import Record
 
 # Compiling with inductor takes minutes per model on a small CPU: tried only when named (--auto-compile).
-SLOW_TO_TRY = ("torch-compile",)
+SLOW_TO_TRY = ("torch-compile", "tensorflow-xla", "tflite")  # compile or convert for minutes
 
 
 def candidates(device: str, backends: list[str] | None, precisions: list[str] | None,
