@@ -27,7 +27,7 @@ class Stack:
 
 def build(case, input_path: str) -> Stack:
     if case.precision == "int8":
-        from infercost.foreign.worker import Unsupported
+        from infercost.foreign import Unsupported
 
         raise Unsupported("the fake framework has no int8")
     return Stack(case, input_path)

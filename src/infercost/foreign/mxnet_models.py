@@ -3,7 +3,7 @@ Runs in the mxnet environment (MXNet 1.9.1, numpy < 1.24). Random weights (Xavie
 
 from __future__ import annotations
 
-from infercost.foreign.worker import Unsupported
+from infercost.foreign import Unsupported
 
 DIV2K_RGB_MEAN = (0.4488, 0.4371, 0.4040)
 
@@ -135,6 +135,8 @@ class Stack:
                 raise Unsupported("this MXNet build sees no GPU")
             ctx = mx.gpu(int(case.device.partition(":")[2] or 0))
         else:
+            if case.precision == "fp16":
+                raise Unsupported("MXNet has no fp16 GEMM on the CPU (\"FP16 gemm on cpu not implemented\")")
             ctx = mx.cpu()
         mx.random.seed(0)
         self.net = network(case)

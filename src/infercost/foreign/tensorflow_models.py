@@ -4,7 +4,7 @@ Runs in the tensorflow environment. Inputs arrive NCHW and are transposed once t
 
 from __future__ import annotations
 
-from infercost.foreign.worker import Unsupported
+from infercost.foreign import Unsupported
 
 DIV2K_RGB_MEAN = (0.4488, 0.4371, 0.4040)
 POLICIES = {"fp32": "float32", "fp16": "mixed_float16", "bf16": "mixed_bfloat16"}
@@ -55,7 +55,7 @@ def _edsr(keras, tf, height: int, width: int, scale: int = 2, blocks: int = 16, 
     for _ in range({2: 1, 4: 2}[scale]):
         x = layers.Lambda(lambda t: tf.nn.depth_to_space(t, 2))(layers.Conv2D(4 * features, 3, padding="same")(x))
     x = layers.Conv2D(3, 3, padding="same", dtype="float32")(x)
-    outputs = layers.Lambda(lambda t: t + mean)(x)
+    outputs = layers.Lambda(lambda t: t + tf.cast(mean, t.dtype), dtype="float32")(x)
     return keras.Model(inputs, outputs, name="edsr")
 
 

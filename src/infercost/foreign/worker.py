@@ -12,16 +12,13 @@ from dataclasses import asdict
 from pathlib import Path
 
 from infercost.case import Case
+from infercost.foreign import Unsupported
 from infercost.process import die_with_parent, limit_memory, peak_rss_bytes, rss_bytes
 from infercost.timing import DeviceClock, Timer, TimerConfig
 
 FRAMEWORKS = {"mxnet": "infercost.foreign.mxnet_models", "tensorflow": "infercost.foreign.tensorflow_models",
               "tensorflow-xla": "infercost.foreign.tensorflow_models", "tflite": "infercost.foreign.tensorflow_models"}
 _OOM = ("out of memory", "cannot allocate memory", "bad_alloc", "failed to allocate", "resource exhausted")
-
-
-class Unsupported(Exception):
-    """This framework can't run the case (a model it has no version of, a precision it lacks)."""
 
 
 def summarize_output(output) -> dict:
@@ -31,6 +28,14 @@ def summarize_output(output) -> dict:
     finite = bool(np.isfinite(array).all())
     return {"shape": list(array.shape), "finite": finite, "min": float(np.nanmin(array)),
             "max": float(np.nanmax(array)), "mean": float(np.nanmean(array))}
+
+
+def _message(exc: Exception) -> str:
+    """The line that says what went wrong: MXNet puts a C++ traceback first and the message last."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    if not lines:
+        return ""
+    return lines[-1] if lines[0].startswith("Traceback") else lines[0]
 
 
 def measure(request: dict) -> dict:
@@ -60,7 +65,7 @@ def main(argv: list[str]) -> int:
     except Unsupported as exc:
         result = {"status": "unsupported", "error": str(exc)}
     except Exception as exc:  # noqa: BLE001 - every failure becomes a record in the parent
-        text = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+        text = f"{type(exc).__name__}: {_message(exc)}"
         status = "oom" if isinstance(exc, MemoryError) or any(m in str(exc).lower() for m in _OOM) else "error"
         result = {"status": status, "error": text[:500], "traceback": traceback.format_exc()[-2000:]}
     Path(argv[1]).write_text(json.dumps(result))
