@@ -20,6 +20,18 @@ from infercost.commands.loadtest import Served, loadtest
 from infercost.serving import LatencyCurve, Policy, poisson, simulate
 
 
+def drift(served: Served, seconds: float) -> list[float]:
+    """Median batch-1 latency in each one-second window of back-to-back calls: how stationary the service is."""
+    windows, current, start = [], [], time.perf_counter()
+    while (now := time.perf_counter()) - start < seconds:
+        served.run(1)
+        current.append(time.perf_counter() - now)
+        if time.perf_counter() - start >= len(windows) + 1:
+            windows.append(sorted(current)[len(current) // 2])
+            current = []
+    return windows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", default="resnet50")
@@ -40,6 +52,9 @@ def main() -> None:
 
     case = Case(args.model, backend=args.backend, height=args.resolution, width=args.resolution)
     served = Served(case, 1)
+    windows = drift(served, seconds=10.0)
+    print(f"service-time drift, back to back: 1-second window medians {min(windows) * 1e3:.1f} to "
+          f"{max(windows) * 1e3:.1f} ms ({max(windows) / min(windows) - 1:.0%} apart) over {len(windows)} s")
     capacity = 1 / served.curve().latency(1)
     print(f"{args.model} {args.backend} {args.resolution}px batch-1 capacity about {capacity:.1f} requests/s")
     for load in (0.30, 0.60, 0.85):

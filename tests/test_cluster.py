@@ -116,3 +116,18 @@ def test_cluster_flags_fail_in_one_line(monkeypatch):
     monkeypatch.setitem(__import__("sys").modules, "ray", None)
     result = study("--cluster", "auto")
     assert result.exit_code == 2 and 'pip install "infercost[cluster]"' in result.output
+
+
+def test_an_unexpected_failure_on_a_node_never_hangs_the_study(tmp_path):
+    """A bug in measuring (not a lost node) must not leave other nodes waiting for a ladder forever."""
+    work = FakeWork()
+
+    def broken(where, kind, case):
+        raise ValueError("unreadable record")
+
+    work.measure = broken
+    store = ResultsStore(tmp_path)
+    ClusterRun(plan(), store, parse_targets("kind_a", NODES), NODES, work).run()
+    records = store.records()
+    assert len(records) == 5 and all(r.status == "error" and "ValueError: unreadable record" in r.error
+                                     for r in records)

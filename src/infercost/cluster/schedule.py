@@ -43,6 +43,10 @@ class _LockedStore:
             self.store.append(record)
 
 
+def _reason(exc: Exception) -> str:
+    return str(exc) if isinstance(exc, NodeLost) else f"{type(exc).__name__}: {str(exc)[:300]}"
+
+
 def node_env(fingerprint: dict, kind: NodeKind, node: Node) -> dict:
     return {**fingerprint, "node_kind": kind.name, "ray_node_id": node.node_id, "node_address": node.address}
 
@@ -93,8 +97,8 @@ class ClusterRun:
         mine = [k for k in self.kinds if k.matches(node)]
         try:
             fingerprint = self.work.fingerprint(node)
-        except NodeLost as exc:
-            return self._lose(node, mine, None, str(exc))
+        except Exception as exc:  # noqa: BLE001 - a node that can't even say what it is takes no work
+            return self._lose(node, mine, None, _reason(exc))
         while (taken := self._take(mine)) is not None:
             kind, ladder = taken
             env = node_env(fingerprint, kind, node)
@@ -103,8 +107,8 @@ class ClusterRun:
             try:
                 run_ladder(ladder, self.plan, self.store, self._runner(node, kind, env), self.done[kind.name],
                            self.outcome, self._on_start_locked, self._on_done_locked, self._over_budget, env)
-            except NodeLost as exc:
-                return self._lose(node, mine, (kind, ladder), str(exc))
+            except Exception as exc:  # noqa: BLE001 - never leave a ladder half-taken: other nodes wait on it
+                return self._lose(node, mine, (kind, ladder), _reason(exc))
             with self.cond:
                 self.busy[kind.name] -= 1
                 self.cond.notify_all()
