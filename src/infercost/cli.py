@@ -163,7 +163,8 @@ def env(as_json: bool) -> None:
 @click.option("--tolerance", default=None, help="Output-check tolerances (relative L2), e.g. bf16=0.05,int8=0.2.")
 @click.option("--no-check", is_flag=True, help="Skip the output check against PyTorch eager fp32.")
 @click.option("--no-probe", is_flag=True, help="Don't measure the device's ceiling for fraction_of_peak.")
-@click.option("--auto-compile", is_flag=True, help="Let --backend auto try torch-compile too (slow to compile).")
+@click.option("--auto-compile", is_flag=True,
+              help="Let --backend auto try slow stacks: torch-compile, tensorflow-xla, tflite.")
 @click.option("--batch", default="1", show_default=True, help="Batch sizes, e.g. 1,2,4.")
 @click.option("--resolution", default=None, help="Resolutions, e.g. 224,512x384 (default: the model's).")
 @click.option("--channels-last", is_flag=True, help="Use the channels_last memory format (torch).")
