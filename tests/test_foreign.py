@@ -76,3 +76,21 @@ def test_real_framework_runs_resnet50_when_its_environment_exists(backend):
     record = Runner(FAST, timeout_s=300).run(Case("resnet50", backend=backend, batch_size=2, height=64, width=64))
     assert record.ok, record.error
     assert record.accuracy["shape_ok"] and record.accuracy["finite"] and record.stats.median_s > 0
+
+
+def test_envs_list_says_how_to_create_what_is_missing(monkeypatch, tmp_path):
+    from click.testing import CliRunner
+
+    from infercost.cli import cli
+
+    monkeypatch.setenv("INFERCOST_CACHE", str(tmp_path))
+    monkeypatch.delenv("INFERCOST_PYTHON_MXNET", raising=False)
+    monkeypatch.setenv("INFERCOST_PYTHON_TENSORFLOW", "/opt/tf/bin/python")
+    result = CliRunner().invoke(cli, ["envs", "list"])
+    assert result.exit_code == 0
+    assert "mxnet: not created (infercost envs create mxnet)" in result.output
+    assert "tensorflow: /opt/tf/bin/python" in result.output
+    from infercost.commands.backends import list_backends
+
+    rows = {row["name"]: row for row in list_backends()}
+    assert not rows["mxnet"]["available"] and "infercost envs create mxnet" in rows["mxnet"]["reason"]
