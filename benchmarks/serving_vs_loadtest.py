@@ -13,6 +13,7 @@ that the second core absorbs the machine's own noise.
 from __future__ import annotations
 
 import argparse
+import statistics
 import time
 
 from infercost.case import Case
@@ -40,6 +41,7 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=30.0)
     parser.add_argument("--warmup", type=float, default=10.0)
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--repeats", type=int, default=1, help="Load tests per level; medians are compared.")
     args = parser.parse_args()
     if args.threads:
         import torch
@@ -55,16 +57,25 @@ def main() -> None:
     windows = drift(served, seconds=10.0)
     print(f"service-time drift, back to back: 1-second window medians {min(windows) * 1e3:.1f} to "
           f"{max(windows) * 1e3:.1f} ms ({max(windows) / min(windows) - 1:.0%} apart) over {len(windows)} s")
-    capacity = 1 / served.curve().latency(1)
-    print(f"{args.model} {args.backend} {args.resolution}px batch-1 capacity about {capacity:.1f} requests/s")
+    capacity = 1 / statistics.median(windows)  # ten seconds of calls: steadier than one short curve
+    print(f"{args.model} {args.backend} {args.resolution}px batch-1 capacity about {capacity:.1f} requests/s "
+          "(the median of those windows)")
     for load in (0.30, 0.60, 0.85):
-        data = loadtest(case, load * capacity, Policy.none(), args.duration, None, served=served, seed=int(load * 100),
-                        warmup_s=args.warmup)
-        warm, curve = data["simulated"]["p99_s"], data["simulated_from_curve"]["p99_s"]
-        print(f"load {load:.0%}: {data['qps']:.1f} qps, {data['requests']} requests, utilization "
-              f"{data['utilization']:.0%}: measured p99 {data['p99_s'] * 1e3:.2f} ms; simulated p99 with warm-up "
-              f"service times {warm * 1e3:.2f} ms (ratio {warm / data['p99_s']:.3f}), with the curve "
-              f"{curve * 1e3:.2f} ms (ratio {curve / data['p99_s']:.3f}); target ratio 0.85-1.15", flush=True)
+        runs = []
+        for repeat in range(args.repeats):
+            data = loadtest(case, load * capacity, Policy.none(), args.duration, None, served=served,
+                            seed=int(load * 100) + 1000 * repeat, warmup_s=args.warmup)
+            warm, curve = data["simulated"]["p99_s"], data["simulated_from_curve"]["p99_s"]
+            runs.append((data["p99_s"], warm, curve))
+            print(f"load {load:.0%}: {data['qps']:.1f} qps, {data['requests']} requests, utilization "
+                  f"{data['utilization']:.0%}: measured p99 {data['p99_s'] * 1e3:.2f} ms; simulated p99 with warm-up "
+                  f"service times {warm * 1e3:.2f} ms (ratio {warm / data['p99_s']:.3f}), with the curve "
+                  f"{curve * 1e3:.2f} ms (ratio {curve / data['p99_s']:.3f}); target ratio 0.85-1.15", flush=True)
+        if args.repeats > 1:
+            measured, warm, curve = (statistics.median(column) for column in zip(*runs, strict=True))
+            print(f"load {load:.0%}, median of {args.repeats}: measured p99 {measured * 1e3:.2f} ms; "
+                  f"simulated/measured {warm / measured:.3f} (warm-up service times), {curve / measured:.3f} (curve)",
+                  flush=True)
 
 
 if __name__ == "__main__":
