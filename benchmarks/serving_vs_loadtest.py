@@ -3,10 +3,11 @@
     python benchmarks/serving_vs_loadtest.py [--model resnet50] [--resolution 64] [--duration 30] [--warmup 10]
         [--threads 1]
 
-Batch-1 serving (no batching), so capacity is 1 / batch-1 latency. Before each load test, a warm-up serves the same
-rate for --warmup seconds; the simulator then serves the very same arrival times as the load test twice: with the
-service times the warm-up saw (back to back and after an idle gap, apart), and with the latency curve measured back
-to back just before (plus an after-idle curve). Both ratios are printed. --threads pins the intra-op threads, so
+Batch-1 serving (no batching), so capacity is 1 / batch-1 latency (the median of ten seconds of calls). Before each
+load test, a warm-up serves the same rate for --warmup seconds; the simulator then serves the very same arrival times
+as the load test three ways: with the service times the warm-up saw (back to back and after an idle gap, apart),
+walked in the order they came and shuffled, and with the latency curve measured back to back just before (plus an
+after-idle curve). All three ratios are printed. --threads pins the intra-op threads, so
 that the second core absorbs the machine's own noise.
 """
 
@@ -65,17 +66,18 @@ def main() -> None:
         for repeat in range(args.repeats):
             data = loadtest(case, load * capacity, Policy.none(), args.duration, None, served=served,
                             seed=int(load * 100) + 1000 * repeat, warmup_s=args.warmup)
-            warm, curve = data["simulated"]["p99_s"], data["simulated_from_curve"]["p99_s"]
-            runs.append((data["p99_s"], warm, curve))
+            p99 = data["p99_s"]
+            sims = [data[key]["p99_s"] for key in ("simulated", "simulated_warmup_shuffled", "simulated_from_curve")]
+            runs.append((p99, *sims))
             print(f"load {load:.0%}: {data['qps']:.1f} qps, {data['requests']} requests, utilization "
-                  f"{data['utilization']:.0%}: measured p99 {data['p99_s'] * 1e3:.2f} ms; simulated p99 with warm-up "
-                  f"service times {warm * 1e3:.2f} ms (ratio {warm / data['p99_s']:.3f}), with the curve "
-                  f"{curve * 1e3:.2f} ms (ratio {curve / data['p99_s']:.3f}); target ratio 0.85-1.15", flush=True)
+                  f"{data['utilization']:.0%}: measured p99 {p99 * 1e3:.2f} ms; simulated/measured p99: warm-up in "
+                  f"order {sims[0] / p99:.3f}, warm-up shuffled {sims[1] / p99:.3f}, curve {sims[2] / p99:.3f} "
+                  "(target 0.85-1.15)", flush=True)
         if args.repeats > 1:
-            measured, warm, curve = (statistics.median(column) for column in zip(*runs, strict=True))
-            print(f"load {load:.0%}, median of {args.repeats}: measured p99 {measured * 1e3:.2f} ms; "
-                  f"simulated/measured {warm / measured:.3f} (warm-up service times), {curve / measured:.3f} (curve)",
-                  flush=True)
+            measured, *sims = (statistics.median(column) for column in zip(*runs, strict=True))
+            print(f"load {load:.0%}, median of {args.repeats}: measured p99 {measured * 1e3:.2f} ms; simulated/measured "
+                  f"{sims[0] / measured:.3f} (warm-up in order), {sims[1] / measured:.3f} (shuffled), "
+                  f"{sims[2] / measured:.3f} (curve)", flush=True)
 
 
 if __name__ == "__main__":

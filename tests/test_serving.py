@@ -180,3 +180,14 @@ def test_service_times_seen_under_load_feed_the_simulator():
     assert sim.p99_s == pytest.approx(measured["p99_s"], rel=0.02)
     naive = simulate(arrivals, LatencyCurve([1], [0.010]), Policy.none())
     assert naive.p50_s < 0.9 * measured["p50_s"]  # without the after-idle times latency is underestimated
+
+
+def test_service_times_walked_in_order_keep_slow_spells_together():
+    """Half the samples form one slow spell: walked in order the queue builds behind it, drawn at random it doesn't."""
+    samples = [0.010] * 500 + [0.025] * 500
+    curve = LatencyCurve([1], [float(np.median(samples))], {1: samples})
+    arrivals = poisson(50, 20_000, seed=3)
+    in_order = simulate(arrivals, curve, Policy.none(), in_order=True)
+    shuffled = simulate(arrivals, curve, Policy.none())
+    assert in_order.p99_s > 2 * shuffled.p99_s
+    assert in_order.utilization == pytest.approx(shuffled.utilization, rel=0.1)  # same work, different order

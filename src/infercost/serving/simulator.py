@@ -44,7 +44,10 @@ class SimResult(BaseModel):
 
 def simulate(arrivals: np.ndarray, curve: LatencyCurve, policy: Policy, replicas: int = 1,
              slo_s: float | None = None, percentile: float = 99.0, empirical: bool = True,
-             seed: int = 0) -> SimResult:
+             seed: int = 0, in_order: bool = False) -> SimResult:
+    """Serve `arrivals`. Service times vary as the curve's samples did: drawn independently, or with `in_order`
+    walked in the order they were measured from a random start, which keeps slow spells together (a shared machine
+    slows for seconds at a time, and queues grow far more behind a spell than behind scattered slow calls)."""
     arr = arrivals.tolist()
     n = len(arr)
     max_batch, delay = policy.max_batch, policy.max_delay_s
@@ -52,6 +55,7 @@ def simulate(arrivals: np.ndarray, curve: LatencyCurve, policy: Policy, replicas
     warm = _service(curve, max_batch, empirical, rng)
     cold = _service(curve.after_idle, max_batch, empirical, rng) if curve.after_idle else warm
     draws = rng.random(n).tolist()
+    position: dict[tuple[bool, int], int] = {}
     free = [0.0] * replicas  # a heap of times at which each replica is free
     starts, sizes, finishes = [], [], []
     busy = 0.0
@@ -70,7 +74,13 @@ def simulate(arrivals: np.ndarray, curve: LatencyCurve, policy: Policy, replicas
         duration = service[size]
         if spreads is not None:
             spread = spreads[size]
-            duration *= spread[int(draws[k] * len(spread))]
+            if in_order:
+                key = (dispatch > t_free, size)
+                i = position.get(key, int(draws[k] * len(spread)))
+                position[key] = i + 1
+                duration *= spread[i % len(spread)]
+            else:
+                duration *= spread[int(draws[k] * len(spread))]
         finish = dispatch + duration
         push(free, finish)
         starts.append(dispatch)
