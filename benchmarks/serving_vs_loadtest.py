@@ -75,9 +75,9 @@ def main() -> None:
                   "(target 0.85-1.15)", flush=True)
         if args.repeats > 1:
             measured, *sims = (statistics.median(column) for column in zip(*runs, strict=True))
-            print(f"load {load:.0%}, median of {args.repeats}: measured p99 {measured * 1e3:.2f} ms; simulated/measured "
-                  f"{sims[0] / measured:.3f} (warm-up in order), {sims[1] / measured:.3f} (shuffled), "
-                  f"{sims[2] / measured:.3f} (curve)", flush=True)
+            print(f"load {load:.0%}, median of {args.repeats}: measured p99 {measured * 1e3:.2f} ms; "
+                  f"simulated/measured {sims[0] / measured:.3f} (warm-up in order), "
+                  f"{sims[1] / measured:.3f} (shuffled), {sims[2] / measured:.3f} (curve)", flush=True)
 
 
 if __name__ == "__main__":
