@@ -62,23 +62,23 @@ def test_bf16_on_a_gpu_without_it_is_unsupported():
 
 
 class FakeRecord:
-    def __init__(self, model, batch, latency):
-        self.model, self.batch_size, self.height, self.width, self.precision = model, batch, 64, 64, "fp32"
+    def __init__(self, model, batch, latency, size=64):
+        self.model, self.batch_size, self.height, self.width, self.precision = model, batch, size, size, "fp32"
         self.backend, self.latency_s = "torch", latency
 
 
-def synthetic_points(truth: Efficiency) -> list[Sample]:
+def synthetic_points(truth: Efficiency, sizes=(64,)) -> list[Sample]:
     device = DeviceSpec("box", "cpu", {"fp32": 2e11}, 5e9, 8e9, "test")  # activations matter for every model
     points = []
-    for model in ZOO:
+    for model, size in ((m, s) for m in ZOO for s in sizes):
         for batch in (1, 2, 8):
             sample = Sample.__new__(Sample)
-            prof = profile_model(model, batch, 64, 64)
+            prof = profile_model(model, batch, size, size)
             sample.device, sample.peak = device, 2e11
             from infercost.predict.roofline import layer_arrays
 
             sample.flops, sample.bytes, sample.weights = layer_arrays(prof)
-            sample.record = FakeRecord(model, batch, 0.0)
+            sample.record = FakeRecord(model, batch, 0.0, size)
             sample.measured = predict_sample(sample, truth)
             points.append(sample)
     return points
@@ -94,6 +94,13 @@ def test_calibration_recovers_known_factors_and_validates():
     assert {r["held_out"] for r in rows} == {f"model {m}" for m in ZOO}
     # Held out, a model is predicted from factors fitted on a grid to the others: close, not exact.
     assert all(r["median_error"] < 0.25 for r in rows)
+
+
+def test_validation_can_hold_out_each_resolution():
+    points = synthetic_points(Efficiency(0.3, 0.5, 20e-6, form="weights-stream"), sizes=(48, 64))
+    rows = validate(points, "resolution")
+    assert {r["held_out"] for r in rows} == {"resolution 48x48", "resolution 64x64"}
+    assert all(r["points"] == 12 and r["median_error"] < 0.25 for r in rows)
 
 
 def test_predict_cli_json_has_every_field():

@@ -565,7 +565,8 @@ def profile_cmd(model: str, resolution: str | None, batch: int, precision: str, 
 @click.option("--results", "results_dir", default=None, help="Calibrate on these measurements.")
 @click.option("--stack", default=None, help="Calibrate on this backend's measurements only.")
 @click.option("--validate", "validate_dir", default=None, help="Hold out each model in turn and print the error.")
-@click.option("--hold-out", type=click.Choice(["model", "device"]), default="model", show_default=True)
+@click.option("--hold-out", type=click.Choice(["model", "resolution", "device"]), default="model", show_default=True,
+              help="What each validation fold leaves out: a model, a resolution or a device.")
 @click.option("--catalog", "catalog_file", default=None, help="A user catalog file.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @handled
@@ -581,6 +582,9 @@ def predict_cmd(model: str | None, accelerator: str | None, instance: str | None
         rows = validate_results(validate_dir, cat, hold_out)
         if as_json:
             return _print_json(rows)
+        if not rows:
+            raise UsageError(f"nothing to validate: each stack needs two {hold_out}s or more, and three points "
+                             f"to calibrate on when one is held out")
         for r in rows:
             b1, b8 = r["batch1_median_error"], r["batch8_median_error"]
             out.print(f"{r['kind']} {r['backend']} {r['precision']:5} {r['held_out']:22} {r['points']:3d} points: "

@@ -108,7 +108,8 @@ def group_key(sample: Sample) -> tuple[str, str, str]:
 
 
 def validate(points: Sequence[Sample], hold_out: str = "model") -> list[dict]:
-    """Hold out each group (a model, or a device) in turn, calibrate on the rest of the same stack, predict it."""
+    """Hold out each group (a model, a resolution range, or a device) in turn, calibrate on the rest of the same
+    stack, predict it."""
     rows = []
     by_stack = defaultdict(list)
     for point in points:
@@ -127,7 +128,11 @@ def validate(points: Sequence[Sample], hold_out: str = "model") -> list[dict]:
 
 
 def _held(point: Sample, hold_out: str) -> str:
-    return point.record.model if hold_out == "model" else point.device.name
+    if hold_out == "model":
+        return point.record.model
+    if hold_out == "resolution":  # each measured resolution in turn: predict it from the others
+        return f"{point.record.width}x{point.record.height}"
+    return point.device.name
 
 
 def _row(stack, hold_out, name, errors) -> dict:
