@@ -106,7 +106,8 @@ class ClusterRun:
                 self.envs.setdefault(kind.name, env)
             try:
                 run_ladder(ladder, self.plan, self.store, self._runner(node, kind, env), self.done[kind.name],
-                           self.outcome, self._on_start_locked, self._on_done_locked, self._over_budget, env)
+                           self.outcome, self._on_start_locked, self._on_done_locked, self._over_budget, env,
+                           self.work.run_id)
             except Exception as exc:  # noqa: BLE001 - never leave a ladder half-taken: other nodes wait on it
                 return self._lose(node, mine, (kind, ladder), _reason(exc))
             with self.cond:
@@ -141,7 +142,6 @@ class ClusterRun:
             env_update = {**record.env, **{k: env[k] for k in ("node_kind", "ray_node_id", "node_address")}}
             return record.model_copy(update={"env": env_update})
 
-        run.__self__ = self.work  # type: ignore[attr-defined] - run_id_of() reads the run id from here
         return run
 
     def _lose(self, node: Node, kinds: list[NodeKind], taken, reason: str) -> None:

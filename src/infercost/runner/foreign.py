@@ -42,10 +42,10 @@ def foreign_record(case: Case, result: dict, run_id: str, timer_config: TimerCon
     if result.get("status") != "ok":
         return Record.for_case(case, status=result.get("status", "error"), error=result.get("error"), env=env,
                                **base)
-    from infercost.runner.worker import _count_flops
+    from infercost.runner.worker import count_flops
 
     accuracy = output_check(case, result["output"]) if check_output else None
-    flops, params = _count_flops(case)
+    flops, params = count_flops(case)
     base["timing"].update(stop_reason=result["stop_reason"], warmup_calls=result["warmup_calls"],
                           config=asdict(timer_config))
     warnings = list(result.get("warnings", []))

@@ -20,7 +20,7 @@ from infercost.results.record import Record, now_iso
 from infercost.timing import DeviceClock, Timer, TimerConfig
 
 
-def _count_flops(case: Case) -> tuple[int | None, int | None]:
+def count_flops(case: Case) -> tuple[int | None, int | None]:
     spec = resolve_model(case.model)
     if spec.source in ("onnx",):
         return None, None
@@ -83,7 +83,7 @@ def measure_case(case: Case, run_id: str, timer_config: TimerConfig | None = Non
         backend.stack["effective_precision"] = "fp32"
         warnings.append(f"output matches fp32 to a relative error of {accuracy['rel_l2']:.1e}: "
                         f"{case.backend} likely ran fp32, not {case.precision}")
-    flops, params = _count_flops(case)
+    flops, params = count_flops(case)
     base["timing"].update(stop_reason=measurement.stop_reason, warmup_calls=measurement.warmup_calls,
                           config=asdict(timer_config))
     record = Record.for_case(

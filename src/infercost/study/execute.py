@@ -53,7 +53,7 @@ def run_plan(plan: Plan, store: ResultsStore, run: Callable[[Case], Record],
 
 
 def run_ladder(ladder: Ladder, plan: Plan, store: ResultsStore, run, done: dict[str, Record], outcome: Outcome,
-               on_start, on_done, over_budget: Callable[[], bool], env: dict) -> None:
+               on_start, on_done, over_budget: Callable[[], bool], env: dict, run_id: str | None = None) -> None:
     """One ladder on one machine. `done` holds the case ids recorded there and grows as this ladder records more,
     so a ladder handed over half-way (a cluster node lost) resumes where it stopped."""
     stop: str | None = None
@@ -64,7 +64,7 @@ def run_ladder(ladder: Ladder, plan: Plan, store: ResultsStore, run, done: dict[
             on_done(None)
             continue
         if stop:
-            record = Record.for_case(case, run_id=run_id_of(run), status="skipped", error=stop, env=env)
+            record = Record.for_case(case, run_id=run_id or run_id_of(run), status="skipped", error=stop, env=env)
             store.append(record)
             done[case.case_id] = record
             outcome.measured.append(record)
