@@ -1,7 +1,7 @@
 """The simulator's p99 against a real load test's p99 at 30%, 60% and 85% of capacity, and the simulator's speed.
 
     python benchmarks/serving_vs_loadtest.py [--model resnet50] [--resolution 64] [--duration 30] [--warmup 10]
-        [--threads 1]
+        [--threads 1] [--device cpu|cuda] [--precision fp32]
 
 Batch-1 serving (no batching), so capacity is 1 / batch-1 latency (the median of ten seconds of calls). Before each
 load test, a warm-up serves the same rate for --warmup seconds; the simulator then serves the very same arrival times
@@ -38,6 +38,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", default="resnet50")
     parser.add_argument("--backend", default="torch")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--precision", default="fp32")
     parser.add_argument("--resolution", type=int, default=64)
     parser.add_argument("--duration", type=float, default=30.0)
     parser.add_argument("--warmup", type=float, default=10.0)
@@ -53,14 +55,15 @@ def main() -> None:
     simulate(poisson(150, 1_000_000), curve, Policy(8, 0.005), slo_s=0.05)
     print(f"one million Poisson requests with dynamic batching simulated in {time.perf_counter() - start:.2f} s")
 
-    case = Case(args.model, backend=args.backend, height=args.resolution, width=args.resolution)
+    case = Case(args.model, backend=args.backend, device=args.device, precision=args.precision,
+                height=args.resolution, width=args.resolution)
     served = Served(case, 1)
     windows = drift(served, seconds=10.0)
     print(f"service-time drift, back to back: 1-second window medians {min(windows) * 1e3:.1f} to "
           f"{max(windows) * 1e3:.1f} ms ({max(windows) / min(windows) - 1:.0%} apart) over {len(windows)} s")
     capacity = 1 / statistics.median(windows)  # ten seconds of calls: steadier than one short curve
-    print(f"{args.model} {args.backend} {args.resolution}px batch-1 capacity about {capacity:.1f} requests/s "
-          "(the median of those windows)")
+    print(f"{args.model} {args.backend} {args.device} {args.precision} {args.resolution}px batch-1 capacity about "
+          f"{capacity:.1f} requests/s (the median of those windows)")
     for load in (0.30, 0.60, 0.85):
         runs = []
         for repeat in range(args.repeats):
