@@ -3,12 +3,14 @@
     python benchmarks/serving_vs_loadtest.py [--model resnet50] [--resolution 64] [--duration 30] [--warmup 10]
         [--threads 1] [--device cpu|cuda] [--precision fp32]
 
-Batch-1 serving (no batching), so capacity is 1 / batch-1 latency (the median of ten seconds of calls). Before each
-load test, a warm-up serves the same rate for --warmup seconds; the simulator then serves the very same arrival times
-as the load test three ways: with the service times the warm-up saw (back to back and after an idle gap, apart),
-walked in the order they came and shuffled, and with the latency curve measured back to back just before (plus an
-after-idle curve). All three ratios are printed. --threads pins the intra-op threads, so
-that the second core absorbs the machine's own noise.
+Batch-1 serving (no batching), so capacity is 1 / batch-1 latency (the median of ten seconds of calls). A warm-up
+serves the same rate for --warmup seconds, in --blocks pieces that alternate with the measured pieces, so that the
+machine's drift (a shared VM slows for seconds at a time) falls alike on both. The simulator then serves the very same
+arrival times as the load test three ways: with the service times the warm-up saw (back to back and after an idle
+gap, apart), walked in the order they came, each measured piece with the warm-up piece beside it; the same, shuffled
+over the whole run; and with the latency curve measured back to back just before (plus an after-idle curve). All three
+ratios are printed, with the measured p99's own 95% interval (a p99 of few requests is itself uncertain).
+--threads pins the intra-op threads, so that the second core absorbs the machine's own noise.
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=10.0)
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--repeats", type=int, default=1, help="Load tests per level; medians are compared.")
+    parser.add_argument("--blocks", type=int, default=None,
+                        help="Warm-up and measured time alternate in this many pieces (default: one per 10 s).")
     args = parser.parse_args()
     if args.threads:
         import torch
@@ -64,18 +68,21 @@ def main() -> None:
     capacity = 1 / statistics.median(windows)  # ten seconds of calls: steadier than one short curve
     print(f"{args.model} {args.backend} {args.device} {args.precision} {args.resolution}px batch-1 capacity about "
           f"{capacity:.1f} requests/s (the median of those windows)")
+    blocks = args.blocks or max(1, round(args.duration / 10))
+    order = f", piece by piece ({blocks} pieces)" if blocks > 1 else ""
     for load in (0.30, 0.60, 0.85):
         runs = []
         for repeat in range(args.repeats):
             data = loadtest(case, load * capacity, Policy.none(), args.duration, None, served=served,
-                            seed=int(load * 100) + 1000 * repeat, warmup_s=args.warmup)
+                            seed=int(load * 100) + 1000 * repeat, warmup_s=args.warmup, blocks=blocks)
             p99 = data["p99_s"]
+            low, high = data["p99_ci95_s"]
             sims = [data[key]["p99_s"] for key in ("simulated", "simulated_warmup_shuffled", "simulated_from_curve")]
             runs.append((p99, *sims))
             print(f"load {load:.0%}: {data['qps']:.1f} qps, {data['requests']} requests, utilization "
-                  f"{data['utilization']:.0%}: measured p99 {p99 * 1e3:.2f} ms; simulated/measured p99: warm-up in "
-                  f"order {sims[0] / p99:.3f}, warm-up shuffled {sims[1] / p99:.3f}, curve {sims[2] / p99:.3f} "
-                  "(target 0.85-1.15)", flush=True)
+                  f"{data['utilization']:.0%}: measured p99 {p99 * 1e3:.2f} ms (95% interval {low / p99:.2f}x to "
+                  f"{high / p99:.2f}x); simulated/measured p99: warm-up in order{order} {sims[0] / p99:.3f}, "
+                  f"warm-up shuffled {sims[1] / p99:.3f}, curve {sims[2] / p99:.3f} (target 0.85-1.15)", flush=True)
         if args.repeats > 1:
             measured, *sims = (statistics.median(column) for column in zip(*runs, strict=True))
             print(f"load {load:.0%}, median of {args.repeats}: measured p99 {measured * 1e3:.2f} ms; "

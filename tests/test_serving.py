@@ -191,3 +191,40 @@ def test_service_times_walked_in_order_keep_slow_spells_together():
     shuffled = simulate(arrivals, curve, Policy.none())
     assert in_order.p99_s > 2 * shuffled.p99_s
     assert in_order.utilization == pytest.approx(shuffled.utilization, rel=0.1)  # same work, different order
+
+
+def test_interleaved_warmup_follows_a_machine_that_slows_down():
+    """A fake model that slows steadily with the clock: a warm-up served before the measured time learns the early,
+    faster service and the simulator underestimates; alternating the two in pieces, and simulating each measured
+    piece with the service times of the warm-up piece beside it, gives both the same drift."""
+    from infercost.serving.loadtest import LoadResult, run_interleaved, stacked_pieces
+
+    def ratio(blocks: int) -> float:
+        now = [0.0]
+
+        def run_batch(size):
+            now[0] += 0.010 * (1 + now[0] / 240) * size
+
+        def wait_until(t):
+            now[0] = max(now[0], t)
+
+        arrivals = poisson(50, 3_000, seed=5)
+        warm, parts = run_interleaved(poisson(50, 3_000, seed=6), arrivals, run_batch, Policy.none(), blocks,
+                                      clock=lambda: now[0], wait_until=wait_until)
+        measured = LoadResult.joined(parts)
+        assert measured.latencies_s.size == 3_000 and len(LoadResult.joined(warm).service_s) == 3_000
+        curve = LoadResult.joined(warm).service_curve(LatencyCurve([1], [0.010]))
+        sim = simulate(stacked_pieces(arrivals, blocks), curve, Policy.none(), in_order=True, from_start=True)
+        return sim.p99_s / measured.summary()["p99_s"]
+
+    assert ratio(1) < 0.8
+    assert ratio(12) == pytest.approx(1.0, abs=0.1)
+
+
+def test_p99_interval_brackets_the_percentile():
+    from infercost.serving.loadtest import quantile_interval
+
+    values = np.random.default_rng(0).exponential(1.0, 20_000)
+    low, high = quantile_interval(values, 0.99)
+    assert low < np.percentile(values, 99) < high and high - low < 0.1 * np.percentile(values, 99)
+    assert quantile_interval(np.arange(100.0), 0.99) == [97.0, 99.0]  # few samples: a wide interval, clipped

@@ -482,11 +482,14 @@ def simulate_cmd(results_dir: str, model: str, stack: str | None, device: str | 
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--warmup", default="0s", show_default=True,
               help="Serve this long at the same rate first; the simulator then uses the service times it saw.")
+@click.option("--blocks", type=int, default=None,
+              help="Alternate the warm-up and the measured time in this many pieces, so that a machine whose speed "
+                   "drifts drifts alike under both [default: one per 10 s measured, with --warmup].")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @handled
 def loadtest_cmd(model: str, qps: float, batching: str, max_batch: int, max_delay_ms: float, duration: str,
                  slo_ms: float | None, backend: str, precision: str, device: str, resolution: str | None, seed: int,
-                 warmup: str, as_json: bool) -> None:
+                 warmup: str, blocks: int | None, as_json: bool) -> None:
     """Drive the real model in-process with open-loop Poisson arrivals (the MLPerf Server scenario)."""
     from infercost.commands.loadtest import loadtest
     from infercost.commands.study import parse_duration
@@ -497,8 +500,13 @@ def loadtest_cmd(model: str, qps: float, batching: str, max_batch: int, max_dela
     case = expand([model], [backend], [device], [precision], [1], [resolution] if resolution else None)[0]
     policy = _batching_policy(batching, max_batch, max_delay_ms)
     warmup_s = 0.0 if warmup.strip() in ("0", "0s") else parse_duration(warmup)
-    data = loadtest(case, qps, policy, parse_duration(duration), slo_ms / 1e3 if slo_ms else None, seed=seed,
-                    warmup_s=warmup_s)
+    duration_s = parse_duration(duration)
+    if blocks is not None and blocks < 1:
+        raise UsageError("--blocks must be at least 1")
+    if blocks is None:
+        blocks = max(1, round(duration_s / 10)) if warmup_s else 1
+    data = loadtest(case, qps, policy, duration_s, slo_ms / 1e3 if slo_ms else None, seed=seed,
+                    warmup_s=warmup_s, blocks=blocks)
     if as_json:
         return _print_json(data)
     from infercost.report.tables import fmt_seconds
@@ -511,7 +519,9 @@ def loadtest_cmd(model: str, qps: float, batching: str, max_batch: int, max_dela
     sim = data["simulated"]
     out.print(f"  simulated: p50 {fmt_seconds(sim['p50_s'])}  p90 {fmt_seconds(sim['p90_s'])}  "
               f"p99 {fmt_seconds(sim['p99_s'])}  (service times from the "
-              f"{'warm-up' if warmup_s else 'latency curve measured just before'})", highlight=False)
+              f"{'warm-up' if warmup_s else 'latency curve measured just before'}"
+              f"{f', in {blocks} blocks alternating with the measured ones' if warmup_s and blocks > 1 else ''})",
+              highlight=False)
     s = data["scenarios"]
     out.print(f"  MLPerf SingleStream p90 {fmt_seconds(s['SingleStream']['p90_latency_s'])}; Offline "
               f"{s['Offline']['throughput_per_s']:.1f}/s at batch {s['Offline']['at_batch']}; Server at {qps:g} qps: "

@@ -94,6 +94,7 @@ class TorchBackend(Backend):
         """On CUDA the cap is on the caching allocator, so a smaller card can be emulated."""
         import torch
 
-        total = torch.cuda.get_device_properties(self.device).total_memory
-        torch.cuda.set_per_process_memory_fraction(min(1.0, limit_bytes / total), self.device)
-        torch.cuda.reset_peak_memory_stats(self.device)
+        index = self.device.index if self.device.index is not None else torch.cuda.current_device()
+        total = torch.cuda.get_device_properties(index).total_memory
+        torch.cuda.set_per_process_memory_fraction(min(1.0, limit_bytes / total), index)  # wants an index
+        torch.cuda.reset_peak_memory_stats(index)

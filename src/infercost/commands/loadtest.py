@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
+
 from infercost.backends import require_backend
 from infercost.case import Case
 from infercost.models import resolve_model
 from infercost.serving import LatencyCurve, Policy, poisson, simulate
 from infercost.serving.capacity import max_rate_under_slo
-from infercost.serving.loadtest import run_load
+from infercost.serving.loadtest import LoadResult, run_interleaved, stacked_pieces
 from infercost.timing import DeviceClock, Timer, TimerConfig
 
 CURVE_TIMER = TimerConfig(min_calls=10, min_time_s=0.5, max_calls=500, max_time_s=3.0)
@@ -47,27 +49,36 @@ class Served:
 
 
 def loadtest(case: Case, qps: float, policy: Policy, duration_s: float, slo_s: float | None,
-             percentile: float = 99.0, seed: int = 0, served: Served | None = None, warmup_s: float = 0.0) -> dict:
+             percentile: float = 99.0, seed: int = 0, served: Served | None = None, warmup_s: float = 0.0,
+             blocks: int = 1) -> dict:
     """Serve Poisson arrivals for `duration_s` on the real model and simulate the same arrivals. The simulator's
     service times come from the latency curve measured just before (back to back, and after an idle gap as long as
-    the mean gap between requests); with `warmup_s`, from the batches a warm-up at the same rate actually ran."""
+    the mean gap between requests); with `warmup_s`, from the batches a warm-up at the same rate actually ran. With
+    `blocks` > 1 the warm-up and the measured time alternate in that many pieces, so that a machine whose speed
+    drifts (a shared VM) drifts alike under both."""
     served = served or Served(case, policy.max_batch)
     # A batch that follows an idle period runs slower than one served back to back. Under Poisson arrivals an
     # idle period lasts 1/qps on average, so the after-idle curve is measured with that gap between calls.
     curve = served.curve()
     idle = 1.0 / qps
     curve.after_idle = served.curve(idle_s=idle)
-    service_curve = curve
-    if warmup_s > 0:
-        warm = run_load(poisson(qps, max(10, int(qps * warmup_s)), seed + 7919), served.run, policy)
-        service_curve = warm.service_curve(curve)
     arrivals = poisson(qps, max(10, int(qps * duration_s)), seed)
-    result = run_load(arrivals, served.run, policy)
-    measured = result.summary(slo_s, percentile)
+    warmup = poisson(qps, max(10, int(qps * warmup_s)), seed + 7919) if warmup_s > 0 else np.empty(0)
+    blocks = max(1, min(blocks, arrivals.size // 10))
+    warm_parts, parts = run_interleaved(warmup, arrivals, served.run, policy, blocks)
+    service_curve = LoadResult.joined(warm_parts).service_curve(curve) if warm_parts else curve
+    measured = LoadResult.joined(parts).summary(slo_s, percentile)
     # Warm-up service times are walked in the order they came (slow spells stay together); a curve's are drawn.
-    predicted = simulate(arrivals, service_curve, policy, 1, slo_s, percentile, in_order=warmup_s > 0)
-    from_curve = simulate(arrivals, curve, policy, 1, slo_s, percentile) if warmup_s > 0 else predicted
-    shuffled = simulate(arrivals, service_curve, policy, 1, slo_s, percentile) if warmup_s > 0 else predicted
+    # In blocks, each measured piece meets the service times of the warm-up piece served just before it.
+    if warm_parts and blocks > 1:
+        predicted = simulate(stacked_pieces(arrivals, blocks), service_curve, policy, 1, slo_s, percentile,
+                             in_order=True, from_start=True)
+        how = f"warm-up at the same rate, in order, piece by piece ({blocks} pieces)"
+    else:
+        predicted = simulate(arrivals, service_curve, policy, 1, slo_s, percentile, in_order=bool(warm_parts))
+        how = "warm-up at the same rate, in order" if warm_parts else "latency curve"
+    from_curve = simulate(arrivals, curve, policy, 1, slo_s, percentile) if warm_parts else predicted
+    shuffled = simulate(arrivals, service_curve, policy, 1, slo_s, percentile) if warm_parts else predicted
     single_stream = sorted(curve.samples_s[1])[int(0.9 * (len(curve.samples_s[1]) - 1))]
     scenarios = {
         "SingleStream": {"p90_latency_s": single_stream},
@@ -79,13 +90,14 @@ def loadtest(case: Case, qps: float, policy: Policy, duration_s: float, slo_s: f
     }
     return {"qps": qps, "policy": policy.name, "duration_s": duration_s, **measured, "curve_idle_s": idle,
             "simulated": {"p50_s": predicted.p50_s, "p90_s": predicted.p90_s, "p99_s": predicted.p99_s,
-                          "utilization": predicted.utilization,
-                          "service_times": "warm-up at the same rate, in order" if warmup_s > 0 else "latency curve"},
+                          # piece by piece, the silences between pieces would dilute it: the continuous stream's
+                          "utilization": (shuffled if blocks > 1 else predicted).utilization,
+                          "service_times": how},
             "simulated_warmup_shuffled": {"p50_s": shuffled.p50_s, "p90_s": shuffled.p90_s,
                                           "p99_s": shuffled.p99_s, "utilization": shuffled.utilization},
             "simulated_from_curve": {"p50_s": from_curve.p50_s, "p90_s": from_curve.p90_s,
                                      "p99_s": from_curve.p99_s, "utilization": from_curve.utilization},
-            "warmup_s": warmup_s,
+            "warmup_s": warmup_s, "blocks": blocks,
             "capacity_per_s": curve.best_throughput(policy.max_batch),
             "curve": {"batches": curve.batches, "latencies_s": curve.latencies_s},
             "scenarios": scenarios, "stack": {"backend": case.backend, "precision": case.precision,

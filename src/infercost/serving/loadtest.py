@@ -44,10 +44,18 @@ class LoadResult:
         found.after_idle = curve(True, fallback.after_idle or fallback)
         return found
 
+    @classmethod
+    def joined(cls, parts: list[LoadResult]) -> LoadResult:
+        """Several runs as one: their requests, batches, busy time and spans added together."""
+        return cls(np.concatenate([p.latencies_s for p in parts]), [b for p in parts for b in p.batch_sizes],
+                   sum(p.busy_s for p in parts), sum(p.span_s for p in parts),
+                   [t for p in parts for t in p.service_s], [i for p in parts for i in p.after_idle])
+
     def summary(self, slo_s: float | None = None, percentile: float = 99.0) -> dict:
         q = np.percentile(self.latencies_s, [50, 90, 99, percentile])
         return {"requests": int(self.latencies_s.size), "p50_s": float(q[0]), "p90_s": float(q[1]),
-                "p99_s": float(q[2]), "max_s": float(self.latencies_s.max()),
+                "p99_s": float(q[2]), "p99_ci95_s": quantile_interval(self.latencies_s, 0.99),
+                "max_s": float(self.latencies_s.max()),
                 "throughput_per_s": self.latencies_s.size / self.span_s, "utilization": self.busy_s / self.span_s,
                 "mean_batch": float(np.mean(self.batch_sizes)), "slo_s": slo_s,
                 "slo_met": bool(q[3] <= slo_s) if slo_s else None,
@@ -57,7 +65,8 @@ class LoadResult:
 def run_load(arrivals: np.ndarray, run_batch: Callable[[int], None], policy: Policy,
              clock: Callable[[], float] = time.perf_counter,
              wait_until: Callable[[float], None] | None = None) -> LoadResult:
-    """Serve `arrivals` (seconds from start) with `run_batch(size)`, which must return once the batch is done."""
+    """Serve `arrivals` (seconds from start) with `run_batch(size)`, which must return once the batch is done.
+    `wait_until(t)` waits until the clock reads t."""
     arr = arrivals.tolist()
     n = len(arr)
     done = np.empty(n)
@@ -67,7 +76,7 @@ def run_load(arrivals: np.ndarray, run_batch: Callable[[int], None], policy: Pol
     busy = 0.0
     head = 0
     start = clock()
-    wait_until = wait_until or (lambda t: _wait_until(start + t, clock))
+    wait_until = wait_until or (lambda t: _wait_until(t, clock))
     while head < n:
         last = head + policy.max_batch - 1
         ready = arr[head] + policy.max_delay_s
@@ -76,8 +85,8 @@ def run_load(arrivals: np.ndarray, run_batch: Callable[[int], None], policy: Pol
         now = clock() - start
         waited = now < ready
         if waited:
-            wait_until(ready)
-            now = clock() - start
+            wait_until(start + ready)
+            now = max(clock() - start, ready)  # (start + ready) - start can round below ready
         end = head
         limit = min(head + policy.max_batch, n)
         while end < limit and arr[end] <= now:
@@ -93,6 +102,42 @@ def run_load(arrivals: np.ndarray, run_batch: Callable[[int], None], policy: Pol
         head = end
     span = done.max() - arr[0]
     return LoadResult(done - arrivals, sizes, busy, max(span, 1e-9), service, idled)
+
+
+def quantile_interval(values: np.ndarray, q: float, z: float = 1.96) -> list[float]:
+    """A distribution-free 95% interval for the q-quantile of `values`: the order statistics whose ranks bound
+    n*q by z binomial standard deviations. Few requests make a p99 uncertain; this says how uncertain."""
+    ordered = np.sort(values)
+    n = ordered.size
+    half = z * np.sqrt(n * q * (1 - q))
+    low, high = int(np.floor(n * q - half)), int(np.ceil(n * q + half))
+    return [float(ordered[max(low, 0)]), float(ordered[min(high, n - 1)])]
+
+
+def run_interleaved(warmup: np.ndarray, measured: np.ndarray, run_batch: Callable[[int], None], policy: Policy,
+                    blocks: int, **clock) -> tuple[list[LoadResult], list[LoadResult]]:
+    """Serve `warmup` and `measured` in `blocks` alternating pieces (warm-up piece, then measured piece), so that a
+    machine whose speed drifts for seconds at a time drifts alike under both. Each piece starts at its own first
+    arrival, with an empty queue. Returns the warm-up pieces' results and the measured pieces' results."""
+    warm_parts, measured_parts = [], []
+    for w, m in zip(np.array_split(warmup, blocks), np.array_split(measured, blocks), strict=True):
+        if w.size:
+            warm_parts.append(run_load(w - w[0], run_batch, policy, **clock))
+        if m.size:
+            measured_parts.append(run_load(m - m[0], run_batch, policy, **clock))
+    return warm_parts, measured_parts
+
+
+def stacked_pieces(measured: np.ndarray, blocks: int, gap_s: float = 60.0) -> np.ndarray:
+    """The measured arrivals as `run_interleaved` served them (each piece from its own start, empty queue), laid
+    end to end with `gap_s` of silence between pieces so that no queue carries over: the simulator's input for a
+    piece-by-piece comparison."""
+    out, offset = [], 0.0
+    for piece in np.array_split(measured, blocks):
+        if piece.size:
+            out.append(piece - piece[0] + offset)
+            offset = out[-1][-1] + gap_s
+    return np.concatenate(out)
 
 
 def _wait_until(target: float, clock: Callable[[], float]) -> None:

@@ -44,10 +44,11 @@ class SimResult(BaseModel):
 
 def simulate(arrivals: np.ndarray, curve: LatencyCurve, policy: Policy, replicas: int = 1,
              slo_s: float | None = None, percentile: float = 99.0, empirical: bool = True,
-             seed: int = 0, in_order: bool = False) -> SimResult:
+             seed: int = 0, in_order: bool = False, from_start: bool = False) -> SimResult:
     """Serve `arrivals`. Service times vary as the curve's samples did: drawn independently, or with `in_order`
-    walked in the order they were measured from a random start, which keeps slow spells together (a shared machine
-    slows for seconds at a time, and queues grow far more behind a spell than behind scattered slow calls)."""
+    walked in the order they were measured from a random start (`from_start`: from the first), which keeps slow
+    spells together (a shared machine slows for seconds at a time, and queues grow far more behind a spell than
+    behind scattered slow calls)."""
     arr = arrivals.tolist()
     n = len(arr)
     max_batch, delay = policy.max_batch, policy.max_delay_s
@@ -76,7 +77,7 @@ def simulate(arrivals: np.ndarray, curve: LatencyCurve, policy: Policy, replicas
             spread = spreads[size]
             if in_order:
                 key = (dispatch > t_free, size)
-                i = position.get(key, int(draws[k] * len(spread)))
+                i = position.get(key, 0 if from_start else int(draws[k] * len(spread)))
                 position[key] = i + 1
                 duration *= spread[i % len(spread)]
             else:
