@@ -228,3 +228,18 @@ def test_p99_interval_brackets_the_percentile():
     low, high = quantile_interval(values, 0.99)
     assert low < np.percentile(values, 99) < high and high - low < 0.1 * np.percentile(values, 99)
     assert quantile_interval(np.arange(100.0), 0.99) == [97.0, 99.0]  # few samples: a wide interval, clipped
+
+
+def test_pieces_interval_widens_when_pieces_differ():
+    """Pieces that each ran at their own speed (a drifting machine, busy periods): resampling whole pieces gives a
+    wider, more honest interval than order statistics, which take every request as independent."""
+    from infercost.serving.loadtest import pieces_interval, quantile_interval
+
+    rng = np.random.default_rng(1)
+    pieces = [rng.exponential(1.0, 500) * rng.lognormal(0, 0.4) for _ in range(12)]
+    together = np.concatenate(pieces)
+    low, high = pieces_interval(pieces, 0.99)
+    o_low, o_high = quantile_interval(together, 0.99)
+    assert low < np.percentile(together, 99) < high
+    assert high - low > 1.5 * (o_high - o_low)
+    assert pieces_interval(pieces, 0.99) == [low, high]  # seeded

@@ -514,7 +514,8 @@ def loadtest_cmd(model: str, qps: float, batching: str, max_batch: int, max_dela
     out.print(f"{model} {backend} {precision} {case.width}x{case.height}, {data['policy']}, {qps:g} requests/s "
               f"for {duration} ({data['requests']} requests)", highlight=False)
     out.print(f"  measured:  p50 {fmt_seconds(data['p50_s'])}  p90 {fmt_seconds(data['p90_s'])}  "
-              f"p99 {fmt_seconds(data['p99_s'])}  throughput {data['throughput_per_s']:.1f}/s  "
+              f"p99 {fmt_seconds(data['p99_s'])} (95% interval {fmt_seconds(data['p99_ci95_s'][0])} to "
+              f"{fmt_seconds(data['p99_ci95_s'][1])})  throughput {data['throughput_per_s']:.1f}/s  "
               f"utilization {data['utilization']:.0%}  mean batch {data['mean_batch']:.2f}", highlight=False)
     sim = data["simulated"]
     out.print(f"  simulated: p50 {fmt_seconds(sim['p50_s'])}  p90 {fmt_seconds(sim['p90_s'])}  "

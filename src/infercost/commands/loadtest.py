@@ -11,7 +11,7 @@ from infercost.case import Case
 from infercost.models import resolve_model
 from infercost.serving import LatencyCurve, Policy, poisson, simulate
 from infercost.serving.capacity import max_rate_under_slo
-from infercost.serving.loadtest import LoadResult, run_interleaved, stacked_pieces
+from infercost.serving.loadtest import LoadResult, pieces_interval, run_interleaved, stacked_pieces
 from infercost.timing import DeviceClock, Timer, TimerConfig
 
 CURVE_TIMER = TimerConfig(min_calls=10, min_time_s=0.5, max_calls=500, max_time_s=3.0)
@@ -68,6 +68,10 @@ def loadtest(case: Case, qps: float, policy: Policy, duration_s: float, slo_s: f
     warm_parts, parts = run_interleaved(warmup, arrivals, served.run, policy, blocks)
     service_curve = LoadResult.joined(warm_parts).service_curve(curve) if warm_parts else curve
     measured = LoadResult.joined(parts).summary(slo_s, percentile)
+    measured["p99_ci95_method"] = "order statistics (requests taken as independent)"
+    if len(parts) >= 5:
+        measured["p99_ci95_s"] = pieces_interval([p.latencies_s for p in parts], 0.99, seed=seed)
+        measured["p99_ci95_method"] = f"resampling the {len(parts)} measured pieces"
     # Warm-up service times are walked in the order they came (slow spells stay together); a curve's are drawn.
     # In blocks, each measured piece meets the service times of the warm-up piece served just before it.
     if warm_parts and blocks > 1:

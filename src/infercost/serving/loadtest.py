@@ -114,6 +114,15 @@ def quantile_interval(values: np.ndarray, q: float, z: float = 1.96) -> list[flo
     return [float(ordered[max(low, 0)]), float(ordered[min(high, n - 1)])]
 
 
+def pieces_interval(pieces: list[np.ndarray], q: float, resamples: int = 400, seed: int = 0) -> list[float]:
+    """A 95% interval for the q-quantile of the pieces' latencies together, by resampling whole pieces. Requests in
+    one busy period wait alike, so near capacity they are far from independent; whole pieces nearly are."""
+    rng = np.random.default_rng(seed)
+    draws = [np.percentile(np.concatenate([pieces[i] for i in rng.integers(0, len(pieces), len(pieces))]), q * 100)
+             for _ in range(resamples)]
+    return [float(v) for v in np.percentile(draws, [2.5, 97.5])]
+
+
 def run_interleaved(warmup: np.ndarray, measured: np.ndarray, run_batch: Callable[[int], None], policy: Policy,
                     blocks: int, **clock) -> tuple[list[LoadResult], list[LoadResult]]:
     """Serve `warmup` and `measured` in `blocks` alternating pieces (warm-up piece, then measured piece), so that a
