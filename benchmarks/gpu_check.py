@@ -4,7 +4,8 @@
 
 Covers: the fingerprint's GPU fields, torch eager fp32/fp16/bf16 with CUDA synchronisation inside the clock,
 the CUDA allocator cap (--memory-limit) giving oom, ONNX Runtime's CUDA and TensorRT providers where installed,
---backend auto on cuda, and the device probe. Without a GPU it says so and exits 0.
+--backend auto on cuda, the device probe, and a short load test with dynamic batching on cuda. Without a GPU it
+says so and exits 0.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ import torch
 
 from infercost.case import Case
 from infercost.commands.bench import run_bench
+from infercost.commands.loadtest import Served, loadtest
 from infercost.env import fingerprint
 from infercost.probe import run_probe
 from infercost.runner import Runner
+from infercost.serving import Policy
 from infercost.timing import TimerConfig
 
 
@@ -57,6 +60,14 @@ def main() -> None:
                         min_time=0.5, max_time=3.0)
     for record in records:
         print("auto:", line(record), "winner", (record.selection or {}).get("winner"))
+    case = Case("resnet50", device="cuda", precision="fp16", height=64, width=64)
+    served = Served(case, 4)
+    rate = 0.5 * served.curve().best_throughput(1)
+    data = loadtest(case, rate, Policy(4, 0.002), 5.0, 0.05, served=served, warmup_s=5.0, blocks=5)
+    print(f"loadtest cuda fp16 64px at {rate:.0f} qps, dynamic batching: measured p99 "
+          f"{data['p99_s'] * 1e3:.2f} ms (95% interval {data['p99_ci95_s'][0] * 1e3:.2f} to "
+          f"{data['p99_ci95_s'][1] * 1e3:.2f}), simulated p99 {data['simulated']['p99_s'] * 1e3:.2f} ms, "
+          f"utilization {data['utilization']:.0%}, mean batch {data['mean_batch']:.2f}")
     print(f"gpu check took {time.time() - start:.0f} s")
 
 
