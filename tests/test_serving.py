@@ -197,7 +197,8 @@ def test_interleaved_warmup_follows_a_machine_that_slows_down():
     """A fake model that slows steadily with the clock: a warm-up served before the measured time learns the early,
     faster service and the simulator underestimates; alternating the two in pieces, and simulating each measured
     piece with the service times of the warm-up piece beside it, gives both the same drift."""
-    from infercost.serving.loadtest import LoadResult, run_interleaved, stacked_pieces
+    from infercost.serving import simulate_pieces
+    from infercost.serving.loadtest import LoadResult, run_interleaved
 
     def ratio(blocks: int) -> float:
         now = [0.0]
@@ -213,8 +214,10 @@ def test_interleaved_warmup_follows_a_machine_that_slows_down():
                                       clock=lambda: now[0], wait_until=wait_until)
         measured = LoadResult.joined(parts)
         assert measured.latencies_s.size == 3_000 and len(LoadResult.joined(warm).service_s) == 3_000
-        curve = LoadResult.joined(warm).service_curve(LatencyCurve([1], [0.010]))
-        sim = simulate(stacked_pieces(arrivals, blocks), curve, Policy.none(), in_order=True, from_start=True)
+        pooled = LoadResult.joined(warm).service_curve(LatencyCurve([1], [0.010]))
+        pieces = np.array_split(arrivals, blocks)
+        sim = simulate_pieces(pieces, [w.service_curve(pooled, min_samples=3) for w in warm], Policy.none())
+        assert sim.requests == 3_000 and sim.offered_qps == pytest.approx(50, rel=0.1)
         return sim.p99_s / measured.summary()["p99_s"]
 
     assert ratio(1) < 0.8

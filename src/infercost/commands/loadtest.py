@@ -9,9 +9,9 @@ import numpy as np
 from infercost.backends import require_backend
 from infercost.case import Case
 from infercost.models import resolve_model
-from infercost.serving import LatencyCurve, Policy, poisson, simulate
+from infercost.serving import LatencyCurve, Policy, poisson, simulate, simulate_pieces
 from infercost.serving.capacity import max_rate_under_slo
-from infercost.serving.loadtest import LoadResult, pieces_interval, run_interleaved, stacked_pieces
+from infercost.serving.loadtest import LoadResult, pieces_interval, run_interleaved
 from infercost.timing import DeviceClock, Timer, TimerConfig
 
 CURVE_TIMER = TimerConfig(min_calls=10, min_time_s=0.5, max_calls=500, max_time_s=3.0)
@@ -74,10 +74,11 @@ def loadtest(case: Case, qps: float, policy: Policy, duration_s: float, slo_s: f
         measured["p99_ci95_method"] = f"resampling the {len(parts)} measured pieces"
     # Warm-up service times are walked in the order they came (slow spells stay together); a curve's are drawn.
     # In blocks, each measured piece meets the service times of the warm-up piece served just before it.
-    if warm_parts and blocks > 1:
-        predicted = simulate(stacked_pieces(arrivals, blocks), service_curve, policy, 1, slo_s, percentile,
-                             in_order=True, from_start=True)
-        how = f"warm-up at the same rate, in order, piece by piece ({blocks} pieces)"
+    if warm_parts and len(warm_parts) == len(parts) > 1:
+        pieces = [piece for piece in np.array_split(arrivals, blocks) if piece.size]  # as run_interleaved cut them
+        curves = [w.service_curve(service_curve, min_samples=3) for w in warm_parts]
+        predicted = simulate_pieces(pieces, curves, policy, slo_s, percentile)
+        how = f"warm-up at the same rate, in order, piece by piece ({len(parts)} pieces)"
     else:
         predicted = simulate(arrivals, service_curve, policy, 1, slo_s, percentile, in_order=bool(warm_parts))
         how = "warm-up at the same rate, in order" if warm_parts else "latency curve"
@@ -94,8 +95,7 @@ def loadtest(case: Case, qps: float, policy: Policy, duration_s: float, slo_s: f
     }
     return {"qps": qps, "policy": policy.name, "duration_s": duration_s, **measured, "curve_idle_s": idle,
             "simulated": {"p50_s": predicted.p50_s, "p90_s": predicted.p90_s, "p99_s": predicted.p99_s,
-                          # piece by piece, the silences between pieces would dilute it: the continuous stream's
-                          "utilization": (shuffled if blocks > 1 else predicted).utilization,
+                          "utilization": predicted.utilization,
                           "service_times": how},
             "simulated_warmup_shuffled": {"p50_s": shuffled.p50_s, "p90_s": shuffled.p90_s,
                                           "p99_s": shuffled.p99_s, "utilization": shuffled.utilization},

@@ -3,6 +3,6 @@
 from infercost.serving.arrivals import bursty, poisson, read_trace
 from infercost.serving.curve import LatencyCurve
 from infercost.serving.policy import Policy
-from infercost.serving.simulator import SimResult, simulate
+from infercost.serving.simulator import SimResult, simulate, simulate_pieces
 
-__all__ = ["LatencyCurve", "Policy", "SimResult", "bursty", "poisson", "read_trace", "simulate"]
+__all__ = ["LatencyCurve", "Policy", "SimResult", "bursty", "poisson", "read_trace", "simulate", "simulate_pieces"]

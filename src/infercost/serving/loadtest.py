@@ -137,18 +137,6 @@ def run_interleaved(warmup: np.ndarray, measured: np.ndarray, run_batch: Callabl
     return warm_parts, measured_parts
 
 
-def stacked_pieces(measured: np.ndarray, blocks: int, gap_s: float = 60.0) -> np.ndarray:
-    """The measured arrivals as `run_interleaved` served them (each piece from its own start, empty queue), laid
-    end to end with `gap_s` of silence between pieces so that no queue carries over: the simulator's input for a
-    piece-by-piece comparison."""
-    out, offset = [], 0.0
-    for piece in np.array_split(measured, blocks):
-        if piece.size:
-            out.append(piece - piece[0] + offset)
-            offset = out[-1][-1] + gap_s
-    return np.concatenate(out)
-
-
 def _wait_until(target: float, clock: Callable[[], float]) -> None:
     """Sleep most of the way, then spin: sleep alone overshoots by up to a scheduler tick."""
     while (remaining := target - clock()) > 0:

@@ -49,6 +49,32 @@ def simulate(arrivals: np.ndarray, curve: LatencyCurve, policy: Policy, replicas
     walked in the order they were measured from a random start (`from_start`: from the first), which keeps slow
     spells together (a shared machine slows for seconds at a time, and queues grow far more behind a spell than
     behind scattered slow calls)."""
+    starts, sizes, finishes, busy = _schedule(arrivals, curve, policy, replicas, empirical, seed, in_order, from_start)
+    return _result(arrivals, starts, sizes, finishes, busy, curve, policy, replicas, slo_s, percentile)
+
+
+def simulate_pieces(pieces: list[np.ndarray], curves: list[LatencyCurve], policy: Policy,
+                    slo_s: float | None = None, percentile: float = 99.0) -> SimResult:
+    """Serve each piece of arrivals from an empty queue with its own curve's service times, walked in order from the
+    first, and report the pieces together: a load test run in pieces, each measured piece met with the service times
+    of the warm-up piece served just before it, so a machine that drifts drifts alike under both."""
+    arrivals, starts, sizes, finishes = [], [], [], []
+    busy = span = offset = 0.0
+    for piece, curve in zip(pieces, curves, strict=True):
+        arr = piece - piece[0] + offset
+        s, z, f, b = _schedule(arr, curve, policy, 1, True, 0, True, True)
+        arrivals.append(arr), starts.append(s), sizes.append(z), finishes.append(f)
+        busy, span = busy + b, span + float(f.max() - arr[0])
+        offset = float(f.max()) + 1.0  # a second of silence between pieces: no queue carries over
+    result = _result(np.concatenate(arrivals), np.concatenate(starts), np.concatenate(sizes),
+                     np.concatenate(finishes), busy, curves[0], policy, 1, slo_s, percentile, span)
+    lasting = sum(float(piece[-1] - piece[0]) for piece in pieces)
+    return result.model_copy(update={"offered_qps": (result.requests - len(pieces)) / max(lasting, 1e-12)})
+
+
+def _schedule(arrivals: np.ndarray, curve: LatencyCurve, policy: Policy, replicas: int, empirical: bool, seed: int,
+              in_order: bool, from_start: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """The batches: when each starts, its size, when it finishes; and the replicas' busy time."""
     arr = arrivals.tolist()
     n = len(arr)
     max_batch, delay = policy.max_batch, policy.max_delay_s
@@ -90,8 +116,7 @@ def simulate(arrivals: np.ndarray, curve: LatencyCurve, policy: Policy, replicas
         busy += duration
         head = end
         k += 1
-    return _result(arrivals, np.array(starts), np.array(sizes), np.array(finishes), busy, curve, policy, replicas,
-                   slo_s, percentile)
+    return np.array(starts), np.array(sizes), np.array(finishes), busy
 
 
 def _service(curve: LatencyCurve, max_batch: int, empirical: bool, rng) -> tuple[list, dict | None]:
@@ -100,11 +125,12 @@ def _service(curve: LatencyCurve, max_batch: int, empirical: bool, rng) -> tuple
     return curve.table(max_batch).tolist(), ({b: r.tolist() for b, r in ratios.items()} if ratios else None)
 
 
-def _result(arrivals, starts, sizes, finishes, busy, curve, policy, replicas, slo_s, percentile) -> SimResult:
+def _result(arrivals, starts, sizes, finishes, busy, curve, policy, replicas, slo_s, percentile,
+            span: float | None = None) -> SimResult:
     done = np.repeat(finishes, sizes)
     latency = done - arrivals
     waiting = np.repeat(starts, sizes) - arrivals
-    span = max(float(done.max() - arrivals[0]), 1e-12)
+    span = max(span or float(done.max() - arrivals[0]), 1e-12)
     q = np.percentile(latency, [50, 90, 99, percentile])
     over = float(np.mean(latency > slo_s)) if slo_s else None
     return SimResult(
