@@ -44,12 +44,11 @@ class SimResult(BaseModel):
 
 def simulate(arrivals: np.ndarray, curve: LatencyCurve, policy: Policy, replicas: int = 1,
              slo_s: float | None = None, percentile: float = 99.0, empirical: bool = True,
-             seed: int = 0, in_order: bool = False, from_start: bool = False) -> SimResult:
+             seed: int = 0, in_order: bool = False) -> SimResult:
     """Serve `arrivals`. Service times vary as the curve's samples did: drawn independently, or with `in_order`
-    walked in the order they were measured from a random start (`from_start`: from the first), which keeps slow
-    spells together (a shared machine slows for seconds at a time, and queues grow far more behind a spell than
-    behind scattered slow calls)."""
-    starts, sizes, finishes, busy = _schedule(arrivals, curve, policy, replicas, empirical, seed, in_order, from_start)
+    walked in the order they were measured from a random start, which keeps slow spells together (a shared machine
+    slows for seconds at a time, and queues grow far more behind a spell than behind scattered slow calls)."""
+    starts, sizes, finishes, busy = _schedule(arrivals, curve, policy, replicas, empirical, seed, in_order, False)
     return _result(arrivals, starts, sizes, finishes, busy, curve, policy, replicas, slo_s, percentile)
 
 
@@ -62,10 +61,11 @@ def simulate_pieces(pieces: list[np.ndarray], curves: list[LatencyCurve], policy
     busy = span = offset = 0.0
     for piece, curve in zip(pieces, curves, strict=True):
         arr = piece - piece[0] + offset
-        s, z, f, b = _schedule(arr, curve, policy, 1, True, 0, True, True)
-        arrivals.append(arr), starts.append(s), sizes.append(z), finishes.append(f)
-        busy, span = busy + b, span + float(f.max() - arr[0])
-        offset = float(f.max()) + 1.0  # a second of silence between pieces: no queue carries over
+        begun, size, done, piece_busy = _schedule(arr, curve, policy, 1, True, 0, True, True)
+        for out, value in ((arrivals, arr), (starts, begun), (sizes, size), (finishes, done)):
+            out.append(value)
+        busy, span = busy + piece_busy, span + float(done.max() - arr[0])
+        offset = float(done.max()) + 1.0  # a second of silence between pieces: no queue carries over
     result = _result(np.concatenate(arrivals), np.concatenate(starts), np.concatenate(sizes),
                      np.concatenate(finishes), busy, curves[0], policy, 1, slo_s, percentile, span)
     lasting = sum(float(piece[-1] - piece[0]) for piece in pieces)
@@ -74,7 +74,8 @@ def simulate_pieces(pieces: list[np.ndarray], curves: list[LatencyCurve], policy
 
 def _schedule(arrivals: np.ndarray, curve: LatencyCurve, policy: Policy, replicas: int, empirical: bool, seed: int,
               in_order: bool, from_start: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    """The batches: when each starts, its size, when it finishes; and the replicas' busy time."""
+    """The batches: when each starts, its size, when it finishes; and the replicas' busy time. `from_start` walks
+    in-order service times from the first rather than from a random start."""
     arr = arrivals.tolist()
     n = len(arr)
     max_batch, delay = policy.max_batch, policy.max_delay_s
