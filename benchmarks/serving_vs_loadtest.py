@@ -36,6 +36,10 @@ def drift(served: Served, seconds: float) -> list[float]:
     return windows
 
 
+def order(data: dict) -> str:
+    return f", piece by piece ({data['blocks']} pieces)" if data["blocks"] > 1 else ""
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", default="resnet50")
@@ -68,20 +72,18 @@ def main() -> None:
     capacity = 1 / statistics.median(windows)  # ten seconds of calls: steadier than one short curve
     print(f"{args.model} {args.backend} {args.device} {args.precision} {args.resolution}px batch-1 capacity about "
           f"{capacity:.1f} requests/s (the median of those windows)")
-    blocks = args.blocks or max(1, round(args.duration / 10))
-    order = f", piece by piece ({blocks} pieces)" if blocks > 1 else ""
     for load in (0.30, 0.60, 0.85):
         runs = []
         for repeat in range(args.repeats):
             data = loadtest(case, load * capacity, Policy.none(), args.duration, None, served=served,
-                            seed=int(load * 100) + 1000 * repeat, warmup_s=args.warmup, blocks=blocks)
+                            seed=int(load * 100) + 1000 * repeat, warmup_s=args.warmup, blocks=args.blocks)
             p99 = data["p99_s"]
             low, high = data["p99_ci95_s"]
             sims = [data[key]["p99_s"] for key in ("simulated", "simulated_warmup_shuffled", "simulated_from_curve")]
             runs.append((p99, *sims))
             print(f"load {load:.0%}: {data['qps']:.1f} qps, {data['requests']} requests, utilization "
                   f"{data['utilization']:.0%}: measured p99 {p99 * 1e3:.2f} ms (95% interval {low / p99:.2f}x to "
-                  f"{high / p99:.2f}x); simulated/measured p99: warm-up in order{order} {sims[0] / p99:.3f}, "
+                  f"{high / p99:.2f}x); simulated/measured p99: warm-up in order{order(data)} {sims[0] / p99:.3f}, "
                   f"warm-up shuffled {sims[1] / p99:.3f}, curve {sims[2] / p99:.3f} (target 0.85-1.15)", flush=True)
         if args.repeats > 1:
             measured, *sims = (statistics.median(column) for column in zip(*runs, strict=True))

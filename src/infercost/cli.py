@@ -503,8 +503,6 @@ def loadtest_cmd(model: str, qps: float, batching: str, max_batch: int, max_dela
     duration_s = parse_duration(duration)
     if blocks is not None and blocks < 1:
         raise UsageError("--blocks must be at least 1")
-    if blocks is None:
-        blocks = max(1, round(duration_s / 10)) if warmup_s else 1
     data = loadtest(case, qps, policy, duration_s, slo_ms / 1e3 if slo_ms else None, seed=seed,
                     warmup_s=warmup_s, blocks=blocks)
     if as_json:
@@ -521,7 +519,8 @@ def loadtest_cmd(model: str, qps: float, batching: str, max_batch: int, max_dela
     out.print(f"  simulated: p50 {fmt_seconds(sim['p50_s'])}  p90 {fmt_seconds(sim['p90_s'])}  "
               f"p99 {fmt_seconds(sim['p99_s'])}  (service times from the "
               f"{'warm-up' if warmup_s else 'latency curve measured just before'}"
-              f"{f', in {blocks} blocks alternating with the measured ones' if warmup_s and blocks > 1 else ''})",
+              + (f", in {data['blocks']} blocks alternating with the measured ones" if data["blocks"] > 1 else "")
+              + ")",
               highlight=False)
     s = data["scenarios"]
     out.print(f"  MLPerf SingleStream p90 {fmt_seconds(s['SingleStream']['p90_latency_s'])}; Offline "

@@ -50,12 +50,12 @@ class Served:
 
 def loadtest(case: Case, qps: float, policy: Policy, duration_s: float, slo_s: float | None,
              percentile: float = 99.0, seed: int = 0, served: Served | None = None, warmup_s: float = 0.0,
-             blocks: int = 1) -> dict:
+             blocks: int | None = None) -> dict:
     """Serve Poisson arrivals for `duration_s` on the real model and simulate the same arrivals. The simulator's
     service times come from the latency curve measured just before (back to back, and after an idle gap as long as
     the mean gap between requests); with `warmup_s`, from the batches a warm-up at the same rate actually ran. With
     `blocks` > 1 the warm-up and the measured time alternate in that many pieces, so that a machine whose speed
-    drifts (a shared VM) drifts alike under both."""
+    drifts (a shared VM) drifts alike under both; by default one piece per 10 s measured when there is a warm-up."""
     served = served or Served(case, policy.max_batch)
     # A batch that follows an idle period runs slower than one served back to back. Under Poisson arrivals an
     # idle period lasts 1/qps on average, so the after-idle curve is measured with that gap between calls.
@@ -64,6 +64,8 @@ def loadtest(case: Case, qps: float, policy: Policy, duration_s: float, slo_s: f
     curve.after_idle = served.curve(idle_s=idle)
     arrivals = poisson(qps, max(10, int(qps * duration_s)), seed)
     warmup = poisson(qps, max(10, int(qps * warmup_s)), seed + 7919) if warmup_s > 0 else np.empty(0)
+    if blocks is None:
+        blocks = max(1, round(duration_s / 10)) if warmup_s > 0 else 1
     blocks = max(1, min(blocks, arrivals.size // 10))
     warm_parts, parts = run_interleaved(warmup, arrivals, served.run, policy, blocks)
     service_curve = LoadResult.joined(warm_parts).service_curve(curve) if warm_parts else curve
