@@ -9,7 +9,8 @@ import pytest
 from infercost.case import Case
 from infercost.errors import UsageError
 from infercost.results.record import SCHEMA
-from infercost.runner import Runner, parse_size
+from infercost.runner import Runner
+from infercost.units import parse_size
 
 REQUIRED = ("schema", "run_id", "model", "backend", "device", "precision", "batch_size", "height", "width",
             "status", "error", "warnings", "cold_start_s", "samples_s", "stats", "throughput_per_s",

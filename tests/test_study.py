@@ -9,7 +9,6 @@ from click.testing import CliRunner
 
 from infercost.case import Case
 from infercost.cli import cli
-from infercost.commands.study import parse_duration
 from infercost.env import fingerprint
 from infercost.errors import ResultsError, UsageError
 from infercost.results import Record, ResultsStore, load_records
@@ -17,6 +16,7 @@ from infercost.results.export import export, merge
 from infercost.study.execute import run_plan
 from infercost.study.fits import fits, linear_fit
 from infercost.study.plan import Ladder, Plan, build_plan
+from infercost.units import parse_duration
 
 
 def fake_run(oom_from_batch: int = 10**9, latency_per_image: float = 0.01, calls: list | None = None):
@@ -180,3 +180,29 @@ def test_study_cli_end_to_end(tmp_path, monkeypatch):
     assert json.loads((tmp_path / "s" / "fits.json").read_text())
     again = json.loads(CliRunner().invoke(cli, args).output)
     assert again["measured"] == 0 and again["resumed"] == 6
+
+
+def test_a_study_whose_report_fails_keeps_its_results_and_says_how_to_retry(tmp_path, monkeypatch):
+    import infercost.commands.report
+    import infercost.report.figures
+
+    def no_plotly(*args, **kwargs):
+        raise ModuleNotFoundError("No module named 'plotly'")
+
+    def no_figures(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(infercost.commands.report, "build_report", no_plotly)
+    monkeypatch.setattr(infercost.report.figures, "draw_all", no_figures)
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(plan_of(Ladder(model="edsr", batches=[1], resolutions=[16])).model_copy(
+        update={"min_time_s": 0.0, "max_time_s": 0.1}).to_yaml())
+    out = tmp_path / "study"
+    result = CliRunner().invoke(cli, ["study", "--plan", str(plan), "--out", str(out), "--no-probe"])
+    assert result.exit_code == 1, result.output
+    message = [line for line in result.stderr.splitlines() if line.startswith("error:")]  # progress lines aside
+    assert len(message) == 1 and "plotly" in message[0] and "disk full" in message[0]
+    assert f"infercost report {out}" in message[0]
+    assert [r.status for r in load_records(out)] == ["ok"]
+    assert (out / "fits.json").exists() and not (out / "report.html").exists()
+    assert "| edsr | torch fp32 |" in (out / "summary.md").read_text()  # written before the page that failed

@@ -15,6 +15,7 @@ from typing import Any
 
 from infercost.case import Case
 from infercost.errors import UsageError
+from infercost.limits import TOLERANCE
 from infercost.models.zoo import ModelSpec
 
 DEFAULT_TOLERANCES = {"fp32": 1e-3, "fp16": 1e-2, "bf16": 5e-2, "int8": 2.5e-1}
@@ -26,13 +27,11 @@ def parse_tolerances(text: str | None) -> dict[str, float]:
     for part in (text or "").split(","):
         if not part.strip():
             continue
-        precision, _, value = part.partition("=")
-        try:
-            if precision.strip() not in tolerances or float(value) <= 0:
-                raise ValueError
-            tolerances[precision.strip()] = float(value)
-        except ValueError:
-            raise UsageError(f"tolerance {part!r} does not parse; use e.g. bf16=0.05") from None
+        precision, _, value = (text.strip() for text in part.partition("="))
+        if precision not in tolerances:
+            raise UsageError(f"tolerance {part!r} does not parse; use e.g. bf16=0.05 "
+                             f"(precisions: {', '.join(tolerances)})")
+        tolerances[precision] = TOLERANCE.check(f"the {precision} tolerance", value)
     return tolerances
 
 

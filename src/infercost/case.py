@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import asdict, dataclass, field, replace
 
 from infercost.errors import UsageError
+from infercost.limits import SIDE
 
 PRECISIONS = ("fp32", "fp16", "bf16", "int8")
 
@@ -62,13 +64,8 @@ class Case:
 
 def parse_resolution(text: str) -> tuple[int, int]:
     """'224' -> (224, 224); '512x384' -> (384, 512), width x height as images are usually named."""
-    try:
-        if "x" in text.lower():
-            width, height = (int(part) for part in text.lower().split("x"))
-        else:
-            width = height = int(text)
-    except ValueError:
-        raise UsageError(f"resolution {text!r} does not parse; use 224 or 512x384 (width x height)") from None
-    if width < 1 or height < 1:
-        raise UsageError(f"resolution {text!r} must be positive")
+    parts = text.lower().split("x")
+    if len(parts) not in (1, 2) or not all(re.fullmatch(r"\s*[0-9]+\s*", part) for part in parts):
+        raise UsageError(f"resolution {text!r} does not parse; use 224 or 512x384 (width x height)")
+    width, height = (SIDE.check(f"resolution {text!r}", part) for part in (parts * 2)[:2])
     return height, width

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
+from infercost import cli_params as p
 from infercost.errors import InfercostError, UsageError
 
 # Piped output keeps whole rows rather than rich's 80-column default.
@@ -19,7 +21,7 @@ err = Console(stderr=True, soft_wrap=True)
 
 
 def _fail(message: str, code: int = 2) -> None:
-    err.print(f"[red]error:[/] {message}", markup=True, highlight=False)
+    err.print(f"[red]error:[/] {escape(' '.join(message.split()))}", markup=True, highlight=False)
     sys.exit(code)
 
 
@@ -31,7 +33,7 @@ def handled(fn: Callable) -> Callable:
         try:
             return fn(*args, **kwargs)
         except InfercostError as exc:
-            _fail(str(exc).replace("[", r"\["), 2)
+            _fail(str(exc), 2)
 
     return wrapper
 
@@ -40,7 +42,23 @@ def _print_json(data: object) -> None:
     click.echo(json.dumps(data, indent=2, default=str))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class OneLineErrors(click.Group):
+    """Click's own usage errors (a missing option, a value out of range) as one line and exit 2, like ours."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, False, **extra)
+        except click.ClickException as exc:
+            command = getattr(getattr(exc, "ctx", None), "command_path", None)
+            _fail(exc.format_message() + (f" (see {command} -h)" if command else ""), exc.exit_code)
+        except click.exceptions.Abort:
+            _fail("aborted", 1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+@click.group(cls=OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="infercost")
 def cli() -> None:
     """infercost: on which hardware should this network run inference, and what will it cost?"""
@@ -170,15 +188,15 @@ def env(as_json: bool) -> None:
 @click.option("--channels-last", is_flag=True, help="Use the channels_last memory format (torch).")
 @click.option("--method", type=click.Choice(["adaptive", "seed"]), default="adaptive", show_default=True,
               help="adaptive: stop on the median's CI; seed: the classic 11 calls, mean of the last 10.")
-@click.option("--min-time", type=float, default=1.0, show_default=True, help="Seconds of timed calls at least.")
-@click.option("--max-time", type=float, default=30.0, show_default=True, help="Seconds of timed calls at most.")
-@click.option("--memory-limit", default=None, help="Cap each case's memory, e.g. 4GiB.")
-@click.option("--timeout", type=float, default=600.0, show_default=True, help="Seconds before a case is killed.")
+@click.option("--min-time", type=p.TIME_S, default=1.0, show_default=True, help="Seconds of timed calls at least.")
+@click.option("--max-time", type=p.TIME_S, default=30.0, show_default=True, help="Seconds of timed calls at most.")
+@click.option("--memory-limit", type=p.Size(), default=None, help="Cap each case's memory, e.g. 4GiB.")
+@click.option("--timeout", type=p.TIMEOUT_S, default=600.0, show_default=True, help="Seconds before a case is killed.")
 @click.option("--out", "out_dir", default="infercost-results", show_default=True, help="Results directory.")
 @click.option("--json", "as_json", is_flag=True, help="Print the records as a JSON array instead of a table.")
 @handled
 def bench(model: str, backend: str, device: str, precision: str, batch: str, resolution: str | None,
-          channels_last: bool, method: str, min_time: float, max_time: float, memory_limit: str | None,
+          channels_last: bool, method: str, min_time: float, max_time: float, memory_limit: int | None,
           timeout: float, out_dir: str, as_json: bool, tolerance: str | None, no_check: bool, no_probe: bool,
           auto_compile: bool) -> None:
     """Measure MODEL over the grid of the given lists, one isolated process per point."""
@@ -186,13 +204,11 @@ def bench(model: str, backend: str, device: str, precision: str, batch: str, res
     from infercost.commands.bench import run_bench
     from infercost.grid import parse_batches, split_list
 
-    if timeout <= 0 or min_time < 0 or max_time <= 0:
-        raise UsageError("--timeout and --max-time must be positive and --min-time not negative")
     records = run_bench(
         models=split_list(model), backends=split_list(backend), devices=split_list(device),
         precisions=split_list(precision), batches=parse_batches(batch), resolutions=split_list(resolution),
         channels_last=channels_last, method=method, min_time=min_time, max_time=max_time,
-        memory_limit=memory_limit, timeout=timeout, out_dir=out_dir, progress=not as_json,
+        memory_limit_bytes=memory_limit, timeout=timeout, out_dir=out_dir, progress=not as_json,
         tolerances=parse_tolerances(tolerance), check_output=not no_check, probe=not no_probe,
         auto_compile=auto_compile,
     )
@@ -276,13 +292,13 @@ def catalog_show(name: str, catalog_file: str | None, as_json: bool) -> None:
 
 @cli.command()
 @click.option("--instance", default=None, help="A catalog instance, e.g. p3.2xlarge (host+eia2.medium for EI).")
-@click.option("--price-per-hour", type=float, default=None, help="Price this machine at X USD per hour.")
-@click.option("--latency-ms", type=float, default=None, help="Price one latency (milliseconds per batch).")
-@click.option("--batch", type=int, default=1, show_default=True, help="The batch size of that latency.")
+@click.option("--price-per-hour", type=p.PRICE, default=None, help="Price this machine at X USD per hour.")
+@click.option("--latency-ms", type=p.LATENCY_MS, default=None, help="Price one latency (milliseconds per batch).")
+@click.option("--batch", type=p.BATCH, default=1, show_default=True, help="The batch size of that latency.")
 @click.option("--results", "results_dir", default=None, help="Price every ok point of a results directory.")
 @click.option("--spot", is_flag=True, help="Use the spot price.")
-@click.option("--qps", type=float, default=None, help="Monthly cost of serving this many requests per second.")
-@click.option("--monthly-requests", type=float, default=None, help="Monthly cost of this many requests.")
+@click.option("--qps", type=p.QPS, default=None, help="Monthly cost of serving this many requests per second.")
+@click.option("--monthly-requests", type=p.MONTHLY_REQUESTS, default=None, help="Monthly cost of this many requests.")
 @click.option("--catalog", "catalog_file", default=None, help="A user catalog (YAML, CSV or SkyPilot vms.csv).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @handled
@@ -292,8 +308,6 @@ def cost(instance: str | None, price_per_hour: float | None, latency_ms: float |
     """Cost per inference and the monthly bill, from a latency or from stored results."""
     from infercost.commands.cost import cost_from_latency, cost_from_results
 
-    if batch < 1:
-        raise UsageError(f"--batch must be at least 1, got {batch}")
     if qps is not None and monthly_requests is not None:
         raise UsageError("give --qps or --monthly-requests, not both")
     cat = _catalog(catalog_file)
@@ -326,31 +340,31 @@ def cost(instance: str | None, price_per_hour: float | None, latency_ms: float |
 @click.option("--plan", "plan_file", default=None, help="Run a plan from a YAML file instead.")
 @click.option("--write-plan", default=None, help="Write the plan to this YAML file and stop.")
 @click.option("--out", "out_dir", default="infercost-study", show_default=True, help="Results directory.")
-@click.option("--time-budget", default=None, help="Stop starting new points after this long, e.g. 10m.")
-@click.option("--memory-limit", default=None, help="Cap each point's memory, e.g. 2GiB.")
-@click.option("--timeout", type=float, default=600.0, show_default=True, help="Seconds before a point is killed.")
+@click.option("--time-budget", type=p.Duration(), default=None,
+              help="Stop starting new points after this long, e.g. 10m.")
+@click.option("--memory-limit", type=p.Size(), default=None, help="Cap each point's memory, e.g. 2GiB.")
+@click.option("--timeout", type=p.TIMEOUT_S, default=600.0, show_default=True, help="Seconds before a point is killed.")
 @click.option("--no-probe", is_flag=True, help="Don't measure the device's ceiling for fraction_of_peak.")
 @click.option("--cluster", default=None, help="Run on a Ray cluster: its address, or auto (needs infercost[cluster]).")
 @click.option("--targets", default=None,
               help="Node kinds to run on: accelerator types, custom resources or key=value labels (default: all).")
-@click.option("--deadline", default=None, help="Per-case deadline on a cluster, e.g. 15m (default: time-out + 2m).")
+@click.option("--deadline", type=p.Duration(), default=None,
+              help="Per-case deadline on a cluster, e.g. 15m (default: time-out + 2m).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @handled
 def study(profile: str, models: str | None, backends: str | None, precisions: str | None, device: str,
-          plan_file: str | None, write_plan: str | None, out_dir: str, time_budget: str | None,
-          memory_limit: str | None, timeout: float, no_probe: bool, cluster: str | None, targets: str | None,
-          deadline: str | None, as_json: bool) -> None:
+          plan_file: str | None, write_plan: str | None, out_dir: str, time_budget: float | None,
+          memory_limit: int | None, timeout: float, no_probe: bool, cluster: str | None, targets: str | None,
+          deadline: float | None, as_json: bool) -> None:
     """Measure the four architectures across batch sizes, megapixels and precisions; resumable."""
     from infercost.backends.torch_eager import validate_device
-    from infercost.commands.study import make_plan, parse_duration, run_cluster_study, run_study
+    from infercost.commands.study import make_plan, run_cluster_study, run_study
     from infercost.grid import split_list
 
     if not cluster:
         validate_device(device)
     if (targets or deadline) and not cluster:
         raise UsageError("--targets and --deadline go with --cluster")
-    parse_duration(time_budget)
-    parse_duration(deadline)
     plan = make_plan(plan_file, profile, split_list(models), split_list(backends), split_list(precisions), device)
     if write_plan:
         Path(write_plan).write_text(plan.to_yaml())
@@ -362,10 +376,11 @@ def study(profile: str, models: str | None, backends: str | None, precisions: st
         result = run_study(plan, out_dir, time_budget, memory_limit, timeout, progress=not as_json,
                            probe=not no_probe)
     if as_json:
-        return _print_json({"summary": result.summary, "fits": [f.model_dump() for f in result.fits],
-                            "out": str(result.out_dir),
-                            "measured": len(result.outcome.measured), "resumed": result.outcome.resumed,
-                            "skipped_over_budget": len(result.outcome.skipped)})
+        _print_json({"summary": result.summary, "fits": [f.model_dump() for f in result.fits],
+                     "out": str(result.out_dir), "report": str(result.report_path) if result.report_path else None,
+                     "failures": result.failures, "measured": len(result.outcome.measured),
+                     "resumed": result.outcome.resumed, "skipped_over_budget": len(result.outcome.skipped)})
+        return _late_failures(result)
     from infercost.report.tables import fits_table, study_summary_table
 
     out.print(study_summary_table(result.summary))
@@ -376,12 +391,17 @@ def study(profile: str, models: str | None, backends: str | None, precisions: st
         out.print(f"[yellow]{len(outcome.skipped)} points skipped over the time budget[/] (run again to continue): "
                   + ", ".join(f"{c.model} {c.backend} b{c.batch_size} {c.width}px" for c, _ in outcome.skipped[:8])
                   + (" ..." if len(outcome.skipped) > 8 else ""))
-    from infercost.commands.report import make_report
-
-    html_path, md_path = make_report(str(result.out_dir))
     out.print(f"results: {result.out_dir}/results.jsonl; fits: {result.fits_path}; figures: "
-              f"{result.out_dir}/figures/ ({len(result.figures)} files); report: {html_path}; summary: {md_path}",
-              highlight=False)
+              f"{result.out_dir}/figures/ ({len(result.figures)} files); report: {result.report_path or 'none'}; "
+              f"summary: {result.summary_path}", highlight=False)
+    _late_failures(result)
+
+
+def _late_failures(result) -> None:
+    """A study whose figures or report failed keeps its results; say so in one line and exit 1."""
+    if result.failures:
+        _fail(f"{'; '.join(result.failures)}. The measurements are kept in {result.out_dir}/results.jsonl; "
+              f"retry the report alone with: infercost report {result.out_dir}", 1)
 
 
 @cli.command(name="export")
@@ -411,30 +431,23 @@ def merge(directories: tuple[str, ...], output: str) -> None:
     out.print(f"merged into {output}/results.jsonl")
 
 
-def _batching_policy(batching: str, max_batch: int, max_delay_ms: float):
-    from infercost.serving import Policy
-
-    if batching == "none":
-        return Policy.none()
-    return Policy(max_batch, max_delay_ms / 1e3)
-
-
 @cli.command(name="simulate")
 @click.option("--results", "results_dir", required=True, help="A results directory with the model's measurements.")
 @click.option("--model", required=True, help="The model, as recorded.")
 @click.option("--stack", default=None, help="backend:precision (default: the fastest at batch 1).")
 @click.option("--device", default=None, help="Only results from this device.")
 @click.option("--resolution", default=None, help="Only results at this resolution (default: the most measured).")
-@click.option("--qps", type=float, required=True, help="Mean request rate.")
-@click.option("--slo-ms", type=float, required=True, help="Latency target in milliseconds.")
-@click.option("--percentile", type=float, default=99.0, show_default=True, help="Percentile held to the target.")
+@click.option("--qps", type=p.QPS, required=True, help="Mean request rate.")
+@click.option("--slo-ms", type=p.LATENCY_MS, required=True, help="Latency target in milliseconds.")
+@click.option("--percentile", type=p.PERCENTILE, default=99.0, show_default=True, help="Percentile held to the target.")
 @click.option("--batching", type=click.Choice(["none", "dynamic"]), default="dynamic", show_default=True)
-@click.option("--max-batch", type=int, default=8, show_default=True)
-@click.option("--max-delay-ms", type=float, default=5.0, show_default=True)
+@click.option("--max-batch", type=p.MAX_BATCH, default=8, show_default=True)
+@click.option("--max-delay-ms", type=p.DELAY_MS, default=5.0, show_default=True)
 @click.option("--arrivals", default="poisson", show_default=True, help="poisson, bursty, or a trace file.")
-@click.option("--replicas", type=int, default=None, help="Fix the replica count (default: the fewest that meet it).")
+@click.option("--replicas", type=p.REPLICAS, default=None,
+              help="Fix the replica count (default: the fewest that meet it).")
 @click.option("--instance", default=None, help="Price with this catalog instance.")
-@click.option("--price-per-hour", type=float, default=None, help="Price at X USD per hour per replica.")
+@click.option("--price-per-hour", type=p.PRICE, default=None, help="Price at X USD per hour per replica.")
 @click.option("--catalog", "catalog_file", default=None, help="A user catalog file.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @handled
@@ -447,9 +460,6 @@ def simulate_cmd(results_dir: str, model: str, stack: str | None, device: str | 
     from infercost.commands.cost import resolve_price
     from infercost.commands.serving import simulate_from_results
 
-    if max_batch < 1 or max_delay_ms < 0 or not 0 < percentile < 100 or (replicas is not None and replicas < 1):
-        raise UsageError("--max-batch and --replicas must be at least 1, --max-delay-ms not negative, "
-                         "--percentile between 0 and 100")
     name, price = resolve_price(_catalog(catalog_file), instance, price_per_hour, False)
     data = simulate_from_results(results_dir, model, stack, qps, slo_ms, percentile, batching, max_batch,
                                  max_delay_ms, arrivals, replicas, price, device,
@@ -469,48 +479,43 @@ def simulate_cmd(results_dir: str, model: str, stack: str | None, device: str | 
 
 @cli.command(name="loadtest")
 @click.argument("model")
-@click.option("--qps", type=float, required=True, help="Mean Poisson request rate.")
+@click.option("--qps", type=p.QPS, required=True, help="Mean Poisson request rate.")
 @click.option("--batching", type=click.Choice(["none", "dynamic"]), default="dynamic", show_default=True)
-@click.option("--max-batch", type=int, default=8, show_default=True)
-@click.option("--max-delay-ms", type=float, default=5.0, show_default=True)
-@click.option("--duration", default="30s", show_default=True, help="How long to send requests, e.g. 30s.")
-@click.option("--slo-ms", type=float, default=None, help="Latency target in milliseconds.")
+@click.option("--max-batch", type=p.SERVED_BATCH, default=8, show_default=True)
+@click.option("--max-delay-ms", type=p.DELAY_MS, default=5.0, show_default=True)
+@click.option("--duration", type=p.Duration(), default="30s", show_default=True,
+              help="How long to send requests, e.g. 30s.")
+@click.option("--slo-ms", type=p.LATENCY_MS, default=None, help="Latency target in milliseconds.")
 @click.option("--backend", default="torch", show_default=True)
 @click.option("--precision", default="fp32", show_default=True)
 @click.option("--device", default="cpu", show_default=True)
 @click.option("--resolution", default=None, help="Input resolution (default: the model's).")
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--warmup", default="0s", show_default=True,
+@click.option("--seed", type=p.SEED, default=0, show_default=True)
+@click.option("--warmup", type=p.Duration(allow_zero=True), default="0s", show_default=True,
               help="Serve this long at the same rate first; the simulator then uses the service times it saw.")
-@click.option("--blocks", type=int, default=None,
+@click.option("--blocks", type=p.BLOCKS, default=None,
               help="Alternate the warm-up and the measured time in this many pieces, so that a machine whose speed "
                    "drifts drifts alike under both [default: one per 10 s measured, with --warmup].")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @handled
-def loadtest_cmd(model: str, qps: float, batching: str, max_batch: int, max_delay_ms: float, duration: str,
+def loadtest_cmd(model: str, qps: float, batching: str, max_batch: int, max_delay_ms: float, duration: float,
                  slo_ms: float | None, backend: str, precision: str, device: str, resolution: str | None, seed: int,
-                 warmup: str, blocks: int | None, as_json: bool) -> None:
+                 warmup: float, blocks: int | None, as_json: bool) -> None:
     """Drive the real model in-process with open-loop Poisson arrivals (the MLPerf Server scenario)."""
     from infercost.commands.loadtest import loadtest
-    from infercost.commands.study import parse_duration
-    from infercost.grid import expand
+    from infercost.grid import single_case
+    from infercost.serving import Policy
 
-    if qps <= 0 or max_batch < 1 or max_delay_ms < 0:
-        raise UsageError("--qps must be positive, --max-batch at least 1 and --max-delay-ms not negative")
-    case = expand([model], [backend], [device], [precision], [1], [resolution] if resolution else None)[0]
-    policy = _batching_policy(batching, max_batch, max_delay_ms)
-    warmup_s = 0.0 if warmup.strip() in ("0", "0s") else parse_duration(warmup)
-    duration_s = parse_duration(duration)
-    if blocks is not None and blocks < 1:
-        raise UsageError("--blocks must be at least 1")
-    data = loadtest(case, qps, policy, duration_s, slo_ms / 1e3 if slo_ms else None, seed=seed,
-                    warmup_s=warmup_s, blocks=blocks)
+    case = single_case(model, backend, device, precision, resolution)
+    policy = Policy.named(batching, max_batch, max_delay_ms / 1e3)
+    data = loadtest(case, qps, policy, duration, slo_ms / 1e3 if slo_ms else None, seed=seed, warmup_s=warmup,
+                    blocks=blocks)
     if as_json:
         return _print_json(data)
     from infercost.report.tables import fmt_seconds
 
     out.print(f"{model} {backend} {precision} {case.width}x{case.height}, {data['policy']}, {qps:g} requests/s "
-              f"for {duration} ({data['requests']} requests)", highlight=False)
+              f"for {duration:g} s ({data['requests']} requests)", highlight=False)
     out.print(f"  measured:  p50 {fmt_seconds(data['p50_s'])}  p90 {fmt_seconds(data['p90_s'])}  "
               f"p99 {fmt_seconds(data['p99_s'])} (95% interval {fmt_seconds(data['p99_ci95_s'][0])} to "
               f"{fmt_seconds(data['p99_ci95_s'][1])})  throughput {data['throughput_per_s']:.1f}/s  "
@@ -518,7 +523,7 @@ def loadtest_cmd(model: str, qps: float, batching: str, max_batch: int, max_dela
     sim = data["simulated"]
     out.print(f"  simulated: p50 {fmt_seconds(sim['p50_s'])}  p90 {fmt_seconds(sim['p90_s'])}  "
               f"p99 {fmt_seconds(sim['p99_s'])}  (service times from the "
-              f"{'warm-up' if warmup_s else 'latency curve measured just before'}"
+              f"{'warm-up' if warmup else 'latency curve measured just before'}"
               + (f", in {data['blocks']} blocks alternating with the measured ones" if data["blocks"] > 1 else "")
               + ")",
               highlight=False)
@@ -532,7 +537,7 @@ def loadtest_cmd(model: str, qps: float, batching: str, max_batch: int, max_dela
 @cli.command(name="profile")
 @click.argument("model")
 @click.option("--resolution", default=None, help="e.g. 224 or 512x384 (default: the model's).")
-@click.option("--batch", type=int, default=1, show_default=True)
+@click.option("--batch", type=p.BATCH, default=1, show_default=True)
 @click.option("--precision", default="fp32", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @handled
@@ -542,8 +547,6 @@ def profile_cmd(model: str, resolution: str | None, batch: int, precision: str, 
     from infercost.predict import profile_model
     from infercost.report.tables import fmt_bytes
 
-    if batch < 1:
-        raise UsageError("--batch must be at least 1")
     height, width = parse_resolution(resolution) if resolution else (None, None)
     prof = profile_model(model, batch, height, width, precision)
     layers = [{**layer.model_dump(), "intensity": layer.intensity} for layer in prof.layers]
@@ -570,7 +573,7 @@ def profile_cmd(model: str, resolution: str | None, batch: int, precision: str, 
 @click.option("--accelerator", default=None, help="A catalog accelerator, e.g. L4.")
 @click.option("--instance", default=None, help="A catalog instance, e.g. g6.xlarge (one replica per accelerator).")
 @click.option("--precision", default="fp32", show_default=True)
-@click.option("--batch", type=int, default=1, show_default=True)
+@click.option("--batch", type=p.BATCH, default=1, show_default=True)
 @click.option("--resolution", default=None, help="e.g. 224 or 512x384 (default: the model's).")
 @click.option("--results", "results_dir", default=None, help="Calibrate on these measurements.")
 @click.option("--stack", default=None, help="Calibrate on this backend's measurements only.")
@@ -604,8 +607,6 @@ def predict_cmd(model: str | None, accelerator: str | None, instance: str | None
         return None
     if not model:
         raise UsageError("give a MODEL to predict, or --validate DIR")
-    if batch < 1:
-        raise UsageError("--batch must be at least 1")
     height, width = parse_resolution(resolution) if resolution else (None, None)
     data = predict_on(model, cat, accelerator, instance, precision, batch, height, width, results_dir, stack)
     if as_json:
@@ -626,19 +627,19 @@ def predict_cmd(model: str | None, accelerator: str | None, instance: str | None
 @cli.command(name="recommend")
 @click.option("--model", required=True)
 @click.option("--resolution", default=None, help="e.g. 224 or 512x384 (default: the model's).")
-@click.option("--slo-ms", type=float, required=True, help="Latency target in milliseconds.")
-@click.option("--percentile", type=float, default=99.0, show_default=True)
-@click.option("--qps", type=float, default=None, help="Mean request rate.")
-@click.option("--monthly-requests", type=float, default=None, help="Requests a month (instead of --qps).")
+@click.option("--slo-ms", type=p.LATENCY_MS, required=True, help="Latency target in milliseconds.")
+@click.option("--percentile", type=p.PERCENTILE, default=99.0, show_default=True)
+@click.option("--qps", type=p.QPS, default=None, help="Mean request rate.")
+@click.option("--monthly-requests", type=p.MONTHLY_REQUESTS, default=None, help="Requests a month (instead of --qps).")
 @click.option("--precision", "precisions", default="fp32,fp16,bf16,int8", show_default=True)
 @click.option("--traffic", default="steady", show_default=True, help="steady (Poisson), bursty, or a trace file.")
 @click.option("--providers", default=None, help="e.g. aws,gcp,azure (default: all).")
 @click.option("--spot", is_flag=True, help="Spot prices (instances without one are left out).")
 @click.option("--results", "results_dir", default=None, help="Measured results: calibrate; list each machine.")
 @click.option("--instance", default=None, help="The instance the results were measured on.")
-@click.option("--price-per-hour", type=float, default=None, help="Price of the machine the results come from.")
+@click.option("--price-per-hour", type=p.PRICE, default=None, help="Price of the machine the results come from.")
 @click.option("--include-retired", is_flag=True, help="Also rank instances that can no longer be rented.")
-@click.option("--top", type=int, default=10, show_default=True)
+@click.option("--top", type=p.TOP, default=10, show_default=True)
 @click.option("--catalog", "catalog_file", default=None, help="A user catalog file.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: a list of candidates.")
 @handled
@@ -698,9 +699,9 @@ def recommend_cmd(model: str, resolution: str | None, slo_ms: float, percentile:
 @click.argument("directory")
 @click.option("-o", "--output", default=None, help="HTML file (default: DIRECTORY/report.html).")
 @click.option("--instance", default=None, help="The instance the results were measured on (for prices).")
-@click.option("--price-per-hour", type=float, default=None, help="Price of the machine measured.")
-@click.option("--qps", type=float, default=10.0, show_default=True, help="Rate for the serving comparison.")
-@click.option("--slo-ms", type=float, default=None, help="Latency target (default: 4x batch-1 latency).")
+@click.option("--price-per-hour", type=p.PRICE, default=None, help="Price of the machine measured.")
+@click.option("--qps", type=p.QPS, default=10.0, show_default=True, help="Rate for the serving comparison.")
+@click.option("--slo-ms", type=p.LATENCY_MS, default=None, help="Latency target (default: 4x batch-1 latency).")
 @handled
 def report_cmd(directory: str, output: str | None, instance: str | None, price_per_hour: float | None, qps: float,
                slo_ms: float | None) -> None:

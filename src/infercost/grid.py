@@ -9,6 +9,7 @@ from infercost.backends import backend_class
 from infercost.backends.torch_eager import validate_device
 from infercost.case import PRECISIONS, Case, parse_resolution
 from infercost.errors import UsageError
+from infercost.limits import BATCH, check_cases
 from infercost.models import ModelSpec, resolve_model
 
 
@@ -20,11 +21,7 @@ def split_list(text: str | Iterable[str] | None) -> list[str]:
 
 
 def parse_batches(text: str) -> list[int]:
-    batches = []
-    for part in split_list(text):
-        if not part.isdigit() or int(part) < 1:
-            raise UsageError(f"batch size {part!r} must be a whole number of at least 1")
-        batches.append(int(part))
+    batches = [BATCH.check("batch size", part) for part in split_list(text)]
     if not batches:
         raise UsageError("no batch size given")
     return batches
@@ -45,6 +42,9 @@ def default_size(spec: ModelSpec) -> tuple[int, int]:
 def expand(models: list[str], backends: list[str], devices: list[str], precisions: list[str],
            batches: list[int], resolutions: list[str] | None, channels_last: bool = False) -> list[Case]:
     """Every combination, validated up front so that bad input fails before anything runs."""
+    for what, given in (("model", models), ("backend", backends), ("device", devices), ("precision", precisions)):
+        if not given:
+            raise UsageError(f"no {what} given")
     for backend in backends:
         backend_class(backend)
     for device in devices:
@@ -52,6 +52,8 @@ def expand(models: list[str], backends: list[str], devices: list[str], precision
     for precision in precisions:
         if precision not in PRECISIONS:
             raise UsageError(f"unknown precision {precision!r}; choose from {', '.join(PRECISIONS)}")
+    check_cases(len(models) * len(backends) * len(devices) * len(precisions) * len(batches)
+                * max(1, len(resolutions or [])), "the grid")
     cases = []
     for model in models:
         spec = resolve_model(model)
@@ -61,3 +63,9 @@ def expand(models: list[str], backends: list[str], devices: list[str], precision
             cases.append(Case(model=model, backend=backend, device=device, precision=precision,
                               batch_size=batch, height=height, width=width, channels_last=channels_last))
     return cases
+
+
+def single_case(model: str, backend: str = "torch", device: str = "cpu", precision: str = "fp32",
+                resolution: str | None = None, batch: int = 1) -> Case:
+    """One validated case, as a command that serves or profiles a single stack names it."""
+    return expand([model], [backend], [device], [precision], [batch], [resolution] if resolution else None)[0]

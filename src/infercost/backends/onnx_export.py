@@ -149,16 +149,23 @@ def read_inputs(path: Path) -> list[OnnxInput]:
     """Input names, shapes and types from an ONNX file (graph inputs that are not initializers)."""
     import onnx
 
-    model = onnx.load(str(path), load_external_data=False)
-    initializers = {init.name for init in model.graph.initializer}
-    inputs = []
-    for value in model.graph.input:
-        if value.name in initializers:
-            continue
-        tensor = value.type.tensor_type
-        shape = tuple(d.dim_value if d.HasField("dim_value") else (d.dim_param or "?") for d in tensor.shape.dim)
-        dtype = onnx.helper.tensor_dtype_to_np_dtype(tensor.elem_type).name
-        inputs.append(OnnxInput(value.name, shape, dtype))
+    from infercost.textfiles import first_line
+
+    try:
+        model = onnx.load(str(path), load_external_data=False)
+        initializers = {init.name for init in model.graph.initializer}
+        inputs = []
+        for value in model.graph.input:
+            if value.name in initializers:
+                continue
+            tensor = value.type.tensor_type
+            shape = tuple(d.dim_value if d.HasField("dim_value") else (d.dim_param or "?") for d in tensor.shape.dim)
+            dtype = onnx.helper.tensor_dtype_to_np_dtype(tensor.elem_type).name
+            inputs.append(OnnxInput(value.name, shape, dtype))
+    except Exception as exc:  # protobuf's DecodeError, an unknown element type: the file is not an ONNX model
+        raise UsageError(f"{path}: not an ONNX model ({first_line(exc, 120)})") from None
+    if not inputs or not model.graph.node:
+        raise UsageError(f"{path}: not an ONNX model (no graph inputs or no nodes)")
     return inputs
 
 

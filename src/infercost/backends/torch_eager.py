@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from infercost.backends.base import Backend
@@ -13,7 +14,7 @@ DTYPES = {"fp32": "float32", "fp16": "float16", "bf16": "bfloat16"}
 def validate_device(device: str) -> None:
     """Bad device names are usage errors; a known device that is absent here is too."""
     kind, _, index = device.partition(":")
-    if kind not in ("cpu", "cuda", "mps") or (index and not index.isdigit()) or (kind != "cuda" and index):
+    if kind not in ("cpu", "cuda", "mps") or (index and (kind != "cuda" or not re.fullmatch("[0-9]{1,4}", index))):
         raise UsageError(f"unknown device {device!r}; use cpu, cuda, cuda:N or mps")
 
 

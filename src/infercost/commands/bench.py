@@ -9,7 +9,7 @@ from infercost.grid import expand
 from infercost.probe import cached_probe, fraction_of_peak
 from infercost.results.record import Record
 from infercost.results.store import ResultsStore
-from infercost.runner import Runner, parse_size
+from infercost.runner import Runner
 from infercost.selection import auto_precisions, candidates, choose
 from infercost.timing import TimerConfig
 from infercost.view.progress import progress_bar
@@ -30,14 +30,14 @@ def with_peak(record: Record, probe: dict | None) -> Record:
 
 def run_bench(models: list[str], backends: list[str], devices: list[str], precisions: list[str],
               batches: list[int], resolutions: list[str], channels_last: bool = False, method: str = "adaptive",
-              min_time: float = 1.0, max_time: float = 30.0, memory_limit: str | None = None,
+              min_time: float = 1.0, max_time: float = 30.0, memory_limit_bytes: int | None = None,
               timeout: float = 600.0, out_dir: str = "infercost-results", progress: bool = True,
               tolerances: dict | None = None, check_output: bool = True, probe: bool = True,
               auto_compile: bool = False) -> list[Record]:
     auto = backends == ["auto"] or precisions == ["auto"]
     cases = expand(models, ["torch"] if auto else backends, devices, ["fp32"] if auto else precisions, batches,
                    resolutions or None, channels_last)
-    limit = parse_size(memory_limit) if memory_limit else None
+    limit = memory_limit_bytes
     config = TimerConfig(method=method, min_time_s=min_time, max_time_s=max(max_time, min_time))
     runner = Runner(config, timeout_s=timeout, memory_limit_bytes=limit, tolerances=tolerances,
                     check_output=check_output)

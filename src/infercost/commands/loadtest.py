@@ -6,8 +6,10 @@ from dataclasses import replace
 
 import numpy as np
 
-from infercost.backends import require_backend
+from infercost import limits
+from infercost.backends import backend_class, require_backend
 from infercost.case import Case
+from infercost.errors import UsageError
 from infercost.models import resolve_model
 from infercost.serving import LatencyCurve, Policy, poisson, simulate, simulate_pieces
 from infercost.serving.capacity import max_rate_under_slo
@@ -44,8 +46,7 @@ class Served:
             backend, inputs = self.stacks[batch]
             samples[batch] = Timer(lambda b=backend, x=inputs: b.run(x), DeviceClock(backend.sync),
                                    config).measure().samples_s
-        medians = [sorted(s)[len(s) // 2] for s in samples.values()]
-        return LatencyCurve(list(samples), medians, samples)
+        return LatencyCurve.from_samples(samples)
 
 
 def loadtest(case: Case, qps: float, policy: Policy, duration_s: float, slo_s: float | None,
@@ -56,6 +57,15 @@ def loadtest(case: Case, qps: float, policy: Policy, duration_s: float, slo_s: f
     the mean gap between requests); with `warmup_s`, from the batches a warm-up at the same rate actually ran. With
     `blocks` > 1 the warm-up and the measured time alternate in that many pieces, so that a machine whose speed
     drifts (a shared VM) drifts alike under both; by default one piece per 10 s measured when there is a warm-up."""
+    limits.QPS.check("qps", qps)
+    limits.DURATION.check("duration (s)", duration_s)
+    if warmup_s:
+        limits.DURATION.check("warm-up (s)", warmup_s)
+    limits.check_requests(qps * (duration_s + warmup_s), "the load test")
+    limits.SERVED_BATCH.check("max batch (one loaded stack per batch size)", policy.max_batch)
+    if getattr(backend_class(case.backend), "environment", None):
+        raise UsageError(f"the load test runs in this process; {case.backend} lives in an environment of its own "
+                         f"(use bench for it, or a backend from infercost backends)")
     served = served or Served(case, policy.max_batch)
     # A batch that follows an idle period runs slower than one served back to back. Under Poisson arrivals an
     # idle period lasts 1/qps on average, so the after-idle curve is measured with that gap between calls.

@@ -6,15 +6,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from infercost import limits
 from infercost.commands.predict import calibration
-from infercost.commands.serving import curve_from_records
 from infercost.errors import UsageError
 from infercost.predict.profile import profile_model
 from infercost.predict.roofline import DEFAULT_ERROR, DeviceSpec, predict
 from infercost.pricing.catalog import Catalog, Instance
 from infercost.pricing.cost import HOURS_PER_MONTH, SECONDS_PER_MONTH
 from infercost.results import Record, load_records, machine_id
-from infercost.serving import LatencyCurve, Policy
+from infercost.serving import LatencyCurve, Policy, curve_from_records
 from infercost.serving.capacity import replicas_for
 
 BATCHES = (1, 2, 4, 8)
@@ -117,8 +117,9 @@ def recommend(catalog: Catalog, ask: Ask, providers: list[str] | None, results: 
               prices: dict[str, tuple[str, float] | None] | None = None, include_retired: bool = False) -> list[dict]:
     """Every catalog instance predicted, and every measured machine in `results` (priced by `prices`, keyed by
     machine_id; see machine_prices) as measured."""
-    if ask.qps <= 0 or ask.slo_s <= 0:
-        raise UsageError("the request rate and the latency target must be positive")
+    limits.QPS.check("request rate", ask.qps)
+    limits.LATENCY_MS.check("latency target (ms)", ask.slo_s * 1e3)
+    limits.PERCENTILE.check("percentile", ask.percentile)
     rows = []
     for instance in catalog.listing():
         if providers and instance.provider not in providers:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from infercost.commands.cost import machine_prices
 from infercost.commands.recommend import Ask, recommend, verdict
-from infercost.commands.serving import compare_policies, curve_from_records
+from infercost.commands.serving import compare_policies
 from infercost.errors import UsageError
 from infercost.models import ZOO
 from infercost.predict.profile import profile_model
@@ -16,7 +16,7 @@ from infercost.predict.roofline import DEFAULT_ERROR, DeviceSpec, predict
 from infercost.pricing import load_catalog
 from infercost.report.html import build_report, summary_markdown
 from infercost.results import load_records, machine_id
-from infercost.serving import poisson
+from infercost.serving import curve_from_records, poisson
 
 
 def _cost_rows(records, catalog, prices: dict[str, tuple[str, float] | None]) -> list[dict]:
@@ -69,10 +69,10 @@ def make_report(directory: str, output: str | None = None, price_per_hour: float
         sentence = verdict(recs, ask, lambda f: recommend(catalog, replace(ask, qps=qps * f), None, directory, prices))
         warnings.append(f"serving and recommendations for {model} at {qps:g} requests/s, p99 under "
                         f"{slo * 1e3:.1f} ms")
+    md_path = Path(directory) / "summary.md"
+    md_path.write_text(summary_markdown(records, sentence), encoding="utf-8")  # first: it needs no plotly
     page = build_report(directory, records, _cost_rows(records, catalog, prices), serving, recs,
                         sentence, warnings)
     html_path = Path(output) if output else Path(directory) / "report.html"
     html_path.write_text(page, encoding="utf-8")
-    md_path = Path(directory) / "summary.md"
-    md_path.write_text(summary_markdown(records, sentence), encoding="utf-8")
     return html_path, md_path

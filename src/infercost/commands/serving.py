@@ -2,47 +2,18 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 
+from infercost import limits
 from infercost.errors import UsageError
 from infercost.pricing.cost import HOURS_PER_MONTH, SECONDS_PER_MONTH
-from infercost.results import Record, load_records
-from infercost.serving import LatencyCurve, Policy, bursty, poisson, read_trace, simulate
+from infercost.results import load_records
+from infercost.serving import LatencyCurve, Policy, bursty, curve_from_records, poisson, read_trace, simulate
 from infercost.serving.capacity import best_policy, max_rate_under_slo, replicas_for
 
 SIM_REQUESTS = 200_000
-
-
-def curve_from_records(records: list[Record], model: str, stack: str | None = None, device: str | None = None,
-                       resolution: tuple[int, int] | None = None) -> LatencyCurve:
-    """This model's latency-by-batch curve for one stack and resolution (default: the fastest batch-1 stack at
-    the most-measured resolution)."""
-    ok = [r for r in records if r.ok and r.model == model and r.latency_s and (device is None or r.device == device)]
-    if not ok:
-        raise UsageError(f"no ok results for model {model!r} in these results")
-    if stack:
-        backend, _, precision = stack.partition(":")
-        ok = [r for r in ok if r.backend == backend and (not precision or r.precision == precision)]
-        if not ok:
-            raise UsageError(f"no ok results for {model} on stack {stack}; use backend:precision as recorded")
-    sizes = defaultdict(int)
-    for r in ok:
-        sizes[(r.height, r.width)] += 1
-    size = resolution or max(sizes, key=lambda s: (sizes[s], -s[0] * s[1]))
-    ok = [r for r in ok if (r.height, r.width) == size]
-    if not ok:
-        raise UsageError(f"no results for {model} at {size[1]}x{size[0]}")
-    by_stack = defaultdict(dict)
-    for r in ok:
-        by_stack[(r.backend, r.precision, r.device)][r.batch_size] = r
-    chosen = min(by_stack, key=lambda k: min(r.latency_s for b, r in by_stack[k].items()))
-    points = by_stack[chosen]
-    label = f"{model} {chosen[0]} {chosen[1]} {chosen[2]} {size[1]}x{size[0]}"
-    return LatencyCurve(list(points), [points[b].latency_s for b in points],
-                        {b: list(points[b].samples_s) for b in points}, label=label)
 
 
 def arrivals_for(kind: str, qps: float, requests: int, seed: int = 0) -> np.ndarray:
@@ -91,10 +62,13 @@ def simulate_from_results(results: str, model: str, stack: str | None, qps: floa
                           percentile: float, batching: str, max_batch: int, max_delay_ms: float, arrivals_kind: str,
                           replicas: int | None, price_per_hour: float | None, device: str | None,
                           resolution: tuple[int, int] | None, requests: int = SIM_REQUESTS) -> dict:
-    if qps <= 0 or slo_ms <= 0:
-        raise UsageError("--qps and --slo-ms must be positive")
+    limits.QPS.check("qps", qps)
+    limits.LATENCY_MS.check("latency target (ms)", slo_ms)
+    limits.PERCENTILE.check("percentile", percentile)
+    if replicas is not None:
+        limits.REPLICAS.check("replicas", replicas)
     curve = curve_from_records(load_records(results), model, stack, device, resolution)
-    policy = Policy.none() if batching == "none" else Policy(max_batch, max_delay_ms / 1e3)
+    policy = Policy.named(batching, max_batch, max_delay_ms / 1e3)
     arrivals = arrivals_for(arrivals_kind, qps, requests)
     main = serving_plan(curve, policy, qps, slo_ms / 1e3, percentile, price_per_hour, arrivals, replicas)
     if policy.max_batch > 1 and policy.max_batch > curve.max_batch:

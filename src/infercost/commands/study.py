@@ -3,35 +3,20 @@
 from __future__ import annotations
 
 import json
-import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from infercost.commands.bench import with_peak
-from infercost.errors import UsageError
 from infercost.probe import cached_probe
 from infercost.results.store import ResultsStore, machine_id
-from infercost.runner import Runner, parse_size
+from infercost.runner import Runner
 from infercost.study.execute import Outcome, run_plan
 from infercost.study.fits import fits
 from infercost.study.plan import Plan, build_plan
 from infercost.study.summary import summarize_models
+from infercost.textfiles import first_line
 from infercost.timing import TimerConfig
 from infercost.view.progress import progress_bar
-
-
-def parse_duration(text: str | None) -> float | None:
-    """'10m' -> 600; '90s', '1h', '1h30m' and plain seconds too."""
-    if not text:
-        return None
-    match = re.fullmatch(r"\s*(?:(\d+(?:\.\d+)?)h)?\s*(?:(\d+(?:\.\d+)?)m)?\s*(?:(\d+(?:\.\d+)?)s?)?\s*", text)
-    if not match or not any(match.groups()):
-        raise UsageError(f"duration {text!r} does not parse; use e.g. 10m, 90s or 1h30m")
-    hours, minutes, seconds = (float(g) if g else 0.0 for g in match.groups())
-    total = hours * 3600 + minutes * 60 + seconds
-    if total <= 0:
-        raise UsageError(f"duration {text!r} must be positive")
-    return total
 
 
 @dataclass
@@ -43,6 +28,9 @@ class StudyResult:
     fits: list
     figures: list[Path]
     fits_path: Path
+    summary_path: Path
+    report_path: Path | None = None
+    failures: list[str] = field(default_factory=list)  # late steps that failed, one line each; the results stand
 
 
 def make_plan(plan_file: str | None, profile: str, models: list[str], backends: list[str], precisions: list[str],
@@ -52,14 +40,15 @@ def make_plan(plan_file: str | None, profile: str, models: list[str], backends: 
     return build_plan(profile, models or None, backends or None, precisions or None, device)
 
 
-def run_study(plan: Plan, out_dir: str, time_budget: str | None = None, memory_limit: str | None = None,
+def run_study(plan: Plan, out_dir: str, time_budget_s: float | None = None, memory_limit_bytes: int | None = None,
               timeout: float = 600.0, progress: bool = True, probe: bool = True) -> StudyResult:
+    """Run the plan here, resumably, then fits, summary, figures and the report (see finish)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     (out / "plan.yaml").write_text(plan.to_yaml())
     store = ResultsStore(out)
     config = TimerConfig(min_time_s=plan.min_time_s, max_time_s=plan.max_time_s)
-    runner = Runner(config, timeout_s=timeout, memory_limit_bytes=parse_size(memory_limit) if memory_limit else None)
+    runner = Runner(config, timeout_s=timeout, memory_limit_bytes=memory_limit_bytes)
     devices = {ladder.device for ladder in plan.ladders}
     probes = {d: cached_probe(d) if probe and d.partition(":")[0] in ("cpu", "cuda") else None for d in devices}
     cases = plan.cases()
@@ -67,20 +56,20 @@ def run_study(plan: Plan, out_dir: str, time_budget: str | None = None, memory_l
         outcome = run_plan(plan, store, lambda case: with_peak(runner.run(case), probes.get(case.device)),
                            on_start=lambda c: bar.start(f"{c.model} {c.backend} {c.precision} b{c.batch_size} "
                                                         f"{c.width}x{c.height}"),
-                           on_done=bar.done, time_budget_s=parse_duration(time_budget))
+                           on_done=bar.done, time_budget_s=time_budget_s)
     return finish(out, plan, outcome)
 
 
 def run_cluster_study(plan: Plan, out_dir: str, address: str, targets: str | None = None,
-                      deadline: str | None = None, time_budget: str | None = None, memory_limit: str | None = None,
-                      timeout: float = 600.0, progress: bool = True, probe: bool = True) -> StudyResult:
+                      deadline_s: float | None = None, time_budget_s: float | None = None,
+                      memory_limit_bytes: int | None = None, timeout: float = 600.0, progress: bool = True,
+                      probe: bool = True) -> StudyResult:
     """The plan on every node kind of a Ray cluster (or those in `targets`); results stream into one directory."""
     from infercost.cluster import ClusterRun, parse_targets
     from infercost.cluster.ray_bridge import RayWork, cluster_nodes, connect, connected
     from infercost.results.record import new_run_id
 
-    deadline_s = parse_duration(deadline) or timeout + 120.0
-    budget_s = parse_duration(time_budget)
+    deadline_s = deadline_s or timeout + 120.0
     started_here = not connected()
     ray = connect(address)
     try:
@@ -90,11 +79,11 @@ def run_cluster_study(plan: Plan, out_dir: str, address: str, targets: str | Non
         out.mkdir(parents=True, exist_ok=True)
         (out / "plan.yaml").write_text(plan.to_yaml())
         options = {"timer": asdict(TimerConfig(min_time_s=plan.min_time_s, max_time_s=plan.max_time_s)),
-                   "timeout_s": timeout, "memory_limit_bytes": parse_size(memory_limit) if memory_limit else None,
+                   "timeout_s": timeout, "memory_limit_bytes": memory_limit_bytes,
                    "run_id": new_run_id()}
         work = RayWork(ray, options, deadline_s, probe)
         with progress_bar(len(plan.cases()) * len(kinds), enabled=progress, plain=progress) as bar:
-            run = ClusterRun(plan, ResultsStore(out), kinds, nodes, work, time_budget_s=budget_s,
+            run = ClusterRun(plan, ResultsStore(out), kinds, nodes, work, time_budget_s=time_budget_s,
                              on_start=lambda c: bar.start(f"{c.model} {c.backend} {c.precision} b{c.batch_size} "
                                                           f"{c.width}x{c.height}"), on_done=bar.done)
             outcome = run.run()
@@ -105,10 +94,10 @@ def run_cluster_study(plan: Plan, out_dir: str, address: str, targets: str | Non
     return finish(out, plan, outcome, lambda r: r.env.get("node_kind") in names)
 
 
-def finish(out: Path, plan: Plan, outcome: Outcome, mine=None) -> StudyResult:
-    """Fits, figures and the summary, from what is stored (this machine's records, or those `mine` accepts)."""
+def finish(out: Path, plan: Plan, outcome: Outcome, mine=None, report: bool = True) -> StudyResult:
+    """Fits, summary.md, figures and the report, from what is stored (this machine's records, or those `mine`
+    accepts). Each late step that fails is one line in `failures`: the measurements and the fits stay written."""
     from infercost.env import fingerprint
-    from infercost.report.figures import draw_all
 
     here = machine_id(fingerprint())
     mine = mine or (lambda r: machine_id(r.env) == here)
@@ -116,5 +105,28 @@ def finish(out: Path, plan: Plan, outcome: Outcome, mine=None) -> StudyResult:
     found = fits(records)
     fits_path = out / "fits.json"
     fits_path.write_text(json.dumps([f.model_dump() for f in found], indent=2))
-    figures = draw_all(records, found, out / "figures")
-    return StudyResult(plan, outcome, out, summarize_models(records), found, figures, fits_path)
+    result = StudyResult(plan, outcome, out, summarize_models(records), found, [], fits_path, out / "summary.md")
+    try:
+        from infercost.report.figures import draw_all
+
+        result.figures = draw_all(records, found, out / "figures")
+    except Exception as exc:  # a late step never loses the measurements; the user is told how to retry
+        result.failures.append(f"the figures could not be drawn ({first_line(exc)})")
+    before = _mtime(result.summary_path)
+    if report:
+        try:
+            from infercost.commands.report import make_report
+
+            result.report_path, result.summary_path = make_report(str(out))
+        except Exception as exc:
+            result.failures.append(f"the report could not be written ({first_line(exc)})")
+    if _mtime(result.summary_path) == before:  # the report step failed before it, or was not asked for
+        from infercost.report.html import summary_markdown
+
+        reason = result.failures[-1] if result.failures else "not asked for"
+        result.summary_path.write_text(summary_markdown(records, f"No recommendation: {reason}."), encoding="utf-8")
+    return result
+
+
+def _mtime(path: Path) -> int | None:
+    return path.stat().st_mtime_ns if path.exists() else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -40,6 +41,9 @@ def _torchvision(name: str) -> ModelSpec:
 
 
 def _pt2(path: Path) -> ModelSpec:
+    if not zipfile.is_zipfile(path):
+        raise UsageError(f"{path}: not an ExportedProgram (torch.export.save writes a zip archive)")
+
     def build(**_: object) -> nn.Module:
         import torch
 
@@ -50,6 +54,10 @@ def _pt2(path: Path) -> ModelSpec:
 
 
 def _onnx(path: Path) -> ModelSpec:
+    from infercost.backends.onnx_export import read_inputs
+
+    read_inputs(path)  # a file that is no ONNX model fails here, in one line, not in every child
+
     def build(**_: object) -> nn.Module:
         raise UsageError(f"{path.name} is an ONNX file: run it with --backend onnxruntime or openvino")
 

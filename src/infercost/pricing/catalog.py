@@ -13,6 +13,7 @@ import yaml
 from pydantic import BaseModel, ValidationError, field_validator
 
 from infercost.errors import CatalogError
+from infercost.textfiles import first_line, read_text
 
 _RATE_COLUMN = {"fp32": "fp32_tflops", "fp16": "fp16_tflops", "bf16": "bf16_tflops", "int8": "int8_tops"}
 # SkyPilot's accelerator names mapped to this catalog's.
@@ -97,7 +98,15 @@ class Instance(BaseModel):
 
 def _rows(path: Path | str, text: str) -> list[tuple[int, dict]]:
     reader = csv.DictReader(text.splitlines())
-    return [(number, row) for number, row in enumerate(reader, 2)]
+    try:
+        rows = [(number, row) for number, row in enumerate(reader, 2)]
+    except csv.Error as exc:
+        raise CatalogError(f"{path}:{reader.line_num}: not a CSV catalog ({first_line(exc)})") from None
+    for number, row in rows:
+        if None in row or None in row.values():
+            raise CatalogError(f"{path}:{number}: the row has {'more' if None in row else 'fewer'} fields than "
+                               f"the header")
+    return rows
 
 
 def _parse(model: type[BaseModel], rows: list[tuple[int, dict]], where: str) -> list:
@@ -186,7 +195,11 @@ def _skypilot(path: Path, rows: list[tuple[int, dict]]) -> Catalog:
         if not price:
             continue  # SkyPilot lists zones without a price; a type with none anywhere is left out
         name = row["InstanceType"]
-        if name not in best or float(price) < float(best[name][1]["Price"]):
+        try:
+            cheaper = name not in best or float(price) < float(best[name][1]["Price"])
+        except ValueError:
+            raise CatalogError(f"{path}:{number}: Price {price!r} is not a number") from None
+        if cheaper:
             best[name] = (number, row)
     converted = []
     for number, row in best.values():
@@ -208,20 +221,21 @@ def _mtime(path: Path) -> str:
 
 
 def _user_file(path: Path) -> Catalog:
-    if not path.is_file():
-        raise CatalogError(f"catalog file {path} does not exist")
-    text = path.read_text(encoding="utf-8")
+    text = read_text(path, "catalog file", CatalogError)
     if path.suffix.lower() in (".yaml", ".yml"):
         try:
             data = yaml.safe_load(text) or {}
         except yaml.YAMLError as exc:
-            raise CatalogError(f"{path}: not valid YAML ({exc})") from None
+            mark = getattr(exc, "problem_mark", None)
+            where = f"{path}:{mark.line + 1}" if mark else str(path)
+            raise CatalogError(f"{where}: not valid YAML ({first_line(getattr(exc, 'problem', None) or exc)})") \
+                from None
         if not isinstance(data, dict):
             raise CatalogError(f"{path}: expected a mapping with 'instances' and/or 'accelerators'")
         defaults = {"source": f"user catalog {path.name}", "as_of": _mtime(path)}
-        instances = [(i + 1, {**defaults, **row}) for i, row in enumerate(data.get("instances") or [])]
+        instances = [(i + 1, {**defaults, **row}) for i, row in enumerate(_yaml_rows(data, "instances", path))]
         accelerators = [(i + 1, {"kind": "gpu", **defaults, **row})
-                        for i, row in enumerate(data.get("accelerators") or [])]
+                        for i, row in enumerate(_yaml_rows(data, "accelerators", path))]
         return Catalog(_parse(Instance, instances, f"{path} instance"),
                        _parse(Accelerator, accelerators, f"{path} accelerator"))
     rows = _rows(path, text)
@@ -231,6 +245,13 @@ def _user_file(path: Path) -> Catalog:
     defaults = {"source": f"user catalog {path.name}", "as_of": _mtime(path)}
     return Catalog(_parse(Instance, [(n, {**defaults, **{k: v for k, v in r.items() if v}}) for n, r in rows],
                           str(path)), [])
+
+
+def _yaml_rows(data: dict, key: str, path: Path) -> list[dict]:
+    rows = data.get(key) or []
+    if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+        raise CatalogError(f"{path}: '{key}' must be a list of mappings, one per {key[:-1]}")
+    return rows
 
 
 def config_catalog_path() -> Path | None:

@@ -6,7 +6,7 @@ import math
 
 from pydantic import BaseModel, field_validator
 
-from infercost.errors import UsageError
+from infercost import limits
 
 HOURS_PER_MONTH = 730.0
 SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600
@@ -14,10 +14,8 @@ SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600
 
 def throughput(batch_size: int, latency_s: float) -> float:
     """Inferences per second of one instance running batches of `batch_size` back to back."""
-    if latency_s <= 0:
-        raise UsageError(f"latency must be positive, got {latency_s} s")
-    if batch_size < 1:
-        raise UsageError(f"batch size must be at least 1, got {batch_size}")
+    limits.LATENCY_MS.check("latency (ms)", latency_s * 1e3)
+    limits.BATCH.check("batch size", batch_size)
     return batch_size / latency_s
 
 
@@ -38,15 +36,15 @@ def monthly_capacity(throughput_per_s: float) -> float:
 def instances_needed(throughput_per_s: float, qps: float | None = None,
                      monthly_requests: float | None = None) -> int:
     """Whole instances to serve a rate or a monthly volume at full load (at least one)."""
-    rate = qps if qps is not None else (monthly_requests or 0) / SECONDS_PER_MONTH
-    if rate < 0:
-        raise UsageError("request rate and volume must not be negative")
+    if qps is not None:
+        rate = limits.QPS.check("request rate", qps)
+    else:
+        rate = limits.MONTHLY_REQUESTS.check("monthly requests", monthly_requests) / SECONDS_PER_MONTH
     return max(1, math.ceil(rate / throughput_per_s - 1e-9))
 
 
 def _check_price(price_per_hour: float | None) -> None:
-    if price_per_hour is None or price_per_hour <= 0 or not math.isfinite(price_per_hour):
-        raise UsageError(f"price per hour must be a positive number, got {price_per_hour}")
+    limits.PRICE_PER_HOUR.check("price per hour", price_per_hour)
 
 
 class CostEstimate(BaseModel):

@@ -79,9 +79,7 @@ class Record(BaseModel):
     @property
     def latency_s(self) -> float | None:
         """The headline latency: the median (the classic 'seed' method reports its mean)."""
-        if not self.stats:
-            return None
-        return self.stats.mean_s if self.timing.get("method") == "seed" else self.stats.median_s
+        return self.stats.headline_s(self.timing.get("method")) if self.stats else None
 
     @property
     def megapixels(self) -> float:
@@ -90,7 +88,7 @@ class Record(BaseModel):
     def with_samples(self, samples: list[float]) -> Record:
         """Derive the statistics and throughput from raw samples (never stored alone)."""
         stats = summarize(samples)
-        latency = stats.mean_s if self.timing.get("method") == "seed" else stats.median_s
+        latency = stats.headline_s(self.timing.get("method"))
         return self.model_copy(update={"samples_s": samples, "stats": stats,
                                        "throughput_per_s": self.batch_size / latency if latency > 0 else None})
 

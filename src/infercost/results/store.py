@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from infercost.errors import ResultsError
 from infercost.results.record import SCHEMA, Record
+from infercost.textfiles import read_text
 
 RESULTS_FILE = "results.jsonl"
 _SCHEMA_NAME, _, _SCHEMA_VERSION = SCHEMA.rpartition("/")
@@ -26,8 +27,7 @@ def _check_schema(value: str, where: str) -> None:
 
 def iter_records(path: Path) -> Iterator[Record]:
     """Every complete record in a results file. A torn last line (a killed run) is skipped, not fatal."""
-    with open(path, encoding="utf-8") as fh:
-        lines = fh.readlines()
+    lines = read_text(path, "results file", ResultsError).splitlines(keepends=True)
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
@@ -38,6 +38,8 @@ def iter_records(path: Path) -> Iterator[Record]:
             if number == len(lines) and not line.endswith("\n"):
                 continue  # the write in progress when the run was killed
             raise ResultsError(f"{where}: malformed line") from None
+        if not isinstance(data, dict):
+            raise ResultsError(f"{where}: not a record (a JSON object)")
         _check_schema(data.get("schema", ""), where)
         try:
             yield Record.model_validate(data)

@@ -1,6 +1,6 @@
 """Run cases: the worker measures one case (in a child process), the manager spawns it and records failures."""
 
-from infercost.runner.manager import Runner, parse_size
+from infercost.runner.manager import Runner
 from infercost.runner.worker import measure_case
 
-__all__ = ["Runner", "measure_case", "parse_size"]
+__all__ = ["Runner", "measure_case"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -14,20 +13,9 @@ from pathlib import Path
 
 from infercost.case import Case
 from infercost.env import fingerprint
-from infercost.errors import ResultsError, UsageError
+from infercost.errors import ResultsError
 from infercost.results.record import Record, new_run_id
 from infercost.timing import TimerConfig
-
-_UNITS = {"": 1, "b": 1, "k": 2**10, "kb": 10**3, "kib": 2**10, "m": 2**20, "mb": 10**6, "mib": 2**20,
-          "g": 2**30, "gb": 10**9, "gib": 2**30, "t": 2**40, "tb": 10**12, "tib": 2**40}
-
-
-def parse_size(text: str) -> int:
-    """'4GiB' -> 4294967296; '512MB' -> 512000000."""
-    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([a-zA-Z]*)\s*", text or "")
-    if not match or match.group(2).lower() not in _UNITS or float(match.group(1)) <= 0:
-        raise UsageError(f"memory size {text!r} does not parse; use e.g. 4GiB or 512MiB")
-    return int(float(match.group(1)) * _UNITS[match.group(2).lower()])
 
 
 class Runner:

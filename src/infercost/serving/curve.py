@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import bisect
-from collections.abc import Sequence
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from infercost.errors import UsageError
+from infercost.results.record import Record
+from infercost.timing.stats import median
 
 
 @dataclass
@@ -30,6 +32,12 @@ class LatencyCurve:
         self.latencies_s = [self.latencies_s[i] for i in order]
         if any(t <= 0 for t in self.latencies_s):
             raise UsageError("latencies must be positive")
+
+    @classmethod
+    def from_samples(cls, samples: dict[int, list[float]], label: str = "") -> LatencyCurve:
+        """Each batch size's median as its latency; the samples kept for the simulator's service times."""
+        return cls(list(samples), [median(s) for s in samples.values()], {b: list(s) for b, s in samples.items()},
+                   label=label)
 
     @property
     def max_batch(self) -> int:
@@ -63,14 +71,14 @@ class LatencyCurve:
     def best_throughput(self, up_to: int | None = None) -> float:
         return max(self.throughput(b) for b in range(1, (up_to or self.max_batch) + 1))
 
-    def service_sampler(self, up_to: int, rng: np.random.Generator):
-        """Per batch size, a function drawing a service time: measured samples scaled to the interpolated
-        median where samples exist at a neighbouring size, else the deterministic curve."""
+    def service_ratios(self, up_to: int) -> dict[int, np.ndarray] | None:
+        """Per batch size up to `up_to`, the measured samples of the nearest measured size over their median: the
+        simulator scales the interpolated latency by a ratio drawn from these. None: no samples, a fixed curve."""
         ratios: dict[int, np.ndarray] = {}
         for batch, samples in self.samples_s.items():
             if samples:
                 arr = np.asarray(samples, dtype=float)
-                ratios[batch] = arr / np.median(arr)
+                ratios[batch] = arr / median(arr)
         if not ratios:
             return None
         measured = sorted(ratios)
@@ -78,5 +86,30 @@ class LatencyCurve:
         return nearest
 
 
-def curve_from_points(points: Sequence[tuple[int, float]], label: str = "") -> LatencyCurve:
-    return LatencyCurve([p[0] for p in points], [p[1] for p in points], label=label)
+def curve_from_records(records: list[Record], model: str, stack: str | None = None, device: str | None = None,
+                       resolution: tuple[int, int] | None = None) -> LatencyCurve:
+    """This model's latency-by-batch curve for one stack and resolution (default: the fastest batch-1 stack at
+    the most-measured resolution)."""
+    ok = [r for r in records if r.ok and r.model == model and r.latency_s and (device is None or r.device == device)]
+    if not ok:
+        raise UsageError(f"no ok results for model {model!r} in these results")
+    if stack:
+        backend, _, precision = stack.partition(":")
+        ok = [r for r in ok if r.backend == backend and (not precision or r.precision == precision)]
+        if not ok:
+            raise UsageError(f"no ok results for {model} on stack {stack}; use backend:precision as recorded")
+    sizes = defaultdict(int)
+    for r in ok:
+        sizes[(r.height, r.width)] += 1
+    size = resolution or max(sizes, key=lambda s: (sizes[s], -s[0] * s[1]))
+    ok = [r for r in ok if (r.height, r.width) == size]
+    if not ok:
+        raise UsageError(f"no results for {model} at {size[1]}x{size[0]}")
+    by_stack = defaultdict(dict)
+    for r in ok:
+        by_stack[(r.backend, r.precision, r.device)][r.batch_size] = r
+    chosen = min(by_stack, key=lambda k: min(r.latency_s for b, r in by_stack[k].items()))
+    points = by_stack[chosen]
+    label = f"{model} {chosen[0]} {chosen[1]} {chosen[2]} {size[1]}x{size[0]}"
+    return LatencyCurve(list(points), [points[b].latency_s for b in points],
+                        {b: list(points[b].samples_s) for b in points}, label=label)

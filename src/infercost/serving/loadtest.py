@@ -37,8 +37,7 @@ class LoadResult:
                         if b == size and i == idle]
                 if len(seen) >= min_samples:
                     samples[size] = seen
-            return LatencyCurve(list(samples), [float(np.median(s)) for s in samples.values()], samples,
-                                label=f"{fallback.label} (service times seen under load)".strip())
+            return LatencyCurve.from_samples(samples, f"{fallback.label} (service times seen under load)".strip())
 
         found = curve(False, fallback)
         found.after_idle = curve(True, fallback.after_idle or fallback)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from infercost import limits
 from infercost.errors import UsageError
 
 
@@ -13,8 +14,8 @@ class Policy:
     max_delay_s: float = 0.0
 
     def __post_init__(self) -> None:
-        if self.max_batch < 1 or self.max_delay_s < 0:
-            raise UsageError("max batch must be at least 1 and max delay not negative")
+        limits.MAX_BATCH.check("max batch", self.max_batch)
+        limits.DELAY_MS.check("max delay (ms)", self.max_delay_s * 1e3)
 
     @property
     def name(self) -> str:
@@ -25,3 +26,12 @@ class Policy:
     @classmethod
     def none(cls) -> Policy:
         return cls(1, 0.0)
+
+    @classmethod
+    def named(cls, batching: str, max_batch: int = 8, max_delay_s: float = 0.005) -> Policy:
+        """The policy a user names: "none" (batch 1) or "dynamic" with its maximum batch and queue delay."""
+        if batching == "none":
+            return cls.none()
+        if batching != "dynamic":
+            raise UsageError(f"unknown batching {batching!r}; use none or dynamic")
+        return cls(max_batch, max_delay_s)

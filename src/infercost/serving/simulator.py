@@ -122,7 +122,7 @@ def _schedule(arrivals: np.ndarray, curve: LatencyCurve, policy: Policy, replica
 
 def _service(curve: LatencyCurve, max_batch: int, empirical: bool, rng) -> tuple[list, dict | None]:
     """Median service time per batch size, and the measured spread around it (ratios to the median)."""
-    ratios = curve.service_sampler(max_batch, rng) if empirical else None
+    ratios = curve.service_ratios(max_batch) if empirical else None
     return curve.table(max_batch).tolist(), ({b: r.tolist() for b, r in ratios.items()} if ratios else None)
 
 

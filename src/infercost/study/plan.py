@@ -6,11 +6,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
+from infercost import limits
 from infercost.case import Case
 from infercost.errors import UsageError
 from infercost.models import CLASSIFICATION, resolve_model
+from infercost.textfiles import first_line, read_text
 
 DEFAULT_MODELS = ("vgg19", "resnet50", "unet", "edsr")
 
@@ -46,6 +48,15 @@ class Ladder(BaseModel):
     batches: list[int]
     resolutions: list[int]
 
+    @field_validator("batches", "resolutions")
+    @classmethod
+    def _in_range(cls, values: list[int], info) -> list[int]:
+        bound, name = (limits.BATCH, "batch size") if info.field_name == "batches" else (limits.SIDE, "resolution")
+        try:
+            return [bound.check(name, v) for v in values]
+        except UsageError as exc:
+            raise ValueError(str(exc)) from None
+
     def cases(self) -> list[Case]:
         return [Case(model=self.model, backend=self.backend, device=self.device, precision=self.precision,
                      batch_size=b, height=r, width=r) for b in self.batches for r in self.resolutions]
@@ -61,6 +72,22 @@ class Plan(BaseModel):
 
     model_config = {"populate_by_name": True}
 
+    @field_validator("min_time_s", "max_time_s", "point_budget_s")
+    @classmethod
+    def _seconds(cls, value: float, info) -> float:
+        try:
+            return limits.TIME_S.check(info.field_name, value)
+        except UsageError as exc:
+            raise ValueError(str(exc)) from None
+
+    @model_validator(mode="after")
+    def _bounded(self) -> Plan:
+        try:
+            limits.check_cases(sum(len(lad.batches) * len(lad.resolutions) for lad in self.ladders), "the plan")
+        except UsageError as exc:
+            raise ValueError(str(exc)) from None
+        return self
+
     def cases(self) -> list[Case]:
         return [case for ladder in self.ladders for case in ladder.cases()]
 
@@ -69,15 +96,18 @@ class Plan(BaseModel):
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> Plan:
+        text = read_text(path, "plan file")
         try:
-            data = yaml.safe_load(Path(path).read_text())
-            return cls.model_validate(data)
-        except FileNotFoundError:
-            raise UsageError(f"plan file {path} does not exist") from None
-        except (yaml.YAMLError, ValidationError, TypeError) as exc:
+            return cls.model_validate(yaml.safe_load(text))
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            raise UsageError(f"{path}{f':{mark.line + 1}' if mark else ''}: the plan file is not valid YAML "
+                             f"({first_line(getattr(exc, 'problem', None) or exc)})") from None
+        except (ValidationError, TypeError) as exc:
             first = exc.errors()[0] if isinstance(exc, ValidationError) else {"loc": (), "msg": str(exc)}
             where = ".".join(str(p) for p in first["loc"])
-            raise UsageError(f"plan file {path}: {where + ': ' if where else ''}{first['msg']}") from None
+            raise UsageError(f"plan file {path}: {where + ': ' if where else ''}{first_line(first['msg'])}") \
+                from None
 
 
 def reduced_stacks(device: str, flags: list[str]) -> list[tuple[str, str]]:

@@ -28,6 +28,10 @@ class Stats(BaseModel):
         """Coefficient of variation: stdev over mean."""
         return self.stdev_s / self.mean_s if self.mean_s > 0 else 0.0
 
+    def headline_s(self, method: str | None) -> float:
+        """The headline latency: the median, or for the classic 'seed' procedure the mean of its ten calls."""
+        return self.mean_s if method == "seed" else self.median_s
+
 
 def percentile(ordered: Sequence[float], q: float) -> float:
     """Linear-interpolated percentile (numpy's default) of already sorted samples; q in [0, 100]."""
@@ -37,6 +41,11 @@ def percentile(ordered: Sequence[float], q: float) -> float:
     low = math.floor(pos)
     high = min(low + 1, len(ordered) - 1)
     return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
+
+
+def median(samples: Sequence[float]) -> float:
+    """The median of unsorted samples (interpolated between the middle two, as numpy does)."""
+    return percentile(sorted(samples), 50)
 
 
 def median_ci(ordered: Sequence[float]) -> tuple[float, float]:

@@ -48,8 +48,7 @@ class Measurement:
 
     @property
     def latency_s(self) -> float:
-        """The headline latency: the median, or for the classic procedure the mean of its ten calls."""
-        return self.stats.mean_s if self.method == "seed" else self.stats.median_s
+        return self.stats.headline_s(self.method)
 
 
 class Timer:
