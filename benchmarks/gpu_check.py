@@ -18,11 +18,12 @@ import torch
 
 from infercost.case import Case
 from infercost.commands.bench import run_bench
-from infercost.commands.loadtest import Served, loadtest
+from infercost.commands.loadtest import LoadedStacks, LoadRun, loadtest
 from infercost.env import fingerprint
 from infercost.probe import run_probe
 from infercost.runner import Runner
 from infercost.serving import Policy
+from infercost.serving.target import ServingTarget
 from infercost.timing import TimerConfig
 
 
@@ -61,9 +62,9 @@ def main() -> None:
     for record in records:
         print("auto:", line(record), "winner", (record.selection or {}).get("winner"))
     case = Case("resnet50", device="cuda", precision="fp16", height=64, width=64)
-    served = Served(case, 4)
+    served = LoadedStacks(case, 4)
     rate = 0.5 * served.curve().best_throughput(1)
-    data = loadtest(case, rate, Policy(4, 0.002), 5.0, 0.05, served=served, warmup_s=5.0, blocks=5)
+    data = loadtest(case, ServingTarget(rate, 0.05), Policy(4, 0.002), LoadRun(5.0, 5.0, 5), stacks=served)
     print(f"loadtest cuda fp16 64px at {rate:.0f} qps, dynamic batching: measured p99 "
           f"{data['p99_s'] * 1e3:.2f} ms (95% interval {data['p99_ci95_s'][0] * 1e3:.2f} to "
           f"{data['p99_ci95_s'][1] * 1e3:.2f}), simulated p99 {data['simulated']['p99_s'] * 1e3:.2f} ms, "

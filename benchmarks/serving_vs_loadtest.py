@@ -20,11 +20,12 @@ import statistics
 import time
 
 from infercost.case import Case
-from infercost.commands.loadtest import Served, loadtest
+from infercost.commands.loadtest import LoadedStacks, LoadRun, loadtest
 from infercost.serving import LatencyCurve, Policy, poisson, simulate
+from infercost.serving.target import ServingTarget
 
 
-def drift(served: Served, seconds: float) -> list[float]:
+def drift(served: LoadedStacks, seconds: float) -> list[float]:
     """Median batch-1 latency in each one-second window of back-to-back calls: how stationary the service is."""
     windows, current, start = [], [], time.perf_counter()
     while (now := time.perf_counter()) - start < seconds:
@@ -65,7 +66,7 @@ def main() -> None:
 
     case = Case(args.model, backend=args.backend, device=args.device, precision=args.precision,
                 height=args.resolution, width=args.resolution)
-    served = Served(case, 1)
+    served = LoadedStacks(case, 1)
     windows = drift(served, seconds=10.0)
     print(f"service-time drift, back to back: 1-second window medians {min(windows) * 1e3:.1f} to "
           f"{max(windows) * 1e3:.1f} ms ({max(windows) / min(windows) - 1:.0%} apart) over {len(windows)} s")
@@ -75,8 +76,9 @@ def main() -> None:
     for load in (0.30, 0.60, 0.85):
         runs = []
         for repeat in range(args.repeats):
-            data = loadtest(case, load * capacity, Policy.none(), args.duration, None, served=served,
-                            seed=int(load * 100) + 1000 * repeat, warmup_s=args.warmup, blocks=args.blocks)
+            data = loadtest(case, ServingTarget(load * capacity, None), Policy.none(),
+                            LoadRun(args.duration, args.warmup, args.blocks, seed=int(load * 100) + 1000 * repeat),
+                            stacks=served)
             p99 = data["p99_s"]
             low, high = data["p99_ci95_s"]
             sims = [data[key]["p99_s"] for key in ("simulated", "simulated_warmup_shuffled", "simulated_from_curve")]

@@ -223,7 +223,7 @@ def _accepted(args: list[str], base, directory) -> bool:
     loaders = {".yaml": lambda: Plan.from_yaml(base / "input.yaml") if args[0] == "study"
                else load_catalog(base / "input.yaml"), ".csv": lambda: read_trace(base / "input.csv")
                if args[0] == "recommend" else load_catalog(base / "input.csv")}
-    suffix = next((s for s in loaders if any(a.endswith(s) for a in args[1:3] + args[-4:-3])), None)
+    suffix = next((s for s in loaders if any(a.endswith(s) for a in args)), None)
     try:
         if args[0] in ("report", "export", "merge", "simulate") or args[:2] == ["cost", "--results"]:
             return bool(load_records(directory))

@@ -23,7 +23,7 @@ CURVE = LatencyCurve([1, 2, 4, 8], [0.010, 0.014, 0.022, 0.038])
 def test_md1_mean_wait_matches_pollaczek_khinchine(rho):
     service = 0.01
     result = simulate(poisson(rho / service, 400_000, seed=1), LatencyCurve([1], [service]), Policy.none(),
-                      empirical=False)
+                      service="fixed")
     expected_wait = rho * service / (2 * (1 - rho))  # M/D/1 mean waiting time
     assert result.mean_s - service == pytest.approx(expected_wait, rel=0.05)
     assert result.utilization == pytest.approx(rho, rel=0.02)
@@ -46,17 +46,17 @@ def test_dynamic_batching_on_a_regular_stream_is_exact():
     # the first waits 2.5 ms, the last 0.5 ms, each then served in 0.7 ms.
     fast = LatencyCurve([1, 4], [0.0005, 0.0008])
     arrivals = np.arange(0, 0.3, 0.001)
-    result = simulate(arrivals, fast, Policy(4, 0.0025), empirical=False)
+    result = simulate(arrivals, fast, Policy(4, 0.0025), service="fixed")
     assert result.mean_batch == pytest.approx(3.0, abs=0.02)
     assert result.max_s == pytest.approx(0.0025 + 0.0007, rel=1e-6)
     # ... and no batching at 1 ms spacing with 10 ms service falls ever further behind.
-    assert simulate(arrivals, CURVE, Policy.none(), empirical=False).p99_s > 2.0
+    assert simulate(arrivals, CURVE, Policy.none(), service="fixed").p99_s > 2.0
 
 
 def test_more_replicas_cut_latency():
     arrivals = poisson(180, 50_000)
-    one = simulate(arrivals, CURVE, Policy.none(), replicas=2, empirical=False)
-    two = simulate(arrivals, CURVE, Policy.none(), replicas=4, empirical=False)
+    one = simulate(arrivals, CURVE, Policy.none(), replicas=2, service="fixed")
+    two = simulate(arrivals, CURVE, Policy.none(), replicas=4, service="fixed")
     assert two.p99_s < one.p99_s and two.utilization < one.utilization
 
 
@@ -70,7 +70,7 @@ def test_curve_interpolates_and_flags_extrapolation():
     assert CURVE.latency(3) == pytest.approx(0.018)
     assert not CURVE.extrapolates(8) and CURVE.extrapolates(9)
     assert CURVE.latency(16) == pytest.approx(0.038 + 8 * 0.004)  # the last measured slope
-    result = simulate(poisson(500, 5_000), CURVE, Policy(16, 0.01), empirical=False)
+    result = simulate(poisson(500, 5_000), CURVE, Policy(16, 0.01), service="fixed")
     assert result.extrapolated
 
 
@@ -79,8 +79,8 @@ def test_capacity_search_brackets_the_target():
     rate = max_rate_under_slo(CURVE, Policy.none(), slo)
     assert 0 < rate < 100
     unit = np.cumsum(np.random.default_rng(0).exponential(1.0, 20_000))
-    assert simulate(unit / rate, CURVE, Policy.none(), slo_s=slo, empirical=True).slo_met
-    assert not simulate(unit / (rate * 1.05), CURVE, Policy.none(), slo_s=slo, empirical=True).slo_met
+    assert simulate(unit / rate, CURVE, Policy.none(), slo_s=slo).slo_met
+    assert not simulate(unit / (rate * 1.05), CURVE, Policy.none(), slo_s=slo).slo_met
     assert max_rate_under_slo(CURVE, Policy(8, 0.005), slo) > rate  # batching buys capacity here
     assert max_rate_under_slo(CURVE, Policy.none(), 0.005) == 0.0  # too slow even at batch 1
 
@@ -114,7 +114,7 @@ def test_load_test_matches_the_simulator_on_a_fake_clock():
         now[0] = max(now[0], t)
 
     result = run_load(arrivals, run_batch, Policy(4, 0.003), clock=lambda: now[0], wait_until=wait_until)
-    sim = simulate(arrivals, CURVE, Policy(4, 0.003), empirical=False)
+    sim = simulate(arrivals, CURVE, Policy(4, 0.003), service="fixed")
     measured = result.summary()
     assert measured["p99_s"] == pytest.approx(sim.p99_s, rel=0.02)
     assert measured["mean_batch"] == pytest.approx(sim.mean_batch, rel=0.02)
@@ -147,9 +147,9 @@ def test_million_requests_simulate(benchmark=None):
 def test_after_idle_service_applies_when_the_replica_sat_idle():
     curve = LatencyCurve([1], [0.010])
     curve.after_idle = LatencyCurve([1], [0.015])
-    sparse = simulate(poisson(1, 2_000), curve, Policy.none(), empirical=False)
+    sparse = simulate(poisson(1, 2_000), curve, Policy.none(), service="fixed")
     assert sparse.mean_s == pytest.approx(0.015, rel=0.01)  # nearly every request finds the replica idle
-    busy = simulate(np.arange(0, 2.0, 0.001), curve, Policy.none(), empirical=False)
+    busy = simulate(np.arange(0, 2.0, 0.001), curve, Policy.none(), service="fixed")
     assert busy.mean_batch == 1 and busy.utilization > 0.99  # back to back after the first: the warm curve
 
 
@@ -187,7 +187,7 @@ def test_service_times_walked_in_order_keep_slow_spells_together():
     samples = [0.010] * 500 + [0.025] * 500
     curve = LatencyCurve([1], [float(np.median(samples))], {1: samples})
     arrivals = poisson(50, 20_000, seed=3)
-    in_order = simulate(arrivals, curve, Policy.none(), in_order=True)
+    in_order = simulate(arrivals, curve, Policy.none(), service="in_order")
     shuffled = simulate(arrivals, curve, Policy.none())
     assert in_order.p99_s > 2 * shuffled.p99_s
     assert in_order.utilization == pytest.approx(shuffled.utilization, rel=0.1)  # same work, different order

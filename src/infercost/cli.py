@@ -222,6 +222,13 @@ def bench(model: str, backend: str, device: str, precision: str, batch: str, res
     out.print(f"{len(records)} records appended to {out_dir}/results.jsonl")
 
 
+def _deprecated(old: str, new: str, value):
+    """An old flag's value, with a note on stderr; None when the old flag was not given."""
+    if value is not None:
+        err.print(f"note: {old} is deprecated; use {new}", highlight=False, markup=False)
+    return value
+
+
 def main() -> None:
     cli(prog_name="infercost")
 
@@ -443,7 +450,9 @@ def merge(directories: tuple[str, ...], output: str) -> None:
 @click.option("--batching", type=click.Choice(["none", "dynamic"]), default="dynamic", show_default=True)
 @click.option("--max-batch", type=p.MAX_BATCH, default=8, show_default=True)
 @click.option("--max-delay-ms", type=p.DELAY_MS, default=5.0, show_default=True)
-@click.option("--arrivals", default="poisson", show_default=True, help="poisson, bursty, or a trace file.")
+@click.option("--traffic", default="steady", show_default=True,
+              help="steady (Poisson), bursty, or a trace file (its times rescaled to --qps).")
+@click.option("--arrivals", default=None, hidden=True, help="Deprecated spelling of --traffic.")
 @click.option("--replicas", type=p.REPLICAS, default=None,
               help="Fix the replica count (default: the fewest that meet it).")
 @click.option("--instance", default=None, help="Price with this catalog instance.")
@@ -453,18 +462,23 @@ def merge(directories: tuple[str, ...], output: str) -> None:
 @handled
 def simulate_cmd(results_dir: str, model: str, stack: str | None, device: str | None, resolution: str | None,
                  qps: float, slo_ms: float, percentile: float, batching: str, max_batch: int, max_delay_ms: float,
-                 arrivals: str, replicas: int | None, instance: str | None, price_per_hour: float | None,
-                 catalog_file: str | None, as_json: bool) -> None:
+                 traffic: str, arrivals: str | None, replicas: int | None, instance: str | None,
+                 price_per_hour: float | None, catalog_file: str | None, as_json: bool) -> None:
     """Simulate serving a request stream from measured latencies: percentiles, capacity, replicas, cost."""
     from infercost.case import parse_resolution
     from infercost.commands.cost import resolve_price
-    from infercost.commands.serving import simulate_from_results
+    from infercost.commands.serving import simulate_stream
+    from infercost.results import load_records
+    from infercost.serving import Policy, curve_from_records
+    from infercost.serving.target import ServingTarget
 
+    traffic = _deprecated("--arrivals", "--traffic", arrivals) or traffic
+    target = ServingTarget(qps, slo_ms / 1e3, percentile, traffic)
+    policy = Policy.named(batching, max_batch, max_delay_ms / 1e3)
     name, price = resolve_price(_catalog(catalog_file), instance, price_per_hour, False)
-    data = simulate_from_results(results_dir, model, stack, qps, slo_ms, percentile, batching, max_batch,
-                                 max_delay_ms, arrivals, replicas, price, device,
-                                 parse_resolution(resolution) if resolution else None)
-    data["instance"] = name
+    curve = curve_from_records(load_records(results_dir), model, stack, device,
+                               parse_resolution(resolution) if resolution else None)
+    data = {**simulate_stream(curve, target, policy, replicas, price), "instance": name}
     if as_json:
         return _print_json(data)
     from infercost.report.tables import serving_table
@@ -502,14 +516,15 @@ def loadtest_cmd(model: str, qps: float, batching: str, max_batch: int, max_dela
                  slo_ms: float | None, backend: str, precision: str, device: str, resolution: str | None, seed: int,
                  warmup: float, blocks: int | None, as_json: bool) -> None:
     """Drive the real model in-process with open-loop Poisson arrivals (the MLPerf Server scenario)."""
-    from infercost.commands.loadtest import loadtest
+    from infercost.commands.loadtest import LoadRun, loadtest
     from infercost.grid import single_case
     from infercost.serving import Policy
+    from infercost.serving.target import ServingTarget
 
     case = single_case(model, backend, device, precision, resolution)
     policy = Policy.named(batching, max_batch, max_delay_ms / 1e3)
-    data = loadtest(case, qps, policy, duration, slo_ms / 1e3 if slo_ms else None, seed=seed, warmup_s=warmup,
-                    blocks=blocks)
+    data = loadtest(case, ServingTarget(qps, slo_ms / 1e3 if slo_ms else None), policy,
+                    LoadRun(duration, warmup, blocks, seed))
     if as_json:
         return _print_json(data)
     from infercost.report.tables import fmt_seconds
@@ -648,37 +663,27 @@ def recommend_cmd(model: str, resolution: str | None, slo_ms: float, percentile:
                   results_dir: str | None, instance: str | None, price_per_hour: float | None, include_retired: bool,
                   top: int, catalog_file: str | None, as_json: bool) -> None:
     """Rank every catalog instance for serving MODEL under a latency target: cost, replicas, measured or predicted."""
-    from dataclasses import replace
-
     from infercost.case import parse_resolution
     from infercost.commands.cost import machine_prices
-    from infercost.commands.recommend import Ask, recommend, verdict
+    from infercost.commands.recommend import Candidates, Workload, answer
     from infercost.grid import split_list
-    from infercost.pricing.cost import SECONDS_PER_MONTH
     from infercost.results import load_records
+    from infercost.serving.target import ServingTarget
 
-    if (qps is None) == (monthly_requests is None):
-        raise UsageError("give one of --qps or --monthly-requests")
-    rate = qps if qps is not None else monthly_requests / SECONDS_PER_MONTH
+    target = ServingTarget.from_volume(slo_ms / 1e3, qps, monthly_requests, percentile, traffic)
     height, width = parse_resolution(resolution) if resolution else (None, None)
     cat = _catalog(catalog_file)
     prices = machine_prices(cat, load_records(results_dir), instance, price_per_hour, spot) if results_dir else None
-    if traffic not in ("steady", "bursty") and not Path(traffic).is_file():
-        raise UsageError(f"--traffic must be steady, bursty or a trace file; {traffic} is none of them")
-    ask = Ask(model, height, width, slo_ms / 1e3, percentile, rate, tuple(split_list(precisions)), spot, traffic)
-    provider_list = split_list(providers) or None
-    rows = recommend(cat, ask, provider_list, results_dir, prices, include_retired)
-    sentence = verdict(rows, ask, lambda factor: recommend(cat, replace(ask, qps=rate * factor), provider_list,
-                                                           results_dir, prices, include_retired))
-    keys = ("instance", "provider", "accelerator", "stack", "precision", "batch_policy", "replicas", "p99_s",
-            "cost_per_inference_usd", "monthly_cost_usd", "source", "error_band", "feasible", "reason")
-    shown = [{k: r.get(k) for k in keys} for r in rows]
+    work = Workload(model, height, width, tuple(split_list(precisions)))
+    found = answer(cat, work, target, Candidates(tuple(split_list(providers)) or None, include_retired, spot),
+                   results_dir, prices)
+    shown = found.shown(top)
     if as_json:
-        return _print_json(shown[:top] + [r for r in shown[top:] if not r["feasible"]])
+        return _print_json(shown)
     from rich.markup import escape
     from rich.table import Table
 
-    table = Table(header_style="bold", title=f"{model}: {rate:g} requests/s, p{percentile:g} under {slo_ms:g} ms")
+    table = Table(header_style="bold", title=f"{model}: {target.describe()}")
     for column in ("instance", "accelerator", "precision", "policy", "replicas", "p99", "USD/1M", "USD/month",
                    "source"):
         table.add_column(column)
@@ -692,7 +697,7 @@ def recommend_cmd(model: str, resolution: str | None, slo_ms: float, percentile:
     if infeasible:
         out.print(f"{len(infeasible)} cannot meet it, e.g. " + "; ".join(
             f"{r['instance']}: {r['reason']}" for r in infeasible[:4]), highlight=False, markup=False)
-    out.print(sentence, highlight=False, markup=False)
+    out.print(found.sentence, highlight=False, markup=False)
 
 
 @cli.command(name="report")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -14,12 +14,14 @@ from infercost.models import resolve_model
 from infercost.serving import LatencyCurve, Policy, poisson, simulate, simulate_pieces
 from infercost.serving.capacity import max_rate_under_slo
 from infercost.serving.loadtest import LoadResult, pieces_interval, run_interleaved
+from infercost.serving.target import ServingTarget
 from infercost.timing import DeviceClock, Timer, TimerConfig
+from infercost.timing.stats import percentile as percentile_of
 
 CURVE_TIMER = TimerConfig(min_calls=10, min_time_s=0.5, max_calls=500, max_time_s=3.0)
 
 
-class Served:
+class LoadedStacks:
     """One loaded backend per batch size, so any batch the batcher forms runs at once."""
 
     def __init__(self, case: Case, max_batch: int) -> None:
@@ -49,24 +51,42 @@ class Served:
         return LatencyCurve.from_samples(samples)
 
 
-def loadtest(case: Case, qps: float, policy: Policy, duration_s: float, slo_s: float | None,
-             percentile: float = 99.0, seed: int = 0, served: Served | None = None, warmup_s: float = 0.0,
-             blocks: int | None = None) -> dict:
-    """Serve Poisson arrivals for `duration_s` on the real model and simulate the same arrivals. The simulator's
-    service times come from the latency curve measured just before (back to back, and after an idle gap as long as
-    the mean gap between requests); with `warmup_s`, from the batches a warm-up at the same rate actually ran. With
-    `blocks` > 1 the warm-up and the measured time alternate in that many pieces, so that a machine whose speed
-    drifts (a shared VM) drifts alike under both; by default one piece per 10 s measured when there is a warm-up."""
-    limits.QPS.check("qps", qps)
-    limits.DURATION.check("duration (s)", duration_s)
-    if warmup_s:
-        limits.DURATION.check("warm-up (s)", warmup_s)
+@dataclass(frozen=True)
+class LoadRun:
+    """How long a load test serves: the measured time, a warm-up at the same rate first (0: none), the pieces the
+    two alternate in (None: one per 10 s measured when there is a warm-up), and the arrivals' seed."""
+
+    duration_s: float
+    warmup_s: float = 0.0
+    blocks: int | None = None
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        limits.DURATION.check("duration (s)", self.duration_s)
+        if self.warmup_s:
+            limits.DURATION.check("warm-up (s)", self.warmup_s)
+        if self.blocks is not None:
+            limits.BLOCKS.check("blocks", self.blocks)
+        limits.SEED.check("seed", self.seed)
+
+
+def loadtest(case: Case, target: ServingTarget, policy: Policy, run: LoadRun,
+             stacks: LoadedStacks | None = None) -> dict:
+    """Serve Poisson arrivals at the target's rate for the run's duration on the real model and simulate the same
+    arrivals. The simulator's service times come from the latency curve measured just before (back to back, and
+    after an idle gap as long as the mean gap between requests); with a warm-up, from the batches it actually ran.
+    With blocks > 1 the warm-up and the measured time alternate in that many pieces, so that a machine whose speed
+    drifts (a shared VM) drifts alike under both. The target's latency may be None: no target, percentiles only."""
+    qps, slo_s, percentile = target.qps, target.slo_s, target.percentile
+    duration_s, warmup_s, blocks, seed = run.duration_s, run.warmup_s, run.blocks, run.seed
+    if target.traffic != "steady":
+        raise UsageError("the load test sends steady (Poisson) traffic; simulate takes bursty traffic and traces")
     limits.check_requests(qps * (duration_s + warmup_s), "the load test")
     limits.SERVED_BATCH.check("max batch (one loaded stack per batch size)", policy.max_batch)
     if getattr(backend_class(case.backend), "environment", None):
         raise UsageError(f"the load test runs in this process; {case.backend} lives in an environment of its own "
                          f"(use bench for it, or a backend from infercost backends)")
-    served = served or Served(case, policy.max_batch)
+    served = stacks or LoadedStacks(case, policy.max_batch)
     # A batch that follows an idle period runs slower than one served back to back. Under Poisson arrivals an
     # idle period lasts 1/qps on average, so the after-idle curve is measured with that gap between calls.
     curve = served.curve()
@@ -92,11 +112,12 @@ def loadtest(case: Case, qps: float, policy: Policy, duration_s: float, slo_s: f
         predicted = simulate_pieces(pieces, curves, policy, slo_s, percentile)
         how = f"warm-up at the same rate, in order, piece by piece ({len(parts)} pieces)"
     else:
-        predicted = simulate(arrivals, service_curve, policy, 1, slo_s, percentile, in_order=bool(warm_parts))
+        predicted = simulate(arrivals, service_curve, policy, 1, slo_s, percentile,
+                             "in_order" if warm_parts else "drawn")
         how = "warm-up at the same rate, in order" if warm_parts else "latency curve"
     from_curve = simulate(arrivals, curve, policy, 1, slo_s, percentile) if warm_parts else predicted
     shuffled = simulate(arrivals, service_curve, policy, 1, slo_s, percentile) if warm_parts else predicted
-    single_stream = sorted(curve.samples_s[1])[int(0.9 * (len(curve.samples_s[1]) - 1))]
+    single_stream = percentile_of(sorted(curve.samples_s[1]), 90)
     scenarios = {
         "SingleStream": {"p90_latency_s": single_stream},
         "Server": {"qps": qps, "p99_s": measured["p99_s"], "slo_met": measured["slo_met"],

@@ -6,57 +6,64 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from infercost import limits
 from infercost.commands.predict import calibration
 from infercost.errors import UsageError
 from infercost.predict.profile import profile_model
 from infercost.predict.roofline import DEFAULT_ERROR, DeviceSpec, predict
 from infercost.pricing.catalog import Catalog, Instance
-from infercost.pricing.cost import HOURS_PER_MONTH, SECONDS_PER_MONTH
+from infercost.pricing.cost import cost_per_request, instances_for, monthly_cost
 from infercost.results import Record, load_records, machine_id
 from infercost.serving import LatencyCurve, Policy, curve_from_records
 from infercost.serving.capacity import replicas_for
+from infercost.serving.target import ServingTarget
 
 BATCHES = (1, 2, 4, 8)
 REQUESTS = 4_000  # per simulated run while sizing: enough for a p99, fast enough for a whole catalog
 
 
 @dataclass(frozen=True)
-class Ask:
+class Workload:
+    """What is served: a model at a resolution (None: the model's own), in the precisions worth trying."""
+
     model: str
-    height: int | None
-    width: int | None
-    slo_s: float
-    percentile: float
-    qps: float
-    precisions: tuple[str, ...]
-    spot: bool
-    traffic: str = "steady"  # steady (Poisson), bursty, or a trace file
+    height: int | None = None
+    width: int | None = None
+    precisions: tuple[str, ...] = ("fp32",)
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """Which catalog instances compete: providers (None: all), retired ones too, spot prices."""
+
+    providers: tuple[str, ...] | None = None
+    include_retired: bool = False
+    spot: bool = False
 
 
 def _policies(slo_s: float) -> list[Policy]:
     return [Policy.none(), Policy(8, slo_s / 10)]
 
 
-def _size(curve: LatencyCurve, ask: Ask, per_instance: int, price: float) -> dict | None:
+def _size(curve: LatencyCurve, target: ServingTarget, per_instance: int, price: float) -> dict | None:
     """The cheapest policy for this curve: replicas, whole instances, p99 and the bill; None if none meets it."""
     best = None
-    for policy in _policies(ask.slo_s):
-        found = replicas_for(curve, policy, ask.qps, ask.slo_s, ask.percentile, requests=REQUESTS,
-                             traffic=ask.traffic)
+    for policy in _policies(target.slo_s):
+        found = replicas_for(curve, policy, target.qps, target.slo_s, target.percentile, requests=REQUESTS,
+                             traffic=target.traffic)
         if not found:
             continue
         replicas, result = found
-        instances = math.ceil(replicas / per_instance)
-        monthly = instances * price * HOURS_PER_MONTH
+        instances = instances_for(replicas, per_instance)
+        monthly = monthly_cost(price, instances)
         row = {"batch_policy": policy.name, "replicas": instances, "p99_s": result.p99_s, "monthly_cost_usd": monthly,
-               "cost_per_inference_usd": monthly / (ask.qps * SECONDS_PER_MONTH)}
+               "cost_per_inference_usd": cost_per_request(monthly, target.qps)}
         if best is None or monthly < best["monthly_cost_usd"]:
             best = row
     return best
 
 
-def _predicted(instance: Instance, catalog: Catalog, ask: Ask, results: str | None) -> dict:
+def _predicted(instance: Instance, catalog: Catalog, work: Workload, target: ServingTarget, spot: bool,
+               results: str | None) -> dict:
     row = {"instance": instance.name, "provider": instance.provider,
            "accelerator": instance.accelerator or f"CPU: {instance.cpu}", "source": "predicted", "feasible": False}
     found = DeviceSpec.from_instance(catalog, instance)
@@ -64,9 +71,9 @@ def _predicted(instance: Instance, catalog: Catalog, ask: Ask, results: str | No
         return {**row, "reason": "no accelerator or CPU figures in the catalog"}
     device, count = found
     reasons, options = [], []
-    for precision in ask.precisions:
+    for precision in work.precisions:
         eff, band, _ = calibration(results, catalog, device.kind, precision, None)
-        predictions = [predict(profile_model(ask.model, b, ask.height, ask.width, precision), device, eff, 1,
+        predictions = [predict(profile_model(work.model, b, work.height, work.width, precision), device, eff, 1,
                                band or DEFAULT_ERROR) for b in BATCHES]
         if not predictions[0].supported:
             reasons.append(f"{precision}: {predictions[0].note}")
@@ -76,10 +83,10 @@ def _predicted(instance: Instance, catalog: Catalog, ask: Ask, results: str | No
             reasons.append(f"{precision}: out of memory even at batch 1")
             continue
         curve = LatencyCurve([b for b, _ in fitting], [p.latency_s for _, p in fitting])
-        if curve.latency(1) > ask.slo_s:
+        if curve.latency(1) > target.slo_s:
             reasons.append(f"{precision}: too slow even at batch 1 ({curve.latency(1) * 1e3:.1f} ms predicted)")
             continue
-        sized = _size(curve, ask, count, instance.price(ask.spot))
+        sized = _size(curve, target, count, instance.price(spot))
         if sized:
             options.append({**sized, "precision": precision, "stack": f"roofline ({predictions[0].efficiency})",
                             "error_band": band if band is not None else DEFAULT_ERROR})
@@ -88,10 +95,11 @@ def _predicted(instance: Instance, catalog: Catalog, ask: Ask, results: str | No
     return {**row, **min(options, key=lambda o: o["monthly_cost_usd"]), "feasible": True, "reason": None}
 
 
-def _measured(records: list[Record], priced: tuple[str, float] | None, ask: Ask, catalog: Catalog) -> dict | None:
+def _measured(records: list[Record], priced: tuple[str, float] | None, work: Workload, target: ServingTarget,
+              catalog: Catalog) -> dict | None:
     """One measured machine (this one, or a cluster node kind) as a candidate; None if it never ran this model."""
     try:
-        curve = curve_from_records(records, ask.model, resolution=(ask.height, ask.width) if ask.height else None)
+        curve = curve_from_records(records, work.model, resolution=(work.height, work.width) if work.height else None)
     except UsageError:
         return None
     env = records[0].env
@@ -105,40 +113,59 @@ def _measured(records: list[Record], priced: tuple[str, float] | None, ask: Ask,
         return {**row, "feasible": False, "reason": "measured, but nothing names its price (its fingerprint has no "
                                                     "catalog instance type)"}
     price = priced[1]
-    if curve.latency(1) > ask.slo_s:
+    if curve.latency(1) > target.slo_s:
         return {**row, "feasible": False, "reason": f"too slow even at batch 1 ({curve.latency(1) * 1e3:.1f} ms)"}
-    sized = _size(curve, ask, 1, price)
+    sized = _size(curve, target, 1, price)
     if not sized:
         return {**row, "feasible": False, "reason": "no policy meets the target at this rate"}
     return {**row, **sized, "feasible": True, "reason": None}
 
 
-def recommend(catalog: Catalog, ask: Ask, providers: list[str] | None, results: str | None,
-              prices: dict[str, tuple[str, float] | None] | None = None, include_retired: bool = False) -> list[dict]:
+def recommend(catalog: Catalog, work: Workload, target: ServingTarget, candidates: Candidates = Candidates(),
+              results: str | None = None, prices: dict[str, tuple[str, float] | None] | None = None) -> list[dict]:
     """Every catalog instance predicted, and every measured machine in `results` (priced by `prices`, keyed by
-    machine_id; see machine_prices) as measured."""
-    limits.QPS.check("request rate", ask.qps)
-    limits.LATENCY_MS.check("latency target (ms)", ask.slo_s * 1e3)
-    limits.PERCENTILE.check("percentile", ask.percentile)
+    machine_id; see machine_prices) as measured; feasible ones first, cheapest first."""
+    target.require_slo()
     rows = []
     for instance in catalog.listing():
-        if providers and instance.provider not in providers:
+        if candidates.providers and instance.provider not in candidates.providers:
             continue
-        if instance.status == "retired" and not include_retired:
+        if instance.status == "retired" and not candidates.include_retired:
             continue
-        if ask.spot and instance.spot_price_per_hour_usd is None:
+        if candidates.spot and instance.spot_price_per_hour_usd is None:
             continue
-        rows.append(_predicted(instance, catalog, ask, results))
+        rows.append(_predicted(instance, catalog, work, target, candidates.spot, results))
     if results and prices:
         records = load_records(results)
         for mid, priced in prices.items():
-            row = _measured([r for r in records if machine_id(r.env) == mid], priced, ask, catalog)
+            row = _measured([r for r in records if machine_id(r.env) == mid], priced, work, target, catalog)
             if row:
                 rows.append(row)
     return sorted(rows, key=lambda r: (not r["feasible"], r.get("monthly_cost_usd") or math.inf))
 
 
-def verdict(rows: list[dict], ask: Ask, rerank) -> str:
+@dataclass
+class Recommendation:
+    rows: list[dict]  # every candidate, feasible ones first, cheapest first
+    sentence: str  # the answer in words, with what a tenfold change in traffic would do
+
+    def shown(self, top: int) -> list[dict]:
+        """The `top` cheapest feasible candidates, then every infeasible one with its reason."""
+        keys = ("instance", "provider", "accelerator", "stack", "precision", "batch_policy", "replicas", "p99_s",
+                "cost_per_inference_usd", "monthly_cost_usd", "source", "error_band", "feasible", "reason")
+        rows = [{k: r.get(k) for k in keys} for r in self.rows]
+        return [r for r in rows if r["feasible"]][:top] + [r for r in rows if not r["feasible"]]
+
+
+def answer(catalog: Catalog, work: Workload, target: ServingTarget, candidates: Candidates = Candidates(),
+           results: str | None = None, prices: dict[str, tuple[str, float] | None] | None = None) -> Recommendation:
+    """The ranking and the sentence that names the winner, reranked at ten times and a tenth of the traffic."""
+    rows = recommend(catalog, work, target, candidates, results, prices)
+    return Recommendation(rows, verdict(rows, target, lambda factor: recommend(
+        catalog, work, target.at_rate(target.qps * factor), candidates, results, prices)))
+
+
+def verdict(rows: list[dict], target: ServingTarget, rerank) -> str:
     """A plain sentence naming the winner and why, and what a tenfold change in traffic would do."""
     feasible = [r for r in rows if r["feasible"]]
     if not feasible:
@@ -146,7 +173,7 @@ def verdict(rows: list[dict], ask: Ask, rerank) -> str:
     win = feasible[0]
     text = (f"{win['instance']} ({win['accelerator']}, {win['precision']}, {win['batch_policy']}) is cheapest: "
             f"{win['replicas']} x at {win['monthly_cost_usd']:,.0f} USD a month, "
-            f"{win['cost_per_inference_usd'] * 1e6:.3g} USD per million inferences, p{ask.percentile:g} "
+            f"{win['cost_per_inference_usd'] * 1e6:.3g} USD per million inferences, p{target.percentile:g} "
             f"{win['p99_s'] * 1e3:.1f} ms ({win['source']}"
             + (f", +-{win['error_band']:.0%}" if win["error_band"] is not None else "") + ").")
     if len(feasible) > 1:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import replace
 from pathlib import Path
 
 from infercost.commands.cost import machine_prices
-from infercost.commands.recommend import Ask, recommend, verdict
+from infercost.commands.recommend import Workload, answer
 from infercost.commands.serving import compare_policies
 from infercost.errors import UsageError
 from infercost.models import ZOO
@@ -16,7 +15,8 @@ from infercost.predict.roofline import DEFAULT_ERROR, DeviceSpec, predict
 from infercost.pricing import load_catalog
 from infercost.report.html import build_report, summary_markdown
 from infercost.results import load_records, machine_id
-from infercost.serving import curve_from_records, poisson
+from infercost.serving import curve_from_records
+from infercost.serving.target import ServingTarget
 
 
 def _cost_rows(records, catalog, prices: dict[str, tuple[str, float] | None]) -> list[dict]:
@@ -60,15 +60,13 @@ def make_report(directory: str, output: str | None = None, price_per_hour: float
         counts = Counter(machine_id(r.env) for r in ok if r.model == model)
         machine = max(counts, key=counts.get)  # serve from one machine's curve, never a mix of machines
         curve = curve_from_records([r for r in records if machine_id(r.env) == machine], model)
-        slo = (slo_ms / 1e3) if slo_ms else 4 * curve.latency(1)
+        target = ServingTarget(qps, (slo_ms / 1e3) if slo_ms else 4 * curve.latency(1))
         price = (prices.get(machine) or (None, None))[1]
-        serving = compare_policies(curve, qps, slo, 99.0, price, poisson(qps, 20_000), None)
+        serving = compare_policies(curve, target, price, target.arrivals(20_000), None)
         first = next(r for r in ok if r.model == model)
-        ask = Ask(model, first.height, first.width, slo, 99.0, qps, ("fp32",), False)
-        recs = recommend(catalog, ask, None, directory, prices)
-        sentence = verdict(recs, ask, lambda f: recommend(catalog, replace(ask, qps=qps * f), None, directory, prices))
-        warnings.append(f"serving and recommendations for {model} at {qps:g} requests/s, p99 under "
-                        f"{slo * 1e3:.1f} ms")
+        found = answer(catalog, Workload(model, first.height, first.width), target, results=directory, prices=prices)
+        recs, sentence = found.rows, found.sentence
+        warnings.append(f"serving and recommendations for {model} at {target.describe()}")
     md_path = Path(directory) / "summary.md"
     md_path.write_text(summary_markdown(records, sentence), encoding="utf-8")  # first: it needs no plotly
     page = build_report(directory, records, _cost_rows(records, catalog, prices), serving, recs,

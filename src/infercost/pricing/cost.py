@@ -28,6 +28,21 @@ def monthly_price(price_per_hour: float) -> float:
     return price_per_hour * HOURS_PER_MONTH
 
 
+def monthly_cost(price_per_hour: float, instances: int = 1) -> float:
+    """The bill for `instances` running all month."""
+    return instances * monthly_price(price_per_hour)
+
+
+def cost_per_request(monthly_cost_usd: float, qps: float) -> float:
+    """What each request of a steady `qps` stream costs when the bill is `monthly_cost_usd`."""
+    return monthly_cost_usd / (qps * SECONDS_PER_MONTH)
+
+
+def instances_for(replicas: int, per_instance: int = 1) -> int:
+    """Whole instances to host `replicas` replicas, `per_instance` on each (one per accelerator)."""
+    return math.ceil(replicas / per_instance)
+
+
 def monthly_capacity(throughput_per_s: float) -> float:
     """Inferences one instance serves in a month at full load."""
     return throughput_per_s * SECONDS_PER_MONTH
@@ -35,7 +50,9 @@ def monthly_capacity(throughput_per_s: float) -> float:
 
 def instances_needed(throughput_per_s: float, qps: float | None = None,
                      monthly_requests: float | None = None) -> int:
-    """Whole instances to serve a rate or a monthly volume at full load (at least one)."""
+    """Whole instances to serve a rate or a monthly volume at full load, with no latency target (at least one).
+    Under a latency target, serving.capacity.replicas_for starts from this count and adds replicas until the
+    percentile holds, so the two agree when the target is loose."""
     if qps is not None:
         rate = limits.QPS.check("request rate", qps)
     else:

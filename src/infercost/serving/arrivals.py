@@ -13,6 +13,30 @@ from infercost import limits
 from infercost.errors import UsageError
 from infercost.textfiles import first_line, read_text
 
+STEADY, BURSTY = "steady", "bursty"
+
+
+def traffic_shape(name: str) -> str:
+    """The traffic shape a user names: steady (Poisson arrivals; "poisson" is the same), bursty, or a trace file."""
+    if name in (STEADY, "poisson"):
+        return STEADY
+    if name == BURSTY or Path(name).is_file():
+        return name
+    raise UsageError(f"unknown traffic {name!r}: use steady (Poisson), bursty, or a trace file that exists")
+
+
+def arrivals(traffic: str, rate: float, count: int, seed: int = 0) -> np.ndarray:
+    """`count` arrival times (s) at a mean `rate`: steady (Poisson), bursty, or a trace file's own times rescaled to
+    that mean rate (its shape kept; a trace longer than `count` is cut, a shorter one kept whole)."""
+    shape = traffic_shape(traffic)
+    if shape == STEADY:
+        return poisson(rate, count, seed)
+    if shape == BURSTY:
+        return bursty(rate, count, seed)
+    limits.QPS.check("request rate", rate)
+    times = read_trace(shape)[:count]
+    return times * (times.size - 1) / max(float(times[-1]), 1e-12) / rate
+
 
 def poisson(rate: float, count: int, seed: int = 0) -> np.ndarray:
     """`count` arrival times (s) of a Poisson process at `rate` per second."""

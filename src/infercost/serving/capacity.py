@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
+from infercost.pricing.cost import instances_needed
+from infercost.serving.arrivals import STEADY, arrivals
 from infercost.serving.curve import LatencyCurve
 from infercost.serving.policy import Policy
 from infercost.serving.simulator import SimResult, simulate
@@ -13,38 +13,30 @@ from infercost.serving.simulator import SimResult, simulate
 SEARCH_REQUESTS = 20_000
 
 
-def _unit_arrivals(requests: int, seed: int, traffic: str = "steady") -> np.ndarray:
-    """Arrivals at a mean rate of 1; dividing by a rate gives that rate with the same random numbers, so the
-    search over rates compares like with like. steady: Poisson; bursty: alternating peaks and troughs; else a
-    trace file, rescaled to a mean rate of 1 (its shape kept)."""
-    if traffic == "steady":
-        return np.cumsum(np.random.default_rng(seed).exponential(1.0, requests))
-    if traffic == "bursty":
-        from infercost.serving.arrivals import bursty
-
-        return bursty(1.0, requests, seed)
-    from infercost.serving.arrivals import read_trace
-
-    times = read_trace(traffic)
-    return times * (times.size - 1) / max(times[-1], 1e-12)
+def _unit_arrivals(requests: int, seed: int, traffic: str) -> np.ndarray:
+    """Arrivals at a mean rate of 1: dividing by a rate gives that rate with the same random numbers, so the
+    search over rates compares like with like."""
+    return arrivals(traffic, 1.0, requests, seed)
 
 
-def meets(curve: LatencyCurve, policy: Policy, rate: float, slo_s: float, percentile: float, replicas: int,
-          unit: np.ndarray) -> SimResult:
+def served_at(curve: LatencyCurve, policy: Policy, rate: float, slo_s: float, percentile: float, replicas: int,
+              unit: np.ndarray) -> SimResult:
+    """The simulated service of unit-rate arrivals sped up to `rate`; its slo_met says whether the target held."""
     return simulate(unit / rate, curve, policy, replicas, slo_s, percentile)
 
 
 def max_rate_under_slo(curve: LatencyCurve, policy: Policy, slo_s: float, percentile: float = 99.0,
-                       replicas: int = 1, requests: int = SEARCH_REQUESTS, seed: int = 0) -> float:
-    """The highest Poisson rate whose latency percentile stays under the target (0 if none), by bisection."""
+                       replicas: int = 1, requests: int = SEARCH_REQUESTS, traffic: str = STEADY) -> float:
+    """The highest mean rate of this traffic shape whose latency percentile stays under the target (0 if none), by
+    bisection."""
     if curve.latency(1) > slo_s:
         return 0.0
-    unit = _unit_arrivals(requests, seed)
+    unit = _unit_arrivals(requests, 0, traffic)
     high = replicas * curve.best_throughput(policy.max_batch)
     low = 0.0
     for _ in range(22):
         mid = (low + high) / 2
-        if meets(curve, policy, mid, slo_s, percentile, replicas, unit).slo_met:
+        if served_at(curve, policy, mid, slo_s, percentile, replicas, unit).slo_met:
             low = mid
         else:
             high = mid
@@ -63,22 +55,23 @@ def default_policies(curve: LatencyCurve, slo_s: float) -> list[Policy]:
 
 
 def best_policy(curve: LatencyCurve, slo_s: float, percentile: float = 99.0,
-                policies: list[Policy] | None = None) -> list[tuple[Policy, float]]:
-    """Every policy with its capacity, best first."""
-    found = [(p, max_rate_under_slo(curve, p, slo_s, percentile)) for p in policies or default_policies(curve, slo_s)]
+                policies: list[Policy] | None = None, traffic: str = STEADY) -> list[tuple[Policy, float]]:
+    """Every policy with its capacity under this traffic shape, best first."""
+    found = [(p, max_rate_under_slo(curve, p, slo_s, percentile, traffic=traffic))
+             for p in policies or default_policies(curve, slo_s)]
     return sorted(found, key=lambda pair: -pair[1])
 
 
 def replicas_for(curve: LatencyCurve, policy: Policy, rate: float, slo_s: float, percentile: float = 99.0,
-                 requests: int = SEARCH_REQUESTS, seed: int = 0, limit: int = 10_000,
-                 traffic: str = "steady") -> tuple[int, SimResult] | None:
+                 requests: int = SEARCH_REQUESTS, limit: int = 10_000,
+                 traffic: str = STEADY) -> tuple[int, SimResult] | None:
     """The fewest replicas that serve `rate` with the percentile under the target (None: impossible)."""
     if curve.latency(1) > slo_s:
         return None
-    unit = _unit_arrivals(requests, seed, traffic)
-    replicas = max(1, math.ceil(rate / curve.best_throughput(policy.max_batch)))
+    unit = _unit_arrivals(requests, 0, traffic)
+    replicas = instances_needed(curve.best_throughput(policy.max_batch), qps=rate)  # the full-load bound
     while replicas <= limit:
-        result = meets(curve, policy, rate, slo_s, percentile, replicas, unit)
+        result = served_at(curve, policy, rate, slo_s, percentile, replicas, unit)
         if result.slo_met:
             return replicas, result
         replicas = replicas + max(1, replicas // 8)

@@ -14,6 +14,7 @@ import heapq
 import numpy as np
 from pydantic import BaseModel
 
+from infercost.errors import UsageError
 from infercost.serving.curve import LatencyCurve
 from infercost.serving.policy import Policy
 
@@ -42,13 +43,19 @@ class SimResult(BaseModel):
         return {50.0: self.p50_s, 90.0: self.p90_s, 99.0: self.p99_s}.get(q, self.p99_s)
 
 
+SERVICE = ("drawn", "in_order", "fixed")
+
+
 def simulate(arrivals: np.ndarray, curve: LatencyCurve, policy: Policy, replicas: int = 1,
-             slo_s: float | None = None, percentile: float = 99.0, empirical: bool = True,
-             seed: int = 0, in_order: bool = False) -> SimResult:
-    """Serve `arrivals`. Service times vary as the curve's samples did: drawn independently, or with `in_order`
+             slo_s: float | None = None, percentile: float = 99.0, service: str = "drawn",
+             seed: int = 0) -> SimResult:
+    """Serve `arrivals`. Service times vary as the curve's samples did: `drawn` independently, or `in_order`:
     walked in the order they were measured from a random start, which keeps slow spells together (a shared machine
-    slows for seconds at a time, and queues grow far more behind a spell than behind scattered slow calls)."""
-    starts, sizes, finishes, busy = _schedule(arrivals, curve, policy, replicas, empirical, seed, in_order, False)
+    slows for seconds at a time, and queues grow far more behind a spell than behind scattered slow calls); `fixed`
+    takes the curve's medians alone."""
+    if service not in SERVICE:
+        raise UsageError(f"unknown service-time mode {service!r}; use {', '.join(SERVICE)}")
+    starts, sizes, finishes, busy = _schedule(arrivals, curve, policy, replicas, service, seed, False)
     return _result(arrivals, starts, sizes, finishes, busy, curve, policy, replicas, slo_s, percentile)
 
 
@@ -61,7 +68,7 @@ def simulate_pieces(pieces: list[np.ndarray], curves: list[LatencyCurve], policy
     busy = span = offset = 0.0
     for piece, curve in zip(pieces, curves, strict=True):
         arr = piece - piece[0] + offset
-        begun, size, done, piece_busy = _schedule(arr, curve, policy, 1, True, 0, True, True)
+        begun, size, done, piece_busy = _schedule(arr, curve, policy, 1, "in_order", 0, True)
         for out, value in ((arrivals, arr), (starts, begun), (sizes, size), (finishes, done)):
             out.append(value)
         busy, span = busy + piece_busy, span + float(done.max() - arr[0])
@@ -72,16 +79,17 @@ def simulate_pieces(pieces: list[np.ndarray], curves: list[LatencyCurve], policy
     return result.model_copy(update={"offered_qps": (result.requests - len(pieces)) / max(lasting, 1e-12)})
 
 
-def _schedule(arrivals: np.ndarray, curve: LatencyCurve, policy: Policy, replicas: int, empirical: bool, seed: int,
-              in_order: bool, from_start: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+def _schedule(arrivals: np.ndarray, curve: LatencyCurve, policy: Policy, replicas: int, service: str, seed: int,
+              from_start: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """The batches: when each starts, its size, when it finishes; and the replicas' busy time. `from_start` walks
     in-order service times from the first rather than from a random start."""
     arr = arrivals.tolist()
     n = len(arr)
     max_batch, delay = policy.max_batch, policy.max_delay_s
     rng = np.random.default_rng(seed)
-    warm = _service(curve, max_batch, empirical, rng)
-    cold = _service(curve.after_idle, max_batch, empirical, rng) if curve.after_idle else warm
+    empirical, in_order = service != "fixed", service == "in_order"
+    warm = _service(curve, max_batch, empirical)
+    cold = _service(curve.after_idle, max_batch, empirical) if curve.after_idle else warm
     draws = rng.random(n).tolist()
     position: dict[tuple[bool, int], int] = {}
     free = [0.0] * replicas  # a heap of times at which each replica is free
@@ -120,7 +128,7 @@ def _schedule(arrivals: np.ndarray, curve: LatencyCurve, policy: Policy, replica
     return np.array(starts), np.array(sizes), np.array(finishes), busy
 
 
-def _service(curve: LatencyCurve, max_batch: int, empirical: bool, rng) -> tuple[list, dict | None]:
+def _service(curve: LatencyCurve, max_batch: int, empirical: bool) -> tuple[list, dict | None]:
     """Median service time per batch size, and the measured spread around it (ratios to the median)."""
     ratios = curve.service_ratios(max_batch) if empirical else None
     return curve.table(max_batch).tolist(), ({b: r.tolist() for b, r in ratios.items()} if ratios else None)
