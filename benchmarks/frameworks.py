@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 
 from infercost.case import Case
-from infercost.runner import Runner
+from infercost.runner import Runner, RunOptions
 from infercost.timing import TimerConfig
 
 STACKS = ("torch", "onnxruntime", "openvino", "mxnet", "tensorflow")
@@ -24,7 +24,7 @@ def main() -> None:
     parser.add_argument("--models", default="resnet50,vgg19")
     parser.add_argument("--stacks", default=",".join(STACKS))
     args = parser.parse_args()
-    runner = Runner(TimerConfig(min_time_s=1.0, max_time_s=6.0), timeout_s=1200)
+    runner = Runner(RunOptions(TimerConfig(min_time_s=1.0, max_time_s=6.0), timeout_s=1200))
     print(f"{'model':9} {'batch':>5} {'stack':12} {'status':8} {'median':>10} {'vs torch':>9}  versions / note")
     for model in args.models.split(","):
         for batch in (int(b) for b in args.batches.split(",")):

@@ -20,8 +20,9 @@ from infercost.case import Case
 from infercost.commands.bench import run_bench
 from infercost.commands.loadtest import LoadedStacks, LoadRun, loadtest
 from infercost.env import fingerprint
+from infercost.grid import Grid
 from infercost.probe import run_probe
-from infercost.runner import Runner
+from infercost.runner import Runner, RunOptions
 from infercost.serving import Policy
 from infercost.serving.target import ServingTarget
 from infercost.timing import TimerConfig
@@ -47,18 +48,18 @@ def main() -> None:
     probe = run_probe("cuda")
     print("probe:", json.dumps({k: f"{v / 1e12:.1f} TFLOP/s" for k, v in probe["peak_flops_per_s"].items()}),
           f"copy {probe['copy_bandwidth_bytes_per_s'] / 1e9:.0f} GB/s")
-    runner = Runner(TimerConfig(min_time_s=0.5, max_time_s=3.0), timeout_s=300)
+    runner = Runner(RunOptions(TimerConfig(min_time_s=0.5, max_time_s=3.0), timeout_s=300))
     for precision in ("fp32", "fp16", "bf16"):
         for batch in (1, 32):
             print(line(runner.run(Case("resnet50", device="cuda", precision=precision, batch_size=batch))))
     print(line(runner.run(Case("resnet50", device="cuda", precision="fp16", batch_size=32, channels_last=True))))
-    capped = Runner(TimerConfig(min_time_s=0.2, max_time_s=1.0), timeout_s=300, memory_limit_bytes=1 << 30)
+    capped = Runner(RunOptions(TimerConfig(min_time_s=0.2, max_time_s=1.0), timeout_s=300, memory_limit_bytes=1 << 30))
     print("1 GiB cap:", line(capped.run(Case("vgg19", device="cuda", batch_size=256))))
     for backend in ("onnxruntime", "tensorrt"):
         for precision in ("fp32", "fp16"):
             print(line(runner.run(Case("resnet50", backend=backend, device="cuda", precision=precision))))
-    records = run_bench(["resnet50"], ["auto"], ["cuda"], ["auto"], [1, 8], [], out_dir=args.out, progress=False,
-                        min_time=0.5, max_time=3.0)
+    records = run_bench(Grid(("resnet50",), ("auto",), ("cuda",), ("auto",), (1, 8)),
+                        RunOptions(TimerConfig(min_time_s=0.5, max_time_s=3.0)), args.out, progress=False)
     for record in records:
         print("auto:", line(record), "winner", (record.selection or {}).get("winner"))
     case = Case("resnet50", device="cuda", precision="fp16", height=64, width=64)

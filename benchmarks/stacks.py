@@ -9,9 +9,8 @@ from __future__ import annotations
 import argparse
 
 from infercost.case import Case
-from infercost.commands.bench import effective_precision, with_peak
-from infercost.probe import run_probe, save_probe
-from infercost.runner import Runner
+from infercost.probe import effective_precision, run_probe, save_probe, with_peak
+from infercost.runner import Runner, RunOptions
 from infercost.selection import candidates
 from infercost.timing import TimerConfig
 
@@ -25,7 +24,7 @@ def main() -> None:
     probe = save_probe(run_probe("cpu"))
     print("probe:", ", ".join(f"{p} {r / 1e12:.3f} TFLOP/s" for p, r in probe["peak_flops_per_s"].items()),
           f"copy {probe['copy_bandwidth_bytes_per_s'] / 1e9:.1f} GB/s")
-    runner = Runner(TimerConfig(min_time_s=1.0, max_time_s=6.0), timeout_s=900)
+    runner = Runner(RunOptions(TimerConfig(min_time_s=1.0, max_time_s=6.0), timeout_s=900))
     pairs = candidates("cpu", None, None, include_slow=args.with_compile)
     best: dict[str, tuple[float, str]] = {}
     print(f"{'model':9} {'batch':>5} {'backend':14} {'prec':5} {'ran at':6} {'status':11} {'median':>10} "

@@ -15,7 +15,7 @@ from infercost.case import Case
 from infercost.cli import cli
 from infercost.errors import BackendUnavailableError, UsageError
 from infercost.results.record import Record
-from infercost.runner import Runner
+from infercost.runner import Runner, RunOptions
 from infercost.selection import choose
 
 needs_ort = pytest.mark.skipif(importlib.util.find_spec("onnxruntime") is None, reason="onnxruntime not installed")
@@ -34,7 +34,7 @@ def tiny(backend: str, precision: str = "fp32", model: str = "edsr", batch: int 
 @needs_ort
 @pytest.mark.parametrize("precision", ["fp32", "int8"])
 def test_onnxruntime(fast_timer, precision):
-    record = Runner(fast_timer, isolate=False).run(tiny("onnxruntime", precision))
+    record = Runner(RunOptions(fast_timer, isolate=False)).run(tiny("onnxruntime", precision))
     assert record.status == "ok", record.error
     assert record.accuracy_ok is True and record.accuracy["rel_l2"] < 0.25
     assert record.stack["provider"] == "CPUExecutionProvider"
@@ -45,7 +45,7 @@ def test_onnxruntime(fast_timer, precision):
 @needs_ov
 @pytest.mark.parametrize("precision", ["fp32", "bf16"])
 def test_openvino_records_what_it_ran_at(fast_timer, precision):
-    record = Runner(fast_timer, isolate=False).run(tiny("openvino", precision, model="resnet50"))
+    record = Runner(RunOptions(fast_timer, isolate=False)).run(tiny("openvino", precision, model="resnet50"))
     if record.status == "unsupported":
         pytest.skip(record.error)
     assert record.status == "ok", record.error
@@ -55,7 +55,7 @@ def test_openvino_records_what_it_ran_at(fast_timer, precision):
 
 @pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="torch not installed")
 def test_torch_compile(fast_timer):
-    record = Runner(fast_timer, isolate=False).run(
+    record = Runner(RunOptions(fast_timer, isolate=False)).run(
         Case("torchvision:squeezenet1_1", backend="torch-compile", height=32, width=32))
     if record.status == "unsupported":
         pytest.skip(record.error)
@@ -152,7 +152,7 @@ def test_unavailable_backend_is_a_record_not_a_traceback(monkeypatch, fast_timer
     import infercost.backends as registry
 
     monkeypatch.setitem(registry.BACKENDS, "fake", "tests.test_backends:FakeBackend")
-    record = Runner(fast_timer, isolate=False).run(tiny("fake"))
+    record = Runner(RunOptions(fast_timer, isolate=False)).run(tiny("fake"))
     assert record.status == "error" and "infercost[fake]" in record.error
 
 

@@ -8,16 +8,18 @@ torch = pytest.importorskip("torch")
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device on this machine")
 
 from infercost.case import Case  # noqa: E402
-from infercost.runner import Runner  # noqa: E402
+from infercost.runner import Runner, RunOptions  # noqa: E402
 
 
 def test_cuda_fp16_case(fast_timer):
-    record = Runner(fast_timer, isolate=False).run(Case("edsr", device="cuda", precision="fp16", height=32, width=32))
+    record = Runner(RunOptions(fast_timer, isolate=False)).run(
+        Case("edsr", device="cuda", precision="fp16", height=32, width=32))
     assert record.status == "ok" and record.peak_memory_bytes > 0 and record.accuracy_ok
 
 
 def test_cuda_memory_cap_gives_oom(fast_timer):
-    record = Runner(fast_timer, memory_limit_bytes=64 << 20).run(Case("vgg19", device="cuda", batch_size=64))
+    record = Runner(RunOptions(fast_timer, memory_limit_bytes=64 << 20)).run(
+        Case("vgg19", device="cuda", batch_size=64))
     assert record.status == "oom"
 
 

@@ -12,7 +12,7 @@ import pytest
 from infercost import environments
 from infercost.case import Case
 from infercost.foreign import worker
-from infercost.runner import Runner
+from infercost.runner import Runner, RunOptions
 from infercost.runner.foreign import foreign_record, write_input
 from infercost.timing import TimerConfig
 
@@ -48,7 +48,7 @@ def test_unsupported_and_failures_come_back_as_results(fake_framework, tmp_path)
 def test_the_parent_records_the_framework_s_versions_and_a_shape_only_check(fake_framework, tmp_path):
     case = Case("resnet50", backend="mxnet", batch_size=2, height=32, width=32)
     result = worker.measure(request_for(case, tmp_path))
-    record = foreign_record(case, result, "t", FAST, "/envs/mxnet/bin/python")
+    record = foreign_record(case, result, RunOptions(FAST, run_id="t"), "/envs/mxnet/bin/python")
     assert record.ok and record.env["libraries"]["fakeframework"] == "0.1"
     assert record.env["python_env"] == "/envs/mxnet/bin/python" and record.flops and record.accuracy_ok is None
     assert record.accuracy["weights"].startswith("differ") and record.accuracy["shape_ok"] is False
@@ -62,7 +62,7 @@ def test_the_runner_spawns_the_named_interpreter_and_records_what_went_wrong(mon
         pytest.skip("a real mxnet environment exists; the real test below covers it")
     monkeypatch.setenv("INFERCOST_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("INFERCOST_PYTHON_MXNET", sys.executable)
-    record = Runner(FAST, timeout_s=120).run(Case("resnet50", backend="mxnet", height=32, width=32))
+    record = Runner(RunOptions(FAST, timeout_s=120)).run(Case("resnet50", backend="mxnet", height=32, width=32))
     if record.ok:
         pytest.skip("this interpreter has mxnet")
     assert record.status == "error" and "mxnet" in record.error.lower()
@@ -73,7 +73,8 @@ def test_real_framework_runs_resnet50_when_its_environment_exists(backend):
     name = "mxnet" if backend == "mxnet" else "tensorflow"
     if not environments.python_for(name):
         pytest.skip(f"no {name} environment (infercost envs create {name})")
-    record = Runner(FAST, timeout_s=300).run(Case("resnet50", backend=backend, batch_size=2, height=64, width=64))
+    record = Runner(RunOptions(FAST, timeout_s=300)).run(
+        Case("resnet50", backend=backend, batch_size=2, height=64, width=64))
     assert record.ok, record.error
     assert record.accuracy["shape_ok"] and record.accuracy["finite"] and record.stats.median_s > 0
 

@@ -9,7 +9,7 @@ import pytest
 from infercost.case import Case
 from infercost.errors import UsageError
 from infercost.results.record import SCHEMA
-from infercost.runner import Runner
+from infercost.runner import Runner, RunOptions
 from infercost.units import parse_size
 
 REQUIRED = ("schema", "run_id", "model", "backend", "device", "precision", "batch_size", "height", "width",
@@ -19,7 +19,7 @@ STATS = ("mean_s", "median_s", "stdev_s", "min_s", "max_s", "p90_s", "p95_s", "p
 
 
 def test_isolated_ok_record_has_every_field(fast_timer):
-    record = Runner(fast_timer, timeout_s=120).run(Case("edsr", height=16, width=16))
+    record = Runner(RunOptions(fast_timer, timeout_s=120)).run(Case("edsr", height=16, width=16))
     data = json.loads(record.to_json())
     assert data["status"] == "ok", data["error"]
     assert all(key in data for key in REQUIRED)
@@ -32,20 +32,20 @@ def test_isolated_ok_record_has_every_field(fast_timer):
 
 
 def test_memory_limit_gives_oom(fast_timer):
-    record = Runner(fast_timer, timeout_s=120, memory_limit_bytes=parse_size("64MiB")).run(
+    record = Runner(RunOptions(fast_timer, timeout_s=120, memory_limit_bytes=parse_size("64MiB"))).run(
         Case("unet", batch_size=4, height=256, width=256))
     assert record.status == "oom", record.error
 
 
 def test_timeout_gives_timeout_record():
-    slow = Runner(timeout_s=0.5)
+    slow = Runner(RunOptions(timeout_s=0.5))
     record = slow.run(Case("vgg19", batch_size=8))
     assert record.status == "timeout"
     assert "0.5 s" in record.error
 
 
 def test_unsupported_precision_is_a_record(fast_timer):
-    record = Runner(fast_timer, isolate=False).run(Case("edsr", precision="int8", height=16, width=16))
+    record = Runner(RunOptions(fast_timer, isolate=False)).run(Case("edsr", precision="int8", height=16, width=16))
     assert record.status == "unsupported"
     assert "int8" in record.error
 
@@ -54,12 +54,12 @@ def test_cuda_without_gpu_is_unsupported(fast_timer):
     torch = pytest.importorskip("torch")
     if torch.cuda.is_available():
         pytest.skip("this machine has a GPU")
-    record = Runner(fast_timer, isolate=False).run(Case("edsr", device="cuda", height=16, width=16))
+    record = Runner(RunOptions(fast_timer, isolate=False)).run(Case("edsr", device="cuda", height=16, width=16))
     assert record.status == "unsupported"
 
 
 def test_in_process_bf16(fast_timer):
-    record = Runner(fast_timer, isolate=False).run(Case("edsr", precision="bf16", height=16, width=16))
+    record = Runner(RunOptions(fast_timer, isolate=False)).run(Case("edsr", precision="bf16", height=16, width=16))
     assert record.status == "ok"
     assert record.stack["dtype"] == "bfloat16"
 

@@ -44,6 +44,12 @@ class Case:
     def megapixels(self) -> float:
         return self.height * self.width / 1e6
 
+    @property
+    def label(self) -> str:
+        """How progress lines name the case: model, stack, batch and size."""
+        return (f"{self.model} {self.backend} {self.device} {self.precision} b{self.batch_size} "
+                f"{self.width}x{self.height}")
+
     def option(self, name: str, default: object = None) -> object:
         return dict(self.options).get(name, default)
 

@@ -202,16 +202,16 @@ def bench(model: str, backend: str, device: str, precision: str, batch: str, res
     """Measure MODEL over the grid of the given lists, one isolated process per point."""
     from infercost.accuracy import parse_tolerances
     from infercost.commands.bench import run_bench
-    from infercost.grid import parse_batches, split_list
+    from infercost.grid import Grid, parse_batches, split_list
+    from infercost.runner import RunOptions
+    from infercost.timing import TimerConfig
 
-    records = run_bench(
-        models=split_list(model), backends=split_list(backend), devices=split_list(device),
-        precisions=split_list(precision), batches=parse_batches(batch), resolutions=split_list(resolution),
-        channels_last=channels_last, method=method, min_time=min_time, max_time=max_time,
-        memory_limit_bytes=memory_limit, timeout=timeout, out_dir=out_dir, progress=not as_json,
-        tolerances=parse_tolerances(tolerance), check_output=not no_check, probe=not no_probe,
-        auto_compile=auto_compile,
-    )
+    grid = Grid(tuple(split_list(model)), tuple(split_list(backend)), tuple(split_list(device)),
+                tuple(split_list(precision)), tuple(parse_batches(batch)), tuple(split_list(resolution)),
+                channels_last)
+    options = RunOptions(TimerConfig(method=method, min_time_s=min_time, max_time_s=max(max_time, min_time)),
+                         timeout, memory_limit, tolerances=parse_tolerances(tolerance), check_output=not no_check)
+    records = run_bench(grid, options, out_dir, progress=not as_json, probe=not no_probe, auto_compile=auto_compile)
     if as_json:
         return click.echo("[" + ",\n".join(r.to_json() for r in records) + "]")
     from infercost.report.tables import records_table, selection_line
@@ -365,8 +365,9 @@ def study(profile: str, models: str | None, backends: str | None, precisions: st
           deadline: float | None, as_json: bool) -> None:
     """Measure the four architectures across batch sizes, megapixels and precisions; resumable."""
     from infercost.backends.torch_eager import validate_device
-    from infercost.commands.study import make_plan, run_cluster_study, run_study
+    from infercost.commands.study import ClusterSpec, make_plan, run_cluster_study, run_study
     from infercost.grid import split_list
+    from infercost.runner import RunOptions
 
     if not cluster:
         validate_device(device)
@@ -376,12 +377,12 @@ def study(profile: str, models: str | None, backends: str | None, precisions: st
     if write_plan:
         Path(write_plan).write_text(plan.to_yaml())
         return out.print(f"plan with {len(plan.cases())} points written to {write_plan}")
+    options = RunOptions(timeout_s=timeout, memory_limit_bytes=memory_limit)
     if cluster:
-        result = run_cluster_study(plan, out_dir, cluster, targets, deadline, time_budget, memory_limit, timeout,
+        result = run_cluster_study(plan, out_dir, ClusterSpec(cluster, targets, deadline), options, time_budget,
                                    progress=not as_json, probe=not no_probe)
     else:
-        result = run_study(plan, out_dir, time_budget, memory_limit, timeout, progress=not as_json,
-                           probe=not no_probe)
+        result = run_study(plan, out_dir, options, time_budget, progress=not as_json, probe=not no_probe)
     if as_json:
         _print_json({"summary": result.summary, "fits": [f.model_dump() for f in result.fits],
                      "out": str(result.out_dir), "report": str(result.report_path) if result.report_path else None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from infercost.backends import backend_class
 from infercost.backends.torch_eager import validate_device
@@ -63,6 +64,31 @@ def expand(models: list[str], backends: list[str], devices: list[str], precision
             cases.append(Case(model=model, backend=backend, device=device, precision=precision,
                               batch_size=batch, height=height, width=width, channels_last=channels_last))
     return cases
+
+
+@dataclass(frozen=True)
+class Grid:
+    """The points of a bench: every combination of these lists (resolutions empty: each model's own size)."""
+
+    models: tuple[str, ...]
+    backends: tuple[str, ...] = ("torch",)
+    devices: tuple[str, ...] = ("cpu",)
+    precisions: tuple[str, ...] = ("fp32",)
+    batches: tuple[int, ...] = (1,)
+    resolutions: tuple[str, ...] = ()
+    channels_last: bool = False
+
+    @property
+    def auto(self) -> bool:
+        """Whether the stack is to be chosen (--backend auto or --precision auto)."""
+        return self.backends == ("auto",) or self.precisions == ("auto",)
+
+    def cases(self) -> list[Case]:
+        """Every point, validated; under auto, torch fp32 stands in until the stack is chosen."""
+        backends = ["torch"] if self.auto else list(self.backends)
+        precisions = ["fp32"] if self.auto else list(self.precisions)
+        return expand(list(self.models), backends, list(self.devices), precisions, list(self.batches),
+                      list(self.resolutions) or None, self.channels_last)
 
 
 def single_case(model: str, backend: str = "torch", device: str = "cpu", precision: str = "fp32",

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from infercost.env import fingerprint, machine_key
 from infercost.paths import cache_dir
+from infercost.results.record import Record
 from infercost.timing import DeviceClock, Timer, TimerConfig
 
 _PROBE_TIMER = TimerConfig(min_calls=5, min_time_s=1.0, max_calls=500, max_time_s=4.0, warmup_calls=2,
@@ -105,6 +106,16 @@ def run_probe(device: str = "cpu", precisions: tuple[str, ...] = ("fp32", "bf16"
             "machine": machine_key(fingerprint())}
 
 
+def probeable(device: str) -> bool:
+    """Whether the probe can measure this device's ceilings (CPUs and CUDA GPUs; not MPS)."""
+    return device.partition(":")[0] in ("cpu", "cuda")
+
+
+def device_probe(device: str, wanted: bool = True) -> dict | None:
+    """This device's cached ceilings (measured once if missing), or None when not wanted or not probeable."""
+    return cached_probe(device) if wanted and probeable(device) else None
+
+
 def _cache_path(device: str):
     key = hashlib.sha256(f"{machine_key(fingerprint())}|{device}".encode()).hexdigest()[:16]
     return cache_dir("probe") / f"{key}.json"
@@ -122,6 +133,17 @@ def cached_probe(device: str = "cpu", run_if_missing: bool = True) -> dict | Non
 def save_probe(result: dict) -> dict:
     _cache_path(result["device"]).write_text(json.dumps(result, indent=2))
     return result
+
+
+def effective_precision(record: Record) -> str:
+    """The precision the runtime really ran at (OpenVINO's inference precision, a stack that ran fp32 anyway)."""
+    return record.stack.get("effective_precision") or record.stack.get("precision") or record.precision
+
+
+def with_peak(record: Record, probe: dict | None) -> Record:
+    """The record with its fraction of the device's measured ceiling, where the probe knows one."""
+    fraction = fraction_of_peak(record.achieved_flops_per_s, effective_precision(record), probe)
+    return record.model_copy(update={"fraction_of_peak": fraction}) if fraction else record
 
 
 def fraction_of_peak(achieved_flops_per_s: float | None, precision: str, probe: dict | None) -> float | None:

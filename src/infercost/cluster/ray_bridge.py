@@ -91,18 +91,12 @@ def cluster_nodes(ray) -> list[Node]:
 
 def _measure_task(case: dict, options: dict, probe: bool) -> str:
     """Runs inside a Ray worker on the chosen node: the same Runner as a local study, then this node's ceiling."""
-    from infercost.commands.bench import with_peak
-    from infercost.probe import cached_probe
-    from infercost.runner import Runner
-    from infercost.timing import TimerConfig
+    from infercost.probe import device_probe, with_peak
+    from infercost.runner import Runner, RunOptions
 
-    runner = Runner(TimerConfig(**options["timer"]), timeout_s=options["timeout_s"],
-                    memory_limit_bytes=options["memory_limit_bytes"], run_id=options["run_id"])
     parsed = Case.from_dict(case)
-    record = runner.run(parsed)
-    if probe and parsed.device.partition(":")[0] in ("cpu", "cuda"):
-        record = with_peak(record, cached_probe(parsed.device))
-    return record.to_json()
+    record = Runner(RunOptions.from_dict(options)).run(parsed)
+    return with_peak(record, device_probe(parsed.device, probe)).to_json()
 
 
 def _fingerprint_task() -> dict:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 from infercost.case import Case
-from infercost.grid import expand
-from infercost.probe import cached_probe, fraction_of_peak
+from infercost.grid import Grid
+from infercost.probe import device_probe, with_peak
 from infercost.results.record import Record
 from infercost.results.store import ResultsStore
-from infercost.runner import Runner
+from infercost.runner import Runner, RunOptions
 from infercost.selection import auto_precisions, candidates, choose
 from infercost.timing import TimerConfig
 from infercost.view.progress import progress_bar
@@ -19,41 +19,23 @@ CALIBRATION = TimerConfig(min_calls=5, min_time_s=0.3, max_calls=200, max_time_s
                           warmup_time_s=0.1)
 
 
-def effective_precision(record: Record) -> str:
-    return record.stack.get("effective_precision") or record.stack.get("precision") or record.precision
-
-
-def with_peak(record: Record, probe: dict | None) -> Record:
-    fraction = fraction_of_peak(record.achieved_flops_per_s, effective_precision(record), probe)
-    return record.model_copy(update={"fraction_of_peak": fraction}) if fraction else record
-
-
-def run_bench(models: list[str], backends: list[str], devices: list[str], precisions: list[str],
-              batches: list[int], resolutions: list[str], channels_last: bool = False, method: str = "adaptive",
-              min_time: float = 1.0, max_time: float = 30.0, memory_limit_bytes: int | None = None,
-              timeout: float = 600.0, out_dir: str = "infercost-results", progress: bool = True,
-              tolerances: dict | None = None, check_output: bool = True, probe: bool = True,
-              auto_compile: bool = False) -> list[Record]:
-    auto = backends == ["auto"] or precisions == ["auto"]
-    cases = expand(models, ["torch"] if auto else backends, devices, ["fp32"] if auto else precisions, batches,
-                   resolutions or None, channels_last)
-    limit = memory_limit_bytes
-    config = TimerConfig(method=method, min_time_s=min_time, max_time_s=max(max_time, min_time))
-    runner = Runner(config, timeout_s=timeout, memory_limit_bytes=limit, tolerances=tolerances,
-                    check_output=check_output)
+def run_bench(grid: Grid, options: RunOptions | None = None, out_dir: str = "infercost-results",
+              progress: bool = True, probe: bool = True, auto_compile: bool = False) -> list[Record]:
+    """Measure every point of the grid, one isolated child each, appending every record to out_dir as it ends.
+    Under auto, each (model, device) first picks the fastest stack that passes the output check."""
+    cases = grid.cases()
+    runner = Runner(options)
     store = ResultsStore(out_dir)
-    probes = {device: cached_probe(device) if probe and device.partition(":")[0] in ("cpu", "cuda") else None
-              for device in devices}
+    probes = {device: device_probe(device, probe) for device in grid.devices}
     records = []
     with progress_bar(len(cases), enabled=progress) as bar:
         selections = {}
-        if auto:
-            calibrate = Runner(CALIBRATION, timeout_s=timeout, memory_limit_bytes=limit, tolerances=tolerances,
-                               check_output=True, run_id=runner.run_id)
-            cases, selections = _select(cases, backends, precisions, calibrate, bar, auto_compile)
+        if grid.auto:
+            calibrate = Runner(runner.options.with_(timer=CALIBRATION, check_output=True))
+            cases, selections = _select(cases, list(grid.backends), list(grid.precisions), calibrate, bar,
+                                        auto_compile)
         for case in cases:
-            bar.start(f"{case.model} {case.backend} {case.device} {case.precision} b{case.batch_size} "
-                      f"{case.width}x{case.height}")
+            bar.start(case.label)
             record = with_peak(runner.run(case), probes.get(case.device))
             if (case.model, case.device) in selections:
                 record = record.model_copy(update={"selection": selections[(case.model, case.device)]})

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from infercost.commands.bench import with_peak
-from infercost.probe import cached_probe
+from infercost.probe import device_probe, with_peak
 from infercost.results.store import ResultsStore, machine_id
-from infercost.runner import Runner
+from infercost.runner import Runner, RunOptions
 from infercost.study.execute import Outcome, run_plan
 from infercost.study.fits import fits
 from infercost.study.plan import Plan, build_plan
@@ -40,52 +39,55 @@ def make_plan(plan_file: str | None, profile: str, models: list[str], backends: 
     return build_plan(profile, models or None, backends or None, precisions or None, device)
 
 
-def run_study(plan: Plan, out_dir: str, time_budget_s: float | None = None, memory_limit_bytes: int | None = None,
-              timeout: float = 600.0, progress: bool = True, probe: bool = True) -> StudyResult:
+def _options(plan: Plan, options: RunOptions | None) -> RunOptions:
+    """The run options with the plan's own timing (a study's profile sets how long each point is timed)."""
+    return (options or RunOptions()).with_(timer=TimerConfig(min_time_s=plan.min_time_s, max_time_s=plan.max_time_s))
+
+
+def run_study(plan: Plan, out_dir: str, options: RunOptions | None = None, time_budget_s: float | None = None,
+              progress: bool = True, probe: bool = True) -> StudyResult:
     """Run the plan here, resumably, then fits, summary, figures and the report (see finish)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     (out / "plan.yaml").write_text(plan.to_yaml())
     store = ResultsStore(out)
-    config = TimerConfig(min_time_s=plan.min_time_s, max_time_s=plan.max_time_s)
-    runner = Runner(config, timeout_s=timeout, memory_limit_bytes=memory_limit_bytes)
-    devices = {ladder.device for ladder in plan.ladders}
-    probes = {d: cached_probe(d) if probe and d.partition(":")[0] in ("cpu", "cuda") else None for d in devices}
-    cases = plan.cases()
-    with progress_bar(len(cases), enabled=progress, plain=progress) as bar:
+    runner = Runner(_options(plan, options))
+    probes = {device: device_probe(device, probe) for device in {ladder.device for ladder in plan.ladders}}
+    with progress_bar(len(plan.cases()), enabled=progress, plain=progress) as bar:
         outcome = run_plan(plan, store, lambda case: with_peak(runner.run(case), probes.get(case.device)),
-                           on_start=lambda c: bar.start(f"{c.model} {c.backend} {c.precision} b{c.batch_size} "
-                                                        f"{c.width}x{c.height}"),
-                           on_done=bar.done, time_budget_s=time_budget_s)
+                           on_start=lambda c: bar.start(c.label), on_done=bar.done, time_budget_s=time_budget_s)
     return finish(out, plan, outcome)
 
 
-def run_cluster_study(plan: Plan, out_dir: str, address: str, targets: str | None = None,
-                      deadline_s: float | None = None, time_budget_s: float | None = None,
-                      memory_limit_bytes: int | None = None, timeout: float = 600.0, progress: bool = True,
-                      probe: bool = True) -> StudyResult:
+@dataclass(frozen=True)
+class ClusterSpec:
+    """Where a cluster study runs: the Ray address (or auto), the node kinds (None: all), a per-case deadline."""
+
+    address: str
+    targets: str | None = None
+    deadline_s: float | None = None  # None: the time-out plus two minutes
+
+
+def run_cluster_study(plan: Plan, out_dir: str, cluster: ClusterSpec, options: RunOptions | None = None,
+                      time_budget_s: float | None = None, progress: bool = True, probe: bool = True) -> StudyResult:
     """The plan on every node kind of a Ray cluster (or those in `targets`); results stream into one directory."""
     from infercost.cluster import ClusterRun, parse_targets
     from infercost.cluster.ray_bridge import RayWork, cluster_nodes, connect, connected
-    from infercost.results.record import new_run_id
 
-    deadline_s = deadline_s or timeout + 120.0
+    options = _options(plan, options)
+    deadline_s = cluster.deadline_s or options.timeout_s + 120.0
     started_here = not connected()
-    ray = connect(address)
+    ray = connect(cluster.address)
     try:
         nodes = cluster_nodes(ray)
-        kinds = parse_targets(targets, nodes)
+        kinds = parse_targets(cluster.targets, nodes)
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         (out / "plan.yaml").write_text(plan.to_yaml())
-        options = {"timer": asdict(TimerConfig(min_time_s=plan.min_time_s, max_time_s=plan.max_time_s)),
-                   "timeout_s": timeout, "memory_limit_bytes": memory_limit_bytes,
-                   "run_id": new_run_id()}
-        work = RayWork(ray, options, deadline_s, probe)
+        work = RayWork(ray, options.to_dict(), deadline_s, probe)
         with progress_bar(len(plan.cases()) * len(kinds), enabled=progress, plain=progress) as bar:
             run = ClusterRun(plan, ResultsStore(out), kinds, nodes, work, time_budget_s=time_budget_s,
-                             on_start=lambda c: bar.start(f"{c.model} {c.backend} {c.precision} b{c.batch_size} "
-                                                          f"{c.width}x{c.height}"), on_done=bar.done)
+                             on_start=lambda c: bar.start(c.label), on_done=bar.done)
             outcome = run.run()
     finally:
         if started_here:

@@ -9,7 +9,7 @@ from pathlib import Path
 from infercost.case import Case
 from infercost.env import fingerprint
 from infercost.results.record import Record, now_iso
-from infercost.timing import TimerConfig
+from infercost.runner.options import RunOptions
 
 
 def write_input(case: Case, path: Path) -> None:
@@ -34,17 +34,17 @@ def output_check(case: Case, output: dict) -> dict:
             "reference_range": [float(reference.min()), float(reference.max())], "accuracy_ok": None}
 
 
-def foreign_record(case: Case, result: dict, run_id: str, timer_config: TimerConfig, python: str,
-                   check_output: bool = True) -> Record:
+def foreign_record(case: Case, result: dict, options: RunOptions, python: str) -> Record:
     env = fingerprint()
     env = {**env, "libraries": {**env.get("libraries", {}), **result.get("versions", {})}, "python_env": python}
-    base = {"run_id": run_id, "timing": {"method": timer_config.method}}
+    timer_config = options.timer
+    base = {"run_id": options.run_id, "timing": {"method": timer_config.method}}
     if result.get("status") != "ok":
         return Record.for_case(case, status=result.get("status", "error"), error=result.get("error"), env=env,
                                **base)
     from infercost.runner.worker import count_flops
 
-    accuracy = output_check(case, result["output"]) if check_output else None
+    accuracy = output_check(case, result["output"]) if options.check_output else None
     flops, params = count_flops(case)
     base["timing"].update(stop_reason=result["stop_reason"], warmup_calls=result["warmup_calls"],
                           config=asdict(timer_config))

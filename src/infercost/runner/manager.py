@@ -8,46 +8,37 @@ import signal
 import subprocess
 import sys
 import tempfile
-from dataclasses import asdict
 from pathlib import Path
 
 from infercost.case import Case
 from infercost.env import fingerprint
 from infercost.errors import ResultsError
-from infercost.results.record import Record, new_run_id
-from infercost.timing import TimerConfig
+from infercost.results.record import Record
+from infercost.runner.options import RunOptions
 
 
 class Runner:
     """Runs cases one at a time, each in its own process (or in-process when isolate is False)."""
 
-    def __init__(self, timer_config: TimerConfig | None = None, timeout_s: float = 600.0,
-                 memory_limit_bytes: int | None = None, isolate: bool = True, run_id: str | None = None,
-                 tolerances: dict | None = None, check_output: bool = True) -> None:
-        self.timer_config = timer_config or TimerConfig()
-        self.tolerances = tolerances
-        self.check_output = check_output
-        self.timeout_s = timeout_s
-        self.memory_limit_bytes = memory_limit_bytes
-        self.isolate = isolate
-        self.run_id = run_id or new_run_id()
+    def __init__(self, options: RunOptions | None = None) -> None:
+        self.options = options or RunOptions()
+
+    @property
+    def run_id(self) -> str:
+        return self.options.run_id
 
     def run(self, case: Case) -> Record:
         from infercost.backends import backend_class
 
         if getattr(backend_class(case.backend), "environment", None):
             return self._run_foreign(case)  # always in a child: the framework lives in another environment
-        if not self.isolate:
+        if not self.options.isolate:
             from infercost.runner.worker import measure_case
 
-            return measure_case(case, self.run_id, self.timer_config, self.memory_limit_bytes, self.tolerances,
-                                self.check_output)
+            return measure_case(case, self.options)
         with tempfile.TemporaryDirectory(prefix="infercost-") as tmp:
             request, result = Path(tmp) / "case.json", Path(tmp) / "record.json"
-            request.write_text(json.dumps({"case": case.to_dict(), "run_id": self.run_id,
-                                           "timer": asdict(self.timer_config),
-                                           "memory_limit_bytes": self.memory_limit_bytes,
-                                           "tolerances": self.tolerances, "check_output": self.check_output}))
+            request.write_text(json.dumps({"case": case.to_dict(), **self.options.to_dict()}))
             returncode, stderr, timed_out = self._spawn(request, result)
             if result.exists() and result.stat().st_size:
                 try:
@@ -70,15 +61,13 @@ class Runner:
         with tempfile.TemporaryDirectory(prefix="infercost-") as tmp:
             request, result, data = Path(tmp) / "case.json", Path(tmp) / "record.json", Path(tmp) / "input.npy"
             write_input(case, data)
-            request.write_text(json.dumps({"case": case.to_dict(), "run_id": self.run_id,
-                                           "timer": asdict(self.timer_config), "input_path": str(data),
-                                           "memory_limit_bytes": self.memory_limit_bytes}))
+            request.write_text(json.dumps({"case": case.to_dict(), **self.options.to_dict(),
+                                           "input_path": str(data)}))
             env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
             env.update(PYTHONPATH=str(environments.package_path()), PYTHONNOUSERSITE="1")
             returncode, stderr, timed_out = self._spawn(request, result, python, "infercost.foreign.worker", env)
             if result.exists() and result.stat().st_size:
-                return foreign_record(case, json.loads(result.read_text()), self.run_id, self.timer_config, python,
-                                      self.check_output)
+                return foreign_record(case, json.loads(result.read_text()), self.options, python)
             return self._failure(case, returncode, stderr, timed_out)
 
     def _spawn(self, request: Path, result: Path, python: str = sys.executable,
@@ -87,7 +76,7 @@ class Runner:
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                                 start_new_session=True, env={**(env or os.environ), "PYTHONWARNINGS": "ignore"})
         try:
-            _, stderr = proc.communicate(timeout=self.timeout_s)
+            _, stderr = proc.communicate(timeout=self.options.timeout_s)
             return proc.returncode, stderr, False
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
@@ -97,15 +86,16 @@ class Runner:
     def _failure(self, case: Case, returncode: int | None, stderr: str, timed_out: bool) -> Record:
         tail = " | ".join(line for line in stderr.strip().splitlines()[-3:] if line.strip())[-500:]
         if timed_out:
-            status, error = "timeout", f"no result within the {self.timeout_s:g} s time-out"
+            status, error = "timeout", f"no result within the {self.options.timeout_s:g} s time-out"
         elif returncode is not None and returncode < 0:
             name = signal.Signals(-returncode).name
-            status = "oom" if self.memory_limit_bytes else "error"
-            error = f"worker killed by {name}" + (" under the memory limit" if self.memory_limit_bytes else "")
+            capped = self.options.memory_limit_bytes is not None
+            status = "oom" if capped else "error"
+            error = f"worker killed by {name}" + (" under the memory limit" if capped else "")
         else:
             status = "oom" if "memory" in tail.lower() and "error" in tail.lower() else "error"
             error = f"worker exited with code {returncode}"
         if tail:
             error += f": {tail}"
         return Record.for_case(case, run_id=self.run_id, status=status, error=error, env=fingerprint(),
-                               timing={"method": self.timer_config.method})
+                               timing={"method": self.options.timer.method})

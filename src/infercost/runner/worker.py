@@ -17,7 +17,8 @@ from infercost.errors import InfercostError, OutOfMemoryError, UnsupportedError
 from infercost.models import resolve_model
 from infercost.process import die_with_parent, limit_memory, peak_rss_bytes, rss_bytes
 from infercost.results.record import Record, now_iso
-from infercost.timing import DeviceClock, Timer, TimerConfig
+from infercost.runner.options import RunOptions
+from infercost.timing import DeviceClock, Timer
 
 
 def count_flops(case: Case) -> tuple[int | None, int | None]:
@@ -45,18 +46,17 @@ def _check_output(backend, spec, case: Case, inputs, tolerances: dict | None) ->
         return {"reference": "torch fp32", "accuracy_ok": None, "error": f"check failed: {first_line(exc)}"}
 
 
-def measure_case(case: Case, run_id: str, timer_config: TimerConfig | None = None,
-                 memory_limit_bytes: int | None = None, tolerances: dict | None = None,
-                 check_output: bool = True) -> Record:
+def measure_case(case: Case, options: RunOptions | None = None) -> Record:
     """Load, time and describe one case. Every failure comes back as a record, never as an exception."""
-    timer_config = timer_config or TimerConfig()
+    options = options or RunOptions()
+    timer_config = options.timer
     started = now_iso()
-    base = {"run_id": run_id, "started_at": started, "timing": {"method": timer_config.method}}
+    base = {"run_id": options.run_id, "started_at": started, "timing": {"method": timer_config.method}}
     rss_before = rss_bytes()
     backend = None
     try:
         spec = resolve_model(case.model)
-        backend = require_backend(case.backend)(case, spec, memory_limit_bytes)
+        backend = require_backend(case.backend)(case, spec, options.memory_limit_bytes)
         t0 = time.perf_counter()
         backend.load()
         load_s = time.perf_counter() - t0
@@ -76,7 +76,7 @@ def measure_case(case: Case, run_id: str, timer_config: TimerConfig | None = Non
     peak = backend.peak_memory_bytes()
     if peak is None:
         peak = max(0, peak_rss_bytes() - rss_before)
-    accuracy = _check_output(backend, spec, case, inputs, tolerances) if check_output else None
+    accuracy = _check_output(backend, spec, case, inputs, options.tolerances) if options.check_output else None
     warnings = list(measurement.warnings)
     if accuracy and case.precision in ("fp16", "bf16") and (accuracy.get("rel_l2") or 1) < 1e-5:
         # Real half precision can't agree with fp32 this closely: the runtime ran fp32 whatever it reports.
@@ -102,14 +102,13 @@ def main(argv: list[str]) -> int:
     die_with_parent()
     request = json.loads(Path(argv[0]).read_text())
     case = Case.from_dict(request["case"])
-    limit = request.get("memory_limit_bytes")
-    if limit:
+    options = RunOptions.from_dict(request)
+    if options.memory_limit_bytes:
         import torch  # noqa: F401 - the runtime's own footprint is not part of the cap
 
         if not case.device.startswith("cuda"):
-            limit_memory(int(limit))
-    record = measure_case(case, request["run_id"], TimerConfig(**request["timer"]), limit,
-                          request.get("tolerances"), request.get("check_output", True))
+            limit_memory(options.memory_limit_bytes)
+    record = measure_case(case, options)
     Path(argv[1]).write_text(record.to_json())
     return 0
 

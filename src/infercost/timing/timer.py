@@ -6,6 +6,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from infercost import limits
+from infercost.errors import UsageError
 from infercost.timing.clock import Clock, DeviceClock
 from infercost.timing.stats import Stats, ci_within, summarize
 
@@ -28,7 +30,9 @@ class TimerConfig:
 
     def __post_init__(self) -> None:
         if self.method not in ("adaptive", "seed"):
-            raise ValueError(f"unknown timing method {self.method!r}")
+            raise UsageError(f"unknown timing method {self.method!r}; use adaptive or seed")
+        for name in ("min_time_s", "max_time_s", "warmup_time_s", "idle_s"):
+            limits.TIME_S.check(name, getattr(self, name))
 
 
 @dataclass
