@@ -75,3 +75,10 @@ def parse_resolution(text: str) -> tuple[int, int]:
         raise UsageError(f"resolution {text!r} does not parse; use 224 or 512x384 (width x height)")
     width, height = (SIDE.check(f"resolution {text!r}", part) for part in (parts * 2)[:2])
     return height, width
+
+
+def validate_device(device: str) -> None:
+    """Bad device names are usage errors; a known device that is absent here is too."""
+    kind, _, index = device.partition(":")
+    if kind not in ("cpu", "cuda", "mps") or (index and (kind != "cuda" or not re.fullmatch("[0-9]{1,4}", index))):
+        raise UsageError(f"unknown device {device!r}; use cpu, cuda, cuda:N or mps")

@@ -142,7 +142,7 @@ def env_list() -> None:
 @handled
 def probe(device: str, as_json: bool) -> None:
     """Measure the device's ceilings: best matmul rate per precision and memory copy bandwidth."""
-    from infercost.backends.torch_eager import validate_device
+    from infercost.case import validate_device
     from infercost.probe import run_probe, save_probe
 
     validate_device(device)
@@ -364,7 +364,7 @@ def study(profile: str, models: str | None, backends: str | None, precisions: st
           memory_limit: int | None, timeout: float, no_probe: bool, cluster: str | None, targets: str | None,
           deadline: float | None, as_json: bool) -> None:
     """Measure the four architectures across batch sizes, megapixels and precisions; resumable."""
-    from infercost.backends.torch_eager import validate_device
+    from infercost.case import validate_device
     from infercost.commands.study import ClusterSpec, make_plan, run_cluster_study, run_study
     from infercost.grid import split_list
     from infercost.runner import RunOptions
@@ -528,7 +528,7 @@ def loadtest_cmd(model: str, qps: float, batching: str, max_batch: int, max_dela
                     LoadRun(duration, warmup, blocks, seed))
     if as_json:
         return _print_json(data)
-    from infercost.report.tables import fmt_seconds
+    from infercost.units import fmt_seconds
 
     out.print(f"{model} {backend} {precision} {case.width}x{case.height}, {data['policy']}, {qps:g} requests/s "
               f"for {duration:g} s ({data['requests']} requests)", highlight=False)
@@ -561,7 +561,7 @@ def profile_cmd(model: str, resolution: str | None, batch: int, precision: str, 
     """Layer by layer: FLOPs, weight and activation bytes, arithmetic intensity, parameters."""
     from infercost.case import parse_resolution
     from infercost.predict import profile_model
-    from infercost.report.tables import fmt_bytes
+    from infercost.units import fmt_bytes
 
     height, width = parse_resolution(resolution) if resolution else (None, None)
     prof = profile_model(model, batch, height, width, precision)
@@ -627,7 +627,7 @@ def predict_cmd(model: str | None, accelerator: str | None, instance: str | None
     data = predict_on(model, cat, accelerator, instance, precision, batch, height, width, results_dir, stack)
     if as_json:
         return _print_json(data)
-    from infercost.report.tables import fmt_bytes, fmt_seconds
+    from infercost.units import fmt_bytes, fmt_seconds
 
     if not data["supported"]:
         return out.print(f"predicted: not supported: {data['note']}")

@@ -7,8 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from infercost.backends import backend_class
-from infercost.backends.torch_eager import validate_device
-from infercost.case import PRECISIONS, Case, parse_resolution
+from infercost.case import PRECISIONS, Case, parse_resolution, validate_device
 from infercost.errors import UsageError
 from infercost.limits import BATCH, check_cases
 from infercost.models import ModelSpec, resolve_model

@@ -10,13 +10,7 @@ from typing import Any, ClassVar
 from infercost.case import Case
 from infercost.errors import OutOfMemoryError
 from infercost.models.zoo import ModelSpec
-
-_OOM_MARKERS = ("out of memory", "can't allocate memory", "cannot allocate memory", "bad_alloc",
-                "failed to allocate", "std::bad_alloc", "not enough memory")
-
-
-def looks_like_oom(exc: BaseException) -> bool:
-    return isinstance(exc, MemoryError) or any(m in str(exc).lower() for m in _OOM_MARKERS)
+from infercost.oom import looks_like_oom
 
 
 class Backend(ABC):

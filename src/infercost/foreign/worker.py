@@ -13,12 +13,12 @@ from pathlib import Path
 
 from infercost.case import Case
 from infercost.foreign import Unsupported
+from infercost.oom import looks_like_oom
 from infercost.process import die_with_parent, limit_memory, peak_rss_bytes, rss_bytes
 from infercost.timing import DeviceClock, Timer, TimerConfig
 
 FRAMEWORKS = {"mxnet": "infercost.foreign.mxnet_models", "tensorflow": "infercost.foreign.tensorflow_models",
               "tensorflow-xla": "infercost.foreign.tensorflow_models", "tflite": "infercost.foreign.tensorflow_models"}
-_OOM = ("out of memory", "cannot allocate memory", "bad_alloc", "failed to allocate", "resource exhausted")
 
 
 def summarize_output(output) -> dict:
@@ -66,7 +66,7 @@ def main(argv: list[str]) -> int:
         result = {"status": "unsupported", "error": str(exc)}
     except Exception as exc:  # noqa: BLE001 - every failure becomes a record in the parent
         text = f"{type(exc).__name__}: {_message(exc)}"
-        status = "oom" if isinstance(exc, MemoryError) or any(m in str(exc).lower() for m in _OOM) else "error"
+        status = "oom" if looks_like_oom(exc) else "error"
         result = {"status": status, "error": text[:500], "traceback": traceback.format_exc()[-2000:]}
     Path(argv[1]).write_text(json.dumps(result))
     return 0

@@ -45,7 +45,7 @@ class ModelSpec:
 
     def flops(self, height: int | None = None, width: int | None = None, batch: int = 1,
               **options: object) -> int:
-        """FLOPs (2 per multiply-add) of one forward pass, counted by torch.utils.flop_counter."""
+        """FLOPs (2 per multiply-add) of one forward pass, op by op as predict's profile counts them (models.ops)."""
         height = height or self.default_resolution
         width = width or height
         return _count_flops(self, height, width, tuple(sorted(options.items()))) * batch
@@ -66,16 +66,10 @@ def _count_params(spec: ModelSpec, options: tuple) -> int:
 
 @functools.lru_cache(maxsize=256)
 def _count_flops(spec: ModelSpec, height: int, width: int, options: tuple) -> int:
-    from torch.utils.flop_counter import FlopCounterMode
+    from infercost.models.ops import record_ops
 
-    model = _on_meta(spec, options)
-    device = next(iter(model.parameters()), torch.empty(0)).device
-    x = spec.example_input(1, height, width, device=device) if device.type != "meta" else torch.empty(
-        1, spec.in_channels, height, width, device="meta")
-    counter = FlopCounterMode(display=False)
-    with counter, torch.no_grad():
-        model(x)
-    return int(counter.get_total_flops())
+    layers, _ = record_ops(spec, 1, height, width, options=options)
+    return sum(layer.flops for layer in layers)
 
 
 def _vgg19(**_: object) -> nn.Module:

@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
-from infercost.results.record import Record
+from infercost.results.record import Record, stack_label
 from infercost.study.fits import Fit
 
 
@@ -17,11 +17,6 @@ def _plt():
     import matplotlib.pyplot as plt
 
     return plt
-
-
-def stack_label(r: Record) -> str:
-    return f"{r.backend} {r.precision}" + (f" ({r.device})" if r.device != "cpu" else "") + \
-        (f" on {r.env['node_kind']}" if r.env.get("node_kind") else "")
 
 
 def _panels(models: Sequence[str], width: float):

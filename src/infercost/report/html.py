@@ -13,12 +13,12 @@ from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
-from infercost.report.figures import batch1_points, stack_label
-from infercost.report.tables import fmt_bytes, fmt_seconds
-from infercost.results.record import Record
+from infercost.report.figures import batch1_points
+from infercost.results.record import Record, stack_label
 from infercost.results.store import machine_id
 from infercost.study.fits import Fit, fits
 from infercost.study.summary import summarize_models
+from infercost.units import fmt_bytes, fmt_seconds
 
 e = html.escape
 

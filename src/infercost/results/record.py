@@ -94,3 +94,9 @@ class Record(BaseModel):
 
     def to_json(self) -> str:
         return self.model_dump_json(by_alias=True)
+
+
+def stack_label(r: Record) -> str:
+    """How tables and figures name a record's stack: backend and precision, and where it ran."""
+    return f"{r.backend} {r.precision}" + (f" ({r.device})" if r.device != "cpu" else "") + \
+        (f" on {r.env['node_kind']}" if r.env.get("node_kind") else "")

@@ -13,6 +13,7 @@ from pathlib import Path
 from infercost.case import Case
 from infercost.env import fingerprint
 from infercost.errors import ResultsError
+from infercost.oom import says_oom
 from infercost.results.record import Record
 from infercost.runner.options import RunOptions
 
@@ -93,7 +94,7 @@ class Runner:
             status = "oom" if capped else "error"
             error = f"worker killed by {name}" + (" under the memory limit" if capped else "")
         else:
-            status = "oom" if "memory" in tail.lower() and "error" in tail.lower() else "error"
+            status = "oom" if says_oom(tail) else "error"
             error = f"worker exited with code {returncode}"
         if tail:
             error += f": {tail}"

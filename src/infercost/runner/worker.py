@@ -10,11 +10,12 @@ from pathlib import Path
 
 from infercost.accuracy import compare, is_reference, reference_output
 from infercost.backends import require_backend
-from infercost.backends.base import first_line, looks_like_oom
+from infercost.backends.base import first_line
 from infercost.case import Case
 from infercost.env import fingerprint
 from infercost.errors import InfercostError, OutOfMemoryError, UnsupportedError
 from infercost.models import resolve_model
+from infercost.oom import looks_like_oom
 from infercost.process import die_with_parent, limit_memory, peak_rss_bytes, rss_bytes
 from infercost.results.record import Record, now_iso
 from infercost.runner.options import RunOptions

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from infercost.report.figures import stack_label
-from infercost.results.record import Record
+from infercost.results.record import Record, stack_label
 
 
 def summarize_models(records: Sequence[Record]) -> list[dict]:

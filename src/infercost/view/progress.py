@@ -17,8 +17,8 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from infercost.report.tables import fmt_seconds
 from infercost.results.record import Record
+from infercost.units import fmt_seconds
 
 
 class _Bar:
