@@ -9,7 +9,7 @@ from dataclasses import asdict
 
 import pytest
 
-from infercost import environments
+from infercost import venvs
 from infercost.case import Case
 from infercost.foreign import worker
 from infercost.runner import Runner, RunOptions
@@ -58,7 +58,7 @@ def test_the_parent_records_the_framework_s_versions_and_a_shape_only_check(fake
 def test_the_runner_spawns_the_named_interpreter_and_records_what_went_wrong(monkeypatch, tmp_path):
     """This interpreter has no MXNet: the case runs in a child with it and comes back as an error record."""
     pytest.importorskip("numpy")
-    if environments.python_for("mxnet") and not environments.explicit_python("mxnet"):
+    if venvs.python_for("mxnet") and not venvs.explicit_python("mxnet"):
         pytest.skip("a real mxnet environment exists; the real test below covers it")
     monkeypatch.setenv("INFERCOST_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("INFERCOST_PYTHON_MXNET", sys.executable)
@@ -71,7 +71,7 @@ def test_the_runner_spawns_the_named_interpreter_and_records_what_went_wrong(mon
 @pytest.mark.parametrize("backend", ["mxnet", "tensorflow"])
 def test_real_framework_runs_resnet50_when_its_environment_exists(backend):
     name = "mxnet" if backend == "mxnet" else "tensorflow"
-    if not environments.python_for(name):
+    if not venvs.python_for(name):
         pytest.skip(f"no {name} environment (infercost envs create {name})")
     record = Runner(RunOptions(FAST, timeout_s=300)).run(
         Case("resnet50", backend=backend, batch_size=2, height=64, width=64))

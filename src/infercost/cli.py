@@ -118,20 +118,20 @@ def envs() -> None:
 @handled
 def env_create(name: str) -> None:
     """Create (or rebuild) NAME's environment: a venv with the framework's pinned packages."""
-    from infercost import environments
+    from infercost import venvs
 
-    python = environments.create(name, log=lambda text: out.print(text, highlight=False))
-    out.print(f"{name}: {python} ({environments.describe(name).get('versions')})", highlight=False)
+    python = venvs.create(name, log=lambda text: out.print(text, highlight=False))
+    out.print(f"{name}: {python} ({venvs.describe(name).get('versions')})", highlight=False)
 
 
 @envs.command(name="list")
 @handled
 def env_list() -> None:
     """Show each environment: where it is and what it holds."""
-    from infercost import environments
+    from infercost import venvs
 
-    for name in environments.REQUIREMENTS:
-        found = environments.describe(name)
+    for name in venvs.REQUIREMENTS:
+        found = venvs.describe(name)
         out.print(f"{name}: " + (f"{found.get('python')} {found.get('versions', '')}" if found else
                                  f"not created (infercost envs create {name})"), highlight=False)
 
@@ -338,8 +338,10 @@ def cost(instance: str | None, price_per_hour: float | None, latency_ms: float |
 
 
 @cli.command()
-@click.option("--profile", type=click.Choice(["quick", "standard", "full"]), default="quick", show_default=True,
+@click.option("--depth", type=click.Choice(["quick", "standard", "full"]), default="quick", show_default=True,
               help="quick: all four models in minutes; standard and full go further.")
+@click.option("--profile", type=click.Choice(["quick", "standard", "full"]), default=None, hidden=True,
+              help="Deprecated spelling of --depth.")
 @click.option("--models", default=None, help="Models, comma-separated (default: vgg19,resnet50,unet,edsr).")
 @click.option("--backends", default=None, help="Backends, comma-separated (default: by profile).")
 @click.option("--precisions", default=None, help="Precisions, comma-separated (default: by profile).")
@@ -359,8 +361,8 @@ def cost(instance: str | None, price_per_hour: float | None, latency_ms: float |
               help="Per-case deadline on a cluster, e.g. 15m (default: time-out + 2m).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @handled
-def study(profile: str, models: str | None, backends: str | None, precisions: str | None, device: str,
-          plan_file: str | None, write_plan: str | None, out_dir: str, time_budget: float | None,
+def study(depth: str, profile: str | None, models: str | None, backends: str | None, precisions: str | None,
+          device: str, plan_file: str | None, write_plan: str | None, out_dir: str, time_budget: float | None,
           memory_limit: int | None, timeout: float, no_probe: bool, cluster: str | None, targets: str | None,
           deadline: float | None, as_json: bool) -> None:
     """Measure the four architectures across batch sizes, megapixels and precisions; resumable."""
@@ -373,7 +375,8 @@ def study(profile: str, models: str | None, backends: str | None, precisions: st
         validate_device(device)
     if (targets or deadline) and not cluster:
         raise UsageError("--targets and --deadline go with --cluster")
-    plan = make_plan(plan_file, profile, split_list(models), split_list(backends), split_list(precisions), device)
+    depth = _deprecated("--profile", "--depth", profile) or depth
+    plan = make_plan(plan_file, depth, split_list(models), split_list(backends), split_list(precisions), device)
     if write_plan:
         Path(write_plan).write_text(plan.to_yaml())
         return out.print(f"plan with {len(plan.cases())} points written to {write_plan}")
@@ -592,7 +595,8 @@ def profile_cmd(model: str, resolution: str | None, batch: int, precision: str, 
 @click.option("--batch", type=p.BATCH, default=1, show_default=True)
 @click.option("--resolution", default=None, help="e.g. 224 or 512x384 (default: the model's).")
 @click.option("--results", "results_dir", default=None, help="Calibrate on these measurements.")
-@click.option("--stack", default=None, help="Calibrate on this backend's measurements only.")
+@click.option("--backend", default=None, help="Calibrate on this backend's measurements only.")
+@click.option("--stack", default=None, hidden=True, help="Deprecated spelling of --backend.")
 @click.option("--validate", "validate_dir", default=None, help="Hold out each model in turn and print the error.")
 @click.option("--hold-out", type=click.Choice(["model", "resolution", "device"]), default="model", show_default=True,
               help="What each validation fold leaves out: a model, a resolution or a device.")
@@ -600,11 +604,12 @@ def profile_cmd(model: str, resolution: str | None, batch: int, precision: str, 
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @handled
 def predict_cmd(model: str | None, accelerator: str | None, instance: str | None, precision: str, batch: int,
-                resolution: str | None, results_dir: str | None, stack: str | None, validate_dir: str | None,
+                resolution: str | None, results_dir: str | None, backend: str | None, stack: str | None,
+                validate_dir: str | None,
                 hold_out: str, catalog_file: str | None, as_json: bool) -> None:
     """Predict a model's latency on a catalog accelerator or instance (roofline, calibrated by measurements)."""
     from infercost.case import parse_resolution
-    from infercost.commands.predict import predict_on, validate_results
+    from infercost.commands.predict import Where, predict_on, validate_results
 
     cat = _catalog(catalog_file)
     if validate_dir:
@@ -624,7 +629,9 @@ def predict_cmd(model: str | None, accelerator: str | None, instance: str | None
     if not model:
         raise UsageError("give a MODEL to predict, or --validate DIR")
     height, width = parse_resolution(resolution) if resolution else (None, None)
-    data = predict_on(model, cat, accelerator, instance, precision, batch, height, width, results_dir, stack)
+    backend = _deprecated("--stack", "--backend", stack) or backend
+    data = predict_on(model, cat, Where(accelerator, instance), precision, batch,
+                      (height, width) if height else None, results_dir, backend)
     if as_json:
         return _print_json(data)
     from infercost.units import fmt_bytes, fmt_seconds

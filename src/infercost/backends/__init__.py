@@ -34,9 +34,9 @@ def require_backend(name: str) -> type[Backend]:
     if environment and cls.unavailable_reason():
         import sys
 
-        from infercost import environments
+        from infercost import venvs
 
-        environments.create(environment, log=lambda text: print(text, file=sys.stderr))
+        venvs.create(environment, log=lambda text: print(text, file=sys.stderr))
     reason = cls.unavailable_reason()
     if reason:
         raise BackendUnavailableError(f"backend {name} is unavailable: {reason}")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from infercost import environments
+from infercost import venvs
 from infercost.backends.base import Backend
 from infercost.errors import BackendError
 
@@ -19,7 +19,7 @@ class ForeignBackend(Backend):
 
     @classmethod
     def unavailable_reason(cls) -> str | None:
-        if environments.python_for(cls.environment):
+        if venvs.python_for(cls.environment):
             return None
         return (f"its environment is not created yet: `infercost envs create {cls.environment}` (or measure once with "
                 f"--backend {cls.name}, which creates it), or point INFERCOST_PYTHON_{cls.environment.upper()} at a "
@@ -27,7 +27,7 @@ class ForeignBackend(Backend):
 
     @classmethod
     def version(cls) -> str | None:
-        return environments.describe(cls.environment).get("versions", {}).get(cls.framework)
+        return venvs.describe(cls.environment).get("versions", {}).get(cls.framework)
 
     def load(self) -> None:
         raise BackendError(f"{self.name} runs in its own environment: measure it through the Runner")

@@ -15,6 +15,7 @@ from infercost.cluster.nodes import Node, NodeKind
 from infercost.cluster.schedule import NodeLost
 from infercost.errors import ClusterError
 from infercost.results.record import Record
+from infercost.textfiles import first_line
 
 INSTALL = 'the cluster mode needs Ray: pip install "infercost[cluster]"'
 
@@ -133,12 +134,14 @@ class RayWork:
             return None
         try:
             return ray.get(ref)
-        except ray.exceptions.RayTaskError:
-            raise  # our own code failed on the node: a real error, reported by the caller
+        except ray.exceptions.RayTaskError as exc:  # our own code failed on the node: a real error, in our tree
+            cause = exc.cause if isinstance(getattr(exc, "cause", None), BaseException) else exc
+            raise ClusterError(f"{what} failed on node {node.node_id[:8]}: {type(cause).__name__}: "
+                               f"{first_line(cause)}") from None
         except ray.exceptions.RayError as exc:
             if not self.alive(node) or isinstance(exc, ray.exceptions.NodeDiedError):
                 raise NodeLost(str(exc).split(". ")[0][:300]) from None
-            raise
+            raise ClusterError(f"{what} on node {node.node_id[:8]}: {first_line(exc)}") from None
 
     def fingerprint(self, node: Node) -> dict:
         found = self._result(self._pinned(self._fingerprint, node).remote(), node, "the node's fingerprint")
@@ -151,10 +154,11 @@ class RayWork:
         env = {"node_kind": kind.name, "ray_node_id": node.node_id}
         try:
             found = self._result(ref, node, f"{case.model} b{case.batch_size}")
-        except self.ray.exceptions.RayError as exc:
+        except NodeLost:
+            raise  # the scheduler hands the ladder to another node of the kind
+        except ClusterError as exc:  # the task itself failed: a record with the reason, and the study goes on
             return Record.for_case(case, run_id=self.run_id, status="error", env=env,
-                                   error=f"the Ray task failed on node {node.address}: "
-                                         f"{str(exc).strip().splitlines()[-1][:300]}")
+                                   error=f"the Ray task failed on node {node.address}: {exc}")
         if found is None:
             return Record.for_case(case, run_id=self.run_id, status="timeout", env=env,
                                    error=f"no result within the per-case deadline of {self.deadline_s:g} s; "

@@ -11,15 +11,16 @@ from dataclasses import dataclass
 
 from infercost.case import Case
 from infercost.cluster.nodes import Node, NodeKind
+from infercost.errors import ClusterError
 from infercost.results.record import Record
 from infercost.results.store import ResultsStore
-from infercost.study.execute import Outcome, run_ladder
+from infercost.study.execute import LadderRun, Outcome, run_ladder
 from infercost.study.plan import Plan
 
 MAX_LOSSES = 2  # a case whose node was lost this many times is recorded as an error instead of tried again
 
 
-class NodeLost(Exception):
+class NodeLost(ClusterError):
     """The node running a case died or left the cluster (raised by a `measure` callable)."""
 
 
@@ -105,9 +106,9 @@ class ClusterRun:
             with self.cond:
                 self.envs.setdefault(kind.name, env)
             try:
-                run_ladder(ladder, self.plan, self.store, self._runner(node, kind, env), self.done[kind.name],
-                           self.outcome, self._on_start_locked, self._on_done_locked, self._over_budget, env,
-                           self.work.run_id)
+                run_ladder(ladder, LadderRun(self.plan, self.store, self._runner(node, kind, env),
+                                             self.done[kind.name], self.outcome, env, self._on_start_locked,
+                                             self._on_done_locked, self._over_budget, self.work.run_id))
             except Exception as exc:  # noqa: BLE001 - never leave a ladder half-taken: other nodes wait on it
                 return self._lose(node, mine, (kind, ladder), _reason(exc))
             with self.cond:

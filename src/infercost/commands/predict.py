@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from infercost.errors import UsageError
 from infercost.predict.calibrate import error_band, fit, samples, validate
 from infercost.predict.profile import profile_model
@@ -30,11 +32,24 @@ def calibration(results: str | None, catalog: Catalog, kind: str, precision: str
     return fit(points), error_band(rows), rows
 
 
-def predict_on(model: str, catalog: Catalog, accelerator: str | None, instance: str | None, precision: str,
-               batch: int, height: int | None, width: int | None, results: str | None,
-               stack: str | None = None) -> dict:
-    if bool(accelerator) == bool(instance):
-        raise UsageError("give one of --accelerator NAME or --instance NAME")
+@dataclass(frozen=True)
+class Where:
+    """The hardware a prediction is for: a catalog accelerator, or an instance (one replica per accelerator)."""
+
+    accelerator: str | None = None
+    instance: str | None = None
+
+    def __post_init__(self) -> None:
+        if bool(self.accelerator) == bool(self.instance):
+            raise UsageError("give one of --accelerator NAME or --instance NAME")
+
+
+def predict_on(model: str, catalog: Catalog, where: Where, precision: str = "fp32", batch: int = 1,
+               size: tuple[int, int] | None = None, results: str | None = None, stack: str | None = None) -> dict:
+    """The model's predicted latency at this batch and size (height, width; None: the model's own) on `where`,
+    calibrated on `results` (only `stack`'s measurements, when given), with its error band."""
+    accelerator, instance = where.accelerator, where.instance
+    height, width = size or (None, None)
     profile = profile_model(model, batch, height, width, precision)
     if instance:
         chosen = catalog.instance(instance)

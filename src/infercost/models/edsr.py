@@ -7,6 +7,8 @@ import math
 import torch
 from torch import nn
 
+from infercost.errors import UsageError
+
 DIV2K_RGB_MEAN = (0.4488, 0.4371, 0.4040)
 
 
@@ -30,7 +32,7 @@ def upsampler(scale: int, features: int) -> nn.Sequential:
     elif scale == 3:
         layers += [nn.Conv2d(features, 9 * features, 3, padding=1), nn.PixelShuffle(3)]
     else:
-        raise ValueError(f"EDSR scale must be 2, 3 or 4, got {scale}")
+        raise UsageError(f"EDSR scale must be 2, 3 or 4, got {scale}")
     return nn.Sequential(*layers)
 
 

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
+from infercost.errors import UsageError
+
 CLASSIFICATION = "classification"
 IMAGE_TO_IMAGE = "image-to-image"
 
@@ -94,7 +96,7 @@ def _edsr(scale: int = 2, variant: str = "baseline") -> nn.Module:
     from infercost.models.edsr import edsr_baseline, edsr_full
 
     if variant not in ("baseline", "full"):
-        raise ValueError(f"EDSR variant must be baseline or full, got {variant!r}")
+        raise UsageError(f"EDSR variant must be baseline or full, got {variant!r}")
     return (edsr_full if variant == "full" else edsr_baseline)(scale=int(scale))
 
 

@@ -49,7 +49,7 @@ class Runner:
             return self._failure(case, returncode, stderr, timed_out)
 
     def _run_foreign(self, case: Case) -> Record:
-        from infercost import environments
+        from infercost import venvs
         from infercost.backends import backend_class, require_backend
         from infercost.errors import BackendUnavailableError
         from infercost.runner.foreign import foreign_record, write_input
@@ -58,14 +58,14 @@ class Runner:
             require_backend(case.backend)  # creates the environment on first use
         except BackendUnavailableError as exc:
             return Record.for_case(case, run_id=self.run_id, status="unsupported", error=str(exc), env=fingerprint())
-        python = str(environments.python_for(backend_class(case.backend).environment))
+        python = str(venvs.python_for(backend_class(case.backend).environment))
         with tempfile.TemporaryDirectory(prefix="infercost-") as tmp:
             request, result, data = Path(tmp) / "case.json", Path(tmp) / "record.json", Path(tmp) / "input.npy"
             write_input(case, data)
             request.write_text(json.dumps({"case": case.to_dict(), **self.options.to_dict(),
                                            "input_path": str(data)}))
             env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
-            env.update(PYTHONPATH=str(environments.package_path()), PYTHONNOUSERSITE="1")
+            env.update(PYTHONPATH=str(venvs.package_path()), PYTHONNOUSERSITE="1")
             returncode, stderr, timed_out = self._spawn(request, result, python, "infercost.foreign.worker", env)
             if result.exists() and result.stat().st_size:
                 return foreign_record(case, json.loads(result.read_text()), self.options, python)

@@ -37,6 +37,23 @@ def _stop_reason(record: Record, plan: Plan) -> str | None:
     return None
 
 
+@dataclass
+class LadderRun:
+    """What the ladders of one run share: the plan, where records go, how a case is measured, what one machine has
+    recorded (`done`, by case id; it grows as ladders record more), the outcome, and the callbacks."""
+
+    plan: Plan
+    store: ResultsStore
+    run: Callable[[Case], Record]
+    done: dict[str, Record]
+    outcome: Outcome
+    env: dict
+    on_start: Callable[[Case], None] = lambda case: None
+    on_done: Callable[[Record | None], None] = lambda record: None
+    over_budget: Callable[[], bool] = lambda: False
+    run_id: str | None = None
+
+
 def run_plan(plan: Plan, store: ResultsStore, run: Callable[[Case], Record],
              on_start: Callable[[Case], None] = lambda case: None,
              on_done: Callable[[Record | None], None] = lambda record: None,
@@ -45,17 +62,19 @@ def run_plan(plan: Plan, store: ResultsStore, run: Callable[[Case], Record],
     env = fingerprint()
     here = machine_id(env)
     done = {r.case_id: r for r in store.records() if machine_id(r.env) == here}
-    outcome, start = Outcome(), clock()
+    start = clock()
+    shared = LadderRun(plan, store, run, done, Outcome(), env, on_start, on_done,
+                       lambda: time_budget_s is not None and clock() - start > time_budget_s)
     for ladder in plan.ladders:
-        run_ladder(ladder, plan, store, run, done, outcome, on_start, on_done,
-                   lambda: time_budget_s is not None and clock() - start > time_budget_s, env)
-    return outcome
+        run_ladder(ladder, shared)
+    return shared.outcome
 
 
-def run_ladder(ladder: Ladder, plan: Plan, store: ResultsStore, run, done: dict[str, Record], outcome: Outcome,
-               on_start, on_done, over_budget: Callable[[], bool], env: dict, run_id: str | None = None) -> None:
-    """One ladder on one machine. `done` holds the case ids recorded there and grows as this ladder records more,
-    so a ladder handed over half-way (a cluster node lost) resumes where it stopped."""
+def run_ladder(ladder: Ladder, shared: LadderRun) -> None:
+    """One ladder on one machine. A ladder handed over half-way (a cluster node lost) resumes where it stopped,
+    since `shared.done` holds what that machine recorded."""
+    plan, store, run, done, outcome = shared.plan, shared.store, shared.run, shared.done, shared.outcome
+    on_start, on_done, env, run_id = shared.on_start, shared.on_done, shared.env, shared.run_id
     stop: str | None = None
     for case in ladder.cases():
         if case.case_id in done:
@@ -70,7 +89,7 @@ def run_ladder(ladder: Ladder, plan: Plan, store: ResultsStore, run, done: dict[
             outcome.measured.append(record)
             on_done(record)
             continue
-        if over_budget():
+        if shared.over_budget():
             outcome.skipped.append((case, "over the study's time budget"))
             on_done(None)
             continue
