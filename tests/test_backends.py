@@ -31,6 +31,7 @@ def tiny(backend: str, precision: str = "fp32", model: str = "edsr", batch: int 
     return Case(model, backend=backend, precision=precision, batch_size=batch, height=32, width=32)
 
 
+@pytest.mark.slow
 @needs_ort
 @pytest.mark.parametrize("precision", ["fp32", "int8"])
 def test_onnxruntime(fast_timer, precision):
@@ -42,6 +43,7 @@ def test_onnxruntime(fast_timer, precision):
         assert "random data" in record.stack["calibration"]
 
 
+@pytest.mark.slow
 @needs_ov
 @pytest.mark.parametrize("precision", ["fp32", "bf16"])
 def test_openvino_records_what_it_ran_at(fast_timer, precision):
@@ -53,6 +55,7 @@ def test_openvino_records_what_it_ran_at(fast_timer, precision):
     assert record.accuracy_ok is True
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="torch not installed")
 def test_torch_compile(fast_timer):
     record = Runner(RunOptions(fast_timer, isolate=False)).run(
@@ -63,6 +66,7 @@ def test_torch_compile(fast_timer):
     assert record.stack["compile_s"] > 0 and record.accuracy_ok
 
 
+@pytest.mark.slow
 @needs_ort
 def test_user_onnx_file_reads_its_inputs(tmp_path, fast_timer):
     import torch

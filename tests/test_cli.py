@@ -28,6 +28,7 @@ def test_bad_input_is_one_line_and_exit_2(args):
     assert "Traceback" not in result.output
 
 
+@pytest.mark.slow
 def test_bench_json(tmp_path):
     result = run("bench", "edsr", "--resolution", "16", "--batch", "1,2", "--min-time", "0", "--max-time", "0.2",
                  "--out", str(tmp_path), "--json", "--no-probe")
@@ -52,12 +53,14 @@ def test_env_json():
         assert key in data
 
 
+@pytest.mark.slow
 def test_python_dash_m_entry_point():
     result = subprocess.run([sys.executable, "-m", "infercost", "--help"], capture_output=True, text=True,
                             check=True)
     assert "bench" in result.stdout
 
 
+@pytest.mark.slow
 def test_probe_measures_a_ceiling(monkeypatch, tmp_path):
     from infercost.probe import cached_probe, run_probe, save_probe
 

@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")  # keep 127.0.0.1 as given (see ray_bridge.connect)
+pytestmark = pytest.mark.slow  # local Ray clusters: seconds each
 ray = pytest.importorskip("ray", reason="the cluster extra (ray) is not installed")
 cluster_utils = pytest.importorskip("ray.cluster_utils")
 

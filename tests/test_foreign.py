@@ -55,6 +55,7 @@ def test_the_parent_records_the_framework_s_versions_and_a_shape_only_check(fake
     assert any("differs from PyTorch" in w for w in record.warnings)
 
 
+@pytest.mark.slow
 def test_the_runner_spawns_the_named_interpreter_and_records_what_went_wrong(monkeypatch, tmp_path):
     """This interpreter has no MXNet: the case runs in a child with it and comes back as an error record."""
     pytest.importorskip("numpy")
@@ -68,6 +69,7 @@ def test_the_runner_spawns_the_named_interpreter_and_records_what_went_wrong(mon
     assert record.status == "error" and "mxnet" in record.error.lower()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", ["mxnet", "tensorflow"])
 def test_real_framework_runs_resnet50_when_its_environment_exists(backend):
     name = "mxnet" if backend == "mxnet" else "tensorflow"

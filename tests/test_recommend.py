@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from click.testing import CliRunner
 
 from infercost.case import Case
@@ -54,6 +55,7 @@ def test_bursty_traffic_needs_at_least_as_much():
     assert all(r["monthly_cost_usd"] >= cost[r["instance"]] for r in bursty if r["feasible"] and r["instance"] in cost)
 
 
+@pytest.mark.slow
 def test_every_measured_machine_is_a_candidate_priced_by_its_own_instance(tmp_path):
     """Results gathered from a cluster: each node kind is measured hardware; one names a catalog instance."""
     store = ResultsStore(tmp_path)

@@ -31,6 +31,7 @@ def fill(directory) -> int:
     return count + 1
 
 
+@pytest.mark.slow
 def test_report_escapes_user_text(tmp_path):
     fill(tmp_path)
     html_path, md_path = make_report(str(tmp_path), price_per_hour=0.1, qps=20)
@@ -45,6 +46,7 @@ browser = pytest.mark.skipif(not (shutil.which("chromium") and shutil.which("chr
                              reason="needs Debian's chromium and chromium-driver (the README's set-up installs them)")
 
 
+@pytest.mark.slow
 @browser
 def test_report_in_headless_chromium(tmp_path):
     webdriver = pytest.importorskip("selenium.webdriver")

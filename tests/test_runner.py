@@ -18,6 +18,7 @@ REQUIRED = ("schema", "run_id", "model", "backend", "device", "precision", "batc
 STATS = ("mean_s", "median_s", "stdev_s", "min_s", "max_s", "p90_s", "p95_s", "p99_s", "ci95_low_s", "ci95_high_s")
 
 
+@pytest.mark.slow
 def test_isolated_ok_record_has_every_field(fast_timer):
     record = Runner(RunOptions(fast_timer, timeout_s=120)).run(Case("edsr", height=16, width=16))
     data = json.loads(record.to_json())
@@ -31,12 +32,14 @@ def test_isolated_ok_record_has_every_field(fast_timer):
     assert data["flops"] > 0 and data["params"] == 1_369_859
 
 
+@pytest.mark.slow
 def test_memory_limit_gives_oom(fast_timer):
     record = Runner(RunOptions(fast_timer, timeout_s=120, memory_limit_bytes=parse_size("64MiB"))).run(
         Case("unet", batch_size=4, height=256, width=256))
     assert record.status == "oom", record.error
 
 
+@pytest.mark.slow
 def test_timeout_gives_timeout_record():
     slow = Runner(RunOptions(timeout_s=0.5))
     record = slow.run(Case("vgg19", batch_size=8))

@@ -131,6 +131,7 @@ def test_parse_duration_rejects(text):
         parse_duration(text)
 
 
+@pytest.mark.slow
 def test_export_formats(tmp_path):
     store = ResultsStore(tmp_path / "r")
     run_plan(plan_of(Ladder(model="resnet50", batches=[1, 2], resolutions=[64])), store, fake_run())
@@ -162,6 +163,7 @@ def test_merge_keeps_machines_apart_and_refuses_conflicts(tmp_path):
         merge([a.directory, c.directory], tmp_path / "m2")
 
 
+@pytest.mark.slow
 def test_study_cli_end_to_end(tmp_path, monkeypatch):
     monkeypatch.setenv("INFERCOST_CACHE", str(tmp_path / "cache"))
     plan = Plan(min_time_s=0.0, max_time_s=0.1, ladders=[
@@ -182,6 +184,7 @@ def test_study_cli_end_to_end(tmp_path, monkeypatch):
     assert again["measured"] == 0 and again["resumed"] == 6
 
 
+@pytest.mark.slow
 def test_a_study_whose_report_fails_keeps_its_results_and_says_how_to_retry(tmp_path, monkeypatch):
     import infercost.commands.report
     import infercost.report.figures

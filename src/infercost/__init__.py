@@ -1,4 +1,7 @@
-"""infercost: measure neural-network inference honestly and price it across cloud hardware."""
+"""infercost: measure neural-network inference honestly and price it across cloud hardware.
+
+Core layer.
+"""
 
 from infercost.case import Case
 from infercost.errors import InfercostError

@@ -1,4 +1,7 @@
-"""`python -m infercost` runs the command-line interface."""
+"""`python -m infercost` runs the command-line interface.
+
+CLI layer (__main__).
+"""
 
 from infercost.cli import main
 

@@ -7,6 +7,8 @@ Default tolerances on relative L2, per precision (configurable with --tolerance)
     fp16 1e-2
     bf16 5e-2   (8 bits of mantissa)
     int8 2.5e-1 (quantized with random calibration data: timing only)
+
+Runtime layer (accuracy).
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""A frozen Case: exactly what one measured point is (model, backend, device, precision, batch, resolution)."""
+"""A frozen Case: exactly what one measured point is (model, backend, device, precision, batch, resolution).
+
+Core layer (case).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""The commands: parse, call the library, print. No logic of its own."""
+"""The commands: parse, call the library, print. No logic of its own.
+
+CLI layer (cli).
+"""
 
 from __future__ import annotations
 
@@ -74,15 +77,9 @@ def models(as_json: bool) -> None:
     rows = list_models()
     if as_json:
         return _print_json(rows)
-    from rich.table import Table
+    from infercost.report.tables import models_table
 
-    table = Table(header_style="bold")
-    for column in ("name", "task", "resolution", "params", "GFLOPs", "description"):
-        table.add_column(column)
-    for row in rows:
-        table.add_row(row["name"], row["task"], str(row["default_resolution"]), f"{row['params']:,}",
-                      f"{row['gflops']:.2f}", row["description"])
-    out.print(table)
+    out.print(models_table(rows))
     out.print("Also: torchvision:NAME, a .onnx or .pt2 file, or python:package.module:factory.")
 
 
@@ -96,16 +93,9 @@ def backends(as_json: bool) -> None:
     rows = list_backends()
     if as_json:
         return _print_json(rows)
-    from rich.markup import escape
-    from rich.table import Table
+    from infercost.report.tables import backends_table
 
-    table = Table(header_style="bold")
-    for column in ("backend", "available", "version", "devices", "precisions", "note"):
-        table.add_column(column)
-    for row in rows:
-        table.add_row(row["name"], "yes" if row["available"] else "[yellow]no[/]", row["version"] or "-",
-                      ", ".join(row["devices"]) or "-", ", ".join(row["precisions"]), escape(row["reason"] or ""))
-    out.print(table)
+    out.print(backends_table(rows))
 
 
 @cli.group()
@@ -259,20 +249,9 @@ def catalog_list(provider: str | None, accelerator: str | None, catalog_file: st
     if as_json:
         return _print_json({"instances": [r.model_dump() for r in rows],
                             "accelerators": [a.model_dump() for a in cat.accelerators.values()]})
-    from rich.markup import escape
-    from rich.table import Table
+    from infercost.report.tables import catalog_table
 
-    table = Table(header_style="bold")
-    for column in ("provider", "instance", "accelerator", "vCPUs", "memory GiB", "USD/h", "spot USD/h", "status",
-                   "as of", "source"):
-        table.add_column(column)
-    for r in rows:
-        chip = f"{r.accelerator_count}x {r.accelerator}" if r.accelerator else f"CPU: {r.cpu or '?'}"
-        table.add_row(r.provider, escape(r.name), escape(chip), str(r.vcpus or "-"),
-                      f"{r.memory_gib:g}" if r.memory_gib else "-", f"{r.price_per_hour_usd:.4g}",
-                      f"{r.spot_price_per_hour_usd:.4g}" if r.spot_price_per_hour_usd else "-", r.status, r.as_of,
-                      escape(r.source[:60]))
-    out.print(table)
+    out.print(catalog_table(rows))
     out.print(f"{len(rows)} instances; accelerator and CPU figures: infercost catalog show NAME")
 
 
@@ -315,12 +294,8 @@ def cost(instance: str | None, price_per_hour: float | None, latency_ms: float |
     """Cost per inference and the monthly bill, from a latency or from stored results."""
     from infercost.commands.cost import cost_from_latency, cost_from_results
 
-    if qps is not None and monthly_requests is not None:
-        raise UsageError("give --qps or --monthly-requests, not both")
     cat = _catalog(catalog_file)
     if results_dir is None:
-        if latency_ms is None:
-            raise UsageError("give --latency-ms MS (with --instance or --price-per-hour) or --results DIR")
         estimate = cost_from_latency(cat, latency_ms, batch, instance, price_per_hour, spot, qps, monthly_requests)
         if as_json:
             return _print_json(estimate.model_dump())
@@ -564,7 +539,6 @@ def profile_cmd(model: str, resolution: str | None, batch: int, precision: str, 
     """Layer by layer: FLOPs, weight and activation bytes, arithmetic intensity, parameters."""
     from infercost.case import parse_resolution
     from infercost.predict import profile_model
-    from infercost.units import fmt_bytes
 
     height, width = parse_resolution(resolution) if resolution else (None, None)
     prof = profile_model(model, batch, height, width, precision)
@@ -572,19 +546,9 @@ def profile_cmd(model: str, resolution: str | None, batch: int, precision: str, 
     if as_json:
         return _print_json({"model": model, "batch_size": batch, "height": prof.height, "width": prof.width,
                             "precision": precision, "layers": layers, "total": prof.totals()})
-    from rich.table import Table
+    from infercost.report.tables import profile_table
 
-    table = Table(header_style="bold")
-    for column in ("layer", "kind", "MFLOPs", "weights", "activations", "FLOP/byte", "params"):
-        table.add_column(column, justify="left" if column in ("layer", "kind") else "right")
-    for layer in layers:
-        table.add_row(layer["name"], layer["kind"], f"{layer['flops'] / 1e6:.1f}", fmt_bytes(layer["weight_bytes"]),
-                      fmt_bytes(layer["activation_bytes"]), f"{layer['intensity']:.1f}", f"{layer['params']:,}")
-    total = prof.totals()
-    table.add_row("total", f"{total['layers']} layers", f"{total['flops'] / 1e6:.1f}",
-                  fmt_bytes(total["weight_bytes"]), fmt_bytes(total["activation_bytes"]),
-                  f"{total['intensity']:.1f}", f"{total['params']:,}", style="bold")
-    out.print(table)
+    out.print(profile_table(layers, prof.totals()))
 
 
 @cli.command(name="predict")
@@ -688,19 +652,9 @@ def recommend_cmd(model: str, resolution: str | None, slo_ms: float, percentile:
     shown = found.shown(top)
     if as_json:
         return _print_json(shown)
-    from rich.markup import escape
-    from rich.table import Table
+    from infercost.report.tables import recommend_table
 
-    table = Table(header_style="bold", title=f"{model}: {target.describe()}")
-    for column in ("instance", "accelerator", "precision", "policy", "replicas", "p99", "USD/1M", "USD/month",
-                   "source"):
-        table.add_column(column)
-    for r in [r for r in shown if r["feasible"]][:top]:
-        band = f" +-{r['error_band']:.0%}" if r["error_band"] is not None else ""
-        table.add_row(escape(r["instance"]), escape(r["accelerator"]), r["precision"], r["batch_policy"],
-                      str(r["replicas"]), f"{r['p99_s'] * 1e3:.1f} ms", f"{r['cost_per_inference_usd'] * 1e6:.3g}",
-                      f"{r['monthly_cost_usd']:,.0f}", r["source"] + band)
-    out.print(table)
+    out.print(recommend_table(shown, f"{model}: {target.describe()}", top))
     infeasible = [r for r in shown if not r["feasible"]]
     if infeasible:
         out.print(f"{len(infeasible)} cannot meet it, e.g. " + "; ".join(

@@ -1,4 +1,7 @@
-"""The machine and software fingerprint stored with every result."""
+"""The machine and software fingerprint stored with every result.
+
+Core layer (env).
+"""
 
 from __future__ import annotations
 

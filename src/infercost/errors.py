@@ -9,6 +9,8 @@
     ├── ResultsError               a results file is malformed, newer than this version, or can't be merged
     ├── CatalogError               a catalog row or price is malformed or unknown
     └── ClusterError               the Ray cluster can't be reached or has no node of a kind asked for
+
+Core layer (errors).
 """
 
 

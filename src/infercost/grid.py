@@ -1,4 +1,7 @@
-"""Turn the lists a user gives (models, backends, devices, precisions, batches, resolutions) into Cases."""
+"""Turn the lists a user gives (models, backends, devices, precisions, batches, resolutions) into Cases.
+
+Runtime layer (grid).
+"""
 
 from __future__ import annotations
 
@@ -31,7 +34,7 @@ def default_size(spec: ModelSpec) -> tuple[int, int]:
     """The model's default resolution; an ONNX file's own fixed size, or an error if it has none."""
     if spec.source != "onnx":
         return spec.default_resolution, spec.default_resolution
-    from infercost.backends.onnx_export import file_resolution
+    from infercost.models.onnx_file import file_resolution
 
     size = file_resolution(spec.path)
     if size is None:

@@ -1,4 +1,7 @@
-"""Where infercost keeps caches: $INFERCOST_CACHE, else ~/.cache/infercost."""
+"""Where infercost keeps caches: $INFERCOST_CACHE, else ~/.cache/infercost.
+
+Core layer (paths).
+"""
 
 from __future__ import annotations
 

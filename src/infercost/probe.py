@@ -1,6 +1,8 @@
 """The device's own ceilings, measured: the best matrix-multiply rate per precision and the memory copy bandwidth.
 
 Cached per machine and device, so every bench record can say what fraction of the ceiling its stack reached.
+
+Runtime layer (probe).
 """
 
 from __future__ import annotations

@@ -1,5 +1,8 @@
 """What a measuring child process does to itself: cap its memory, and end when its parent ends. Standard library
-only, so that workers in other Python environments (MXNet, TensorFlow) can use it too."""
+only, so that workers in other Python environments (MXNet, TensorFlow) can use it too.
+
+Core layer (process).
+"""
 
 from __future__ import annotations
 

@@ -2,6 +2,8 @@
 
 Each candidate (backend x precision) is measured at batch 1 on a short calibration, in its own process like any
 case. The winner is the lowest median latency among those with accuracy_ok; what was tried is kept.
+
+Runtime layer (selection).
 """
 
 from __future__ import annotations

@@ -4,6 +4,8 @@ older than 1.24): created with venv and pip on first use, cached, and run by the
 An environment holds the framework, numpy and pydantic, not infercost itself or PyTorch: the child imports infercost
 from a folder that holds only a link to this installation's package, so the main environment's site-packages (and
 its numpy) never leak in.
+
+Runtime layer (venvs).
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""Runtimes behind one interface; registering a backend is one line in BACKENDS."""
+"""Runtimes behind one interface; registering a backend is one line in BACKENDS.
+
+Runtime layer (backends).
+"""
 
 from __future__ import annotations
 

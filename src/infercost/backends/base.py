@@ -1,4 +1,7 @@
-"""The small backend interface: load / run / sync / close, plus what a backend can do on this machine."""
+"""The small backend interface: load / run / sync / close, plus what a backend can do on this machine.
+
+Runtime layer (backends).
+"""
 
 from __future__ import annotations
 

@@ -2,6 +2,8 @@
 
 In this process they only describe themselves; the Runner measures their cases with the environment's interpreter
 (`python -m infercost.foreign.worker`), with the same time-out, memory cap and record as any other case.
+
+Runtime layer (backends).
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 fp16 files are exported from the model converted to half precision; int8 files are quantized by onnxruntime
 (static QDQ with random calibration data: right for timing, not for accuracy; dynamic quantization as fallback).
+
+Runtime layer (backends).
 """
 
 from __future__ import annotations
@@ -12,23 +14,16 @@ import io
 import json
 import os
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 
 from infercost.errors import BackendError, UsageError
+from infercost.models.onnx_file import OnnxInput, read_inputs
 from infercost.models.zoo import ModelSpec
 from infercost.paths import cache_dir
 
 OPSET = 17
 _ONNX_TYPES = {"tensor(float)": "float32", "tensor(float16)": "float16", "tensor(double)": "float64",
                "tensor(int64)": "int64", "tensor(int32)": "int32", "tensor(uint8)": "uint8", "tensor(int8)": "int8"}
-
-
-@dataclass(frozen=True)
-class OnnxInput:
-    name: str
-    shape: tuple  # ints, or strings for dynamic dimensions
-    dtype: str
 
 
 def _exporter_version() -> str:
@@ -145,30 +140,6 @@ def quantized(spec: ModelSpec, options: dict, height: int, width: int) -> tuple[
     return path, how
 
 
-def read_inputs(path: Path) -> list[OnnxInput]:
-    """Input names, shapes and types from an ONNX file (graph inputs that are not initializers)."""
-    import onnx
-
-    from infercost.textfiles import first_line
-
-    try:
-        model = onnx.load(str(path), load_external_data=False)
-        initializers = {init.name for init in model.graph.initializer}
-        inputs = []
-        for value in model.graph.input:
-            if value.name in initializers:
-                continue
-            tensor = value.type.tensor_type
-            shape = tuple(d.dim_value if d.HasField("dim_value") else (d.dim_param or "?") for d in tensor.shape.dim)
-            dtype = onnx.helper.tensor_dtype_to_np_dtype(tensor.elem_type).name
-            inputs.append(OnnxInput(value.name, shape, dtype))
-    except Exception as exc:  # protobuf's DecodeError, an unknown element type: the file is not an ONNX model
-        raise UsageError(f"{path}: not an ONNX model ({first_line(exc, 120)})") from None
-    if not inputs or not model.graph.node:
-        raise UsageError(f"{path}: not an ONNX model (no graph inputs or no nodes)")
-    return inputs
-
-
 def input_shape(inp: OnnxInput, batch: int, height: int, width: int) -> tuple[int, ...]:
     """Fill an input's dynamic dimensions: batch first, then height and width of an NCHW image.
 
@@ -187,11 +158,3 @@ def input_shape(inp: OnnxInput, batch: int, height: int, width: int) -> tuple[in
                              f"infercost can't fill; export the model with that dimension fixed")
         shape[index] = wanted[index]
     return tuple(shape)
-
-
-def file_resolution(path: Path) -> tuple[int, int] | None:
-    """(height, width) fixed in an ONNX file's image input, or None when they are dynamic."""
-    first = read_inputs(path)[0]
-    if len(first.shape) == 4 and all(isinstance(d, int) and d > 0 for d in first.shape[2:]):
-        return first.shape[2], first.shape[3]
-    return None

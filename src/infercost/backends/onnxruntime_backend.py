@@ -1,12 +1,16 @@
-"""ONNX Runtime: the CPU execution provider with thread settings, CUDA and TensorRT providers where present."""
+"""ONNX Runtime: the CPU execution provider with thread settings, CUDA and TensorRT providers where present.
+
+Runtime layer (backends).
+"""
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
 from infercost.backends.base import Backend, first_line
-from infercost.backends.onnx_export import export, input_shape, quantized, read_inputs
+from infercost.backends.onnx_export import export, input_shape, quantized
 from infercost.errors import UnsupportedError
+from infercost.models.onnx_file import read_inputs
 
 _PROVIDERS = {"cpu": "CPUExecutionProvider", "cuda": "CUDAExecutionProvider"}
 

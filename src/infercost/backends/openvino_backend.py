@@ -1,12 +1,16 @@
-"""OpenVINO: CPU (and Intel GPU), precision hints, latency or throughput hints, a model cache directory."""
+"""OpenVINO: CPU (and Intel GPU), precision hints, latency or throughput hints, a model cache directory.
+
+Runtime layer (backends).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from infercost.backends.base import Backend
-from infercost.backends.onnx_export import export, input_shape, quantized, read_inputs
+from infercost.backends.onnx_export import export, input_shape, quantized
 from infercost.errors import UnsupportedError
+from infercost.models.onnx_file import read_inputs
 from infercost.paths import cache_dir
 
 _HINTS = {"fp32": "f32", "bf16": "bf16", "fp16": "f16"}

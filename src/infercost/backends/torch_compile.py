@@ -1,4 +1,7 @@
-"""torch.compile (inductor): the compile happens in load(), timed on its own, so timed calls are compiled ones."""
+"""torch.compile (inductor): the compile happens in load(), timed on its own, so timed calls are compiled ones.
+
+Runtime layer (backends).
+"""
 
 from __future__ import annotations
 

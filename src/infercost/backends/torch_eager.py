@@ -1,4 +1,7 @@
-"""PyTorch eager on cpu, cuda[:N] and mps, in fp32, fp16 or bf16, optionally channels_last."""
+"""PyTorch eager on cpu, cuda[:N] and mps, in fp32, fp16 or bf16, optionally channels_last.
+
+Runtime layer (backends).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Node kinds: which nodes of a Ray cluster count as one kind of hardware, named by accelerator, resource or label."""
+"""Node kinds: which nodes of a Ray cluster count as one kind of hardware, named by accelerator, resource or label.
+
+Domain layer (cluster).
+"""
 
 from __future__ import annotations
 

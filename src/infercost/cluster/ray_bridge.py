@@ -1,5 +1,8 @@
 """Reach a Ray cluster: connect, list its nodes, and run one case on one chosen node as a Ray task, the case itself
-isolated as locally (its own process, time-out, memory cap), with a per-case deadline so a lost node never hangs."""
+isolated as locally (its own process, time-out, memory cap), with a per-case deadline so a lost node never hangs.
+
+Domain layer (cluster).
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
 """Walk a plan on every node kind at once: one thread per node, ladders handed out per kind, a lost node's ladder
-handed to another node of its kind (its case retried once there), and whatever no node is left to run recorded."""
+handed to another node of its kind (its case retried once there), and whatever no node is left to run recorded.
+
+Domain layer (cluster).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""`infercost backends`: what each runtime can do on this machine, or why it can't."""
+"""`infercost backends`: what each runtime can do on this machine, or why it can't.
+
+Command layer: a thin entry point that Python callers use as the CLI does.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""`infercost bench`: run a grid of cases, one isolated child each, appending every record as it ends."""
+"""`infercost bench`: run a grid of cases, one isolated child each, appending every record as it ends.
+
+Command layer: a thin entry point that Python callers use as the CLI does.
+"""
 
 from __future__ import annotations
 

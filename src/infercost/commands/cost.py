@@ -1,4 +1,7 @@
-"""`infercost cost` and `infercost catalog`: price a latency or every ok point of stored results."""
+"""`infercost cost` and `infercost catalog`: price a latency or every ok point of stored results.
+
+Command layer: a thin entry point that Python callers use as the CLI does.
+"""
 
 from __future__ import annotations
 
@@ -26,11 +29,19 @@ def resolve_price(catalog: Catalog, instance: str | None, price_per_hour: float 
     return None, None
 
 
+def _one_volume(qps: float | None, monthly_requests: float | None) -> None:
+    if qps is not None and monthly_requests is not None:
+        raise UsageError("give --qps or --monthly-requests, not both")
+
+
 def cost_from_latency(catalog: Catalog, latency_ms: float, batch: int, instance: str | None,
                       price_per_hour: float | None, spot: bool, qps: float | None,
                       monthly_requests: float | None) -> CostEstimate:
-    if latency_ms is None or latency_ms <= 0:
-        raise UsageError(f"--latency-ms must be positive, got {latency_ms}")
+    """One latency priced: cost per inference, the monthly price, and with a volume the instances needed at full
+    load (no latency target; `recommend` sizes under one, starting from the same count)."""
+    _one_volume(qps, monthly_requests)
+    if latency_ms is None:
+        raise UsageError("give --latency-ms MS (with --instance or --price-per-hour) or --results DIR")
     name, price = resolve_price(catalog, instance, price_per_hour, spot)
     if price is None:
         raise UsageError("this machine's instance type is unknown: give --instance NAME or --price-per-hour X")
@@ -60,6 +71,7 @@ def machine_prices(catalog: Catalog, records: list[Record], instance: str | None
 def cost_from_results(catalog: Catalog, results: str, instance: str | None, price_per_hour: float | None,
                       spot: bool, qps: float | None, monthly_requests: float | None) -> list[dict]:
     """Every ok record priced; records from a machine that can't be priced say so rather than guess."""
+    _one_volume(qps, monthly_requests)
     records = load_records(results)
     prices = machine_prices(catalog, records, instance, price_per_hour, spot)
     rows = []

@@ -1,4 +1,7 @@
-"""`infercost loadtest`: drive the real model with open-loop Poisson arrivals through a dynamic batcher."""
+"""`infercost loadtest`: drive the real model with open-loop Poisson arrivals through a dynamic batcher.
+
+Command layer: a thin entry point that Python callers use as the CLI does.
+"""
 
 from __future__ import annotations
 

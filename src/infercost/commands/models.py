@@ -1,4 +1,7 @@
-"""`infercost models`: the zoo with parameters and FLOPs at the default resolution."""
+"""`infercost models`: the zoo with parameters and FLOPs at the default resolution.
+
+Command layer: a thin entry point that Python callers use as the CLI does.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
 """`infercost recommend`: every catalog instance as a candidate, measured where results exist, predicted elsewhere;
-the cheapest way to serve a request stream under a latency target, and what would change the answer."""
+the cheapest way to serve a request stream under a latency target, and what would change the answer.
+
+Command layer: a thin entry point that Python callers use as the CLI does.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""`infercost report`: the HTML page and summary.md for a results directory (the study writes both at its end)."""
+"""`infercost report`: the HTML page and summary.md for a results directory (the study writes both at its end).
+
+Command layer: a thin entry point that Python callers use as the CLI does.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from infercost.models import ZOO
 from infercost.predict.profile import profile_model
 from infercost.predict.roofline import DEFAULT_ERROR, DeviceSpec, predict
 from infercost.pricing import load_catalog
+from infercost.pricing.cost import cost_per_inference
 from infercost.report.html import build_report, summary_markdown
 from infercost.results import load_records, machine_id
 from infercost.serving import curve_from_records
@@ -26,7 +30,8 @@ def _cost_rows(records, catalog, prices: dict[str, tuple[str, float] | None]) ->
         if r.ok and r.throughput_per_s and priced:
             rows.append({"instance": priced[0], "source": "measured", "stack": r.backend,
                          "precision": r.precision, "batch_size": r.batch_size, "latency_s": r.latency_s,
-                         "cost_per_million_usd": priced[1] / 3600 / r.throughput_per_s * 1e6, "error_band": "-"})
+                         "cost_per_million_usd": cost_per_inference(priced[1], r.throughput_per_s) * 1e6,
+                         "error_band": "-"})
     for model in sorted({r.model for r in records if r.model in ZOO}):
         size = next(r for r in records if r.model == model)
         profile = profile_model(model, 8, size.height, size.width, "fp32")
@@ -39,8 +44,9 @@ def _cost_rows(records, catalog, prices: dict[str, tuple[str, float] | None]) ->
             if result.supported and result.fits_in_memory is not False:
                 predicted.append({"instance": instance.name, "source": "predicted", "stack": "roofline (default)",
                                   "precision": "fp32", "batch_size": 8, "latency_s": result.latency_s,
-                                  "cost_per_million_usd": instance.price_per_hour_usd / 3600
-                                  / result.throughput_per_s * 1e6, "error_band": f"+-{DEFAULT_ERROR:.0%}"})
+                                  "cost_per_million_usd": cost_per_inference(
+                                      instance.price_per_hour_usd, result.throughput_per_s) * 1e6,
+                                  "error_band": f"+-{DEFAULT_ERROR:.0%}"})
         rows += sorted(predicted, key=lambda row: row["cost_per_million_usd"])[:10]
     return rows
 

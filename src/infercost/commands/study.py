@@ -1,4 +1,7 @@
-"""`infercost study`: build or read a plan, run it resumably with progress, then fits, figures and a summary."""
+"""`infercost study`: build or read a plan, run it resumably with progress, then fits, figures and a summary.
+
+Command layer: a thin entry point that Python callers use as the CLI does.
+"""
 
 from __future__ import annotations
 

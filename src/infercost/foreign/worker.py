@@ -1,5 +1,8 @@
 """`python -m infercost.foreign.worker IN OUT` inside a framework's own environment: build the model, time it with
-infercost's own Timer, and write the raw result (samples, cold start, output summary) for the parent to record."""
+infercost's own Timer, and write the raw result (samples, cold start, output summary) for the parent to record.
+
+Runtime layer (foreign).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""The model zoo (VGG19, ResNet50, UNet, EDSR) and loaders for user models."""
+"""The model zoo (VGG19, ResNet50, UNet, EDSR) and loaders for user models.
+
+Runtime layer (models).
+"""
 
 from infercost.models.loaders import register_model, resolve_model
 from infercost.models.zoo import CLASSIFICATION, IMAGE_TO_IMAGE, ZOO, ModelSpec

@@ -1,4 +1,7 @@
-"""EDSR (Lim et al. 2017): the baseline (16 blocks, 64 features) and the full model (32 blocks, 256, scaling 0.1)."""
+"""EDSR (Lim et al. 2017): the baseline (16 blocks, 64 features) and the full model (32 blocks, 256, scaling 0.1).
+
+Runtime layer (models).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Resolve a model name to a ModelSpec: the zoo, `torchvision:NAME`, a `.pt2` or `.onnx` file, `python:mod:fn`."""
+"""Resolve a model name to a ModelSpec: the zoo, `torchvision:NAME`, a `.pt2` or `.onnx` file, `python:mod:fn`.
+
+Runtime layer (models).
+"""
 
 from __future__ import annotations
 
@@ -54,7 +57,7 @@ def _pt2(path: Path) -> ModelSpec:
 
 
 def _onnx(path: Path) -> ModelSpec:
-    from infercost.backends.onnx_export import read_inputs
+    from infercost.models.onnx_file import read_inputs
 
     read_inputs(path)  # a file that is no ONNX model fails here, in one line, not in every child
 

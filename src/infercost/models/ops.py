@@ -5,7 +5,7 @@ dispatch mode that sees every ATen operator the forward pass runs: convolutions 
 functional ones a module-level count misses (residual additions, concatenations, interpolations, pixel shuffles).
 FLOPs are torch.utils.flop_counter's formulas (2 per multiply-add); other ops count 0 FLOPs but their bytes, which is
 what bounds them. Views move no data and are left out. The zoo's FLOP counts and predict's profiles both come from
-here. Domain layer (models).
+here. Runtime layer (models).
 """
 
 from __future__ import annotations

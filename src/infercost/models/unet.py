@@ -1,4 +1,7 @@
-"""U-Net (Ronneberger et al. 2015) with padded 3x3 convolutions and batch norm; any input size."""
+"""U-Net (Ronneberger et al. 2015) with padded 3x3 convolutions and batch norm; any input size.
+
+Runtime layer (models).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""The model zoo: each model knows its task, default resolution, parameter count and FLOPs at any resolution."""
+"""The model zoo: each model knows its task, default resolution, parameter count and FLOPs at any resolution.
+
+Runtime layer (models).
+"""
 
 from __future__ import annotations
 

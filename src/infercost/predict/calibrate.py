@@ -3,6 +3,8 @@
 A measured record is paired with the device it ran on: this machine's own probe (measured ceilings) where the
 record comes from here, else the catalog entry its instance type or GPU name names. Factors are fitted per device
 kind and precision (optionally per stack) by minimising the squared log error over a grid.
+
+Domain layer (predict).
 """
 
 from __future__ import annotations

@@ -1,5 +1,8 @@
 """Profile an ONNX file node by node: shapes from ONNX shape inference at the asked batch and resolution, FLOPs for
-convolutions and matrix products (2 per multiply-add, as for torch models), bytes read and written by every node."""
+convolutions and matrix products (2 per multiply-add, as for torch models), bytes read and written by every node.
+
+Domain layer (predict).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""The catalog of instances and accelerators, and the cost model that turns latencies into money."""
+"""The catalog of instances and accelerators, and the cost model that turns latencies into money.
+
+Domain layer (pricing).
+"""
 
 from infercost.pricing.catalog import Accelerator, Catalog, Instance, load_catalog
 from infercost.pricing.cost import HOURS_PER_MONTH, CostEstimate, estimate

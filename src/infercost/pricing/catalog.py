@@ -1,4 +1,7 @@
-"""The built-in catalog (data/*.csv, each row with its source and as-of date), user catalogs and SkyPilot files."""
+"""The built-in catalog (data/*.csv, each row with its source and as-of date), user catalogs and SkyPilot files.
+
+Domain layer (pricing).
+"""
 
 from __future__ import annotations
 

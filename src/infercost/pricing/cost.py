@@ -1,4 +1,7 @@
-"""The cost model, as pure functions: latency and price in, cost per inference and the monthly bill out."""
+"""The cost model, as pure functions: latency and price in, cost per inference and the monthly bill out.
+
+Domain layer (pricing).
+"""
 
 from __future__ import annotations
 

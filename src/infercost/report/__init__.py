@@ -1,1 +1,4 @@
-"""Views of stored results: terminal tables (and later figures and the HTML page); reads records only."""
+"""Views of stored results: terminal tables (and later figures and the HTML page); reads records only.
+
+Domain layer (report).
+"""

@@ -1,4 +1,7 @@
-"""The study's classic figures, drawn from stored records only (PNG and SVG, matplotlib)."""
+"""The study's classic figures, drawn from stored records only (PNG and SVG, matplotlib).
+
+Domain layer (report).
+"""
 
 from __future__ import annotations
 

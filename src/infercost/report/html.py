@@ -2,6 +2,8 @@
 
 Everything a user wrote (model names, file names, plan fields) is escaped: text in the page through html.escape,
 data inside script tags with '<' written as \\u003c so no string can close the tag.
+
+Domain layer (report).
 """
 
 from __future__ import annotations

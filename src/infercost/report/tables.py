@@ -1,4 +1,7 @@
-"""Rich tables of records for the terminal."""
+"""Rich tables of records for the terminal.
+
+Domain layer (report).
+"""
 
 from __future__ import annotations
 
@@ -105,4 +108,69 @@ def fits_table(fits: Sequence) -> Table:
         table.add_row(escape(f.model), f"{f.backend} {f.precision}", f.x.replace("_", " "), f.fixed,
                       fmt_seconds(f.intercept_s) if f.intercept_s >= 0 else f"-{fmt_seconds(-f.intercept_s)}",
                       f"{fmt_seconds(f.slope_s)} {unit}", f"{f.r2:.3f}", str(f.points))
+    return table
+
+
+def models_table(rows: Sequence[dict]) -> Table:
+    """The zoo: name, task, default resolution, parameters, GFLOPs."""
+    table = Table(header_style="bold")
+    for column in ("name", "task", "resolution", "params", "GFLOPs", "description"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(row["name"], row["task"], str(row["default_resolution"]), f"{row['params']:,}",
+                      f"{row['gflops']:.2f}", row["description"])
+    return table
+
+
+def backends_table(rows: Sequence[dict]) -> Table:
+    """The runtimes here: available or why not, version, devices, precisions."""
+    table = Table(header_style="bold")
+    for column in ("backend", "available", "version", "devices", "precisions", "note"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(row["name"], "yes" if row["available"] else "[yellow]no[/]", row["version"] or "-",
+                      ", ".join(row["devices"]) or "-", ", ".join(row["precisions"]), escape(row["reason"] or ""))
+    return table
+
+
+def catalog_table(rows: Sequence) -> Table:
+    """Catalog instances, each with its price, status, as-of date and source."""
+    table = Table(header_style="bold")
+    for column in ("provider", "instance", "accelerator", "vCPUs", "memory GiB", "USD/h", "spot USD/h", "status",
+                   "as of", "source"):
+        table.add_column(column)
+    for r in rows:
+        chip = f"{r.accelerator_count}x {r.accelerator}" if r.accelerator else f"CPU: {r.cpu or '?'}"
+        table.add_row(r.provider, escape(r.name), escape(chip), str(r.vcpus or "-"),
+                      f"{r.memory_gib:g}" if r.memory_gib else "-", f"{r.price_per_hour_usd:.4g}",
+                      f"{r.spot_price_per_hour_usd:.4g}" if r.spot_price_per_hour_usd else "-", r.status, r.as_of,
+                      escape(r.source[:60]))
+    return table
+
+
+def profile_table(layers: Sequence[dict], total: dict) -> Table:
+    """A model's profile, layer by layer, with its totals."""
+    table = Table(header_style="bold")
+    for column in ("layer", "kind", "MFLOPs", "weights", "activations", "FLOP/byte", "params"):
+        table.add_column(column, justify="left" if column in ("layer", "kind") else "right")
+    for layer in layers:
+        table.add_row(layer["name"], layer["kind"], f"{layer['flops'] / 1e6:.1f}", fmt_bytes(layer["weight_bytes"]),
+                      fmt_bytes(layer["activation_bytes"]), f"{layer['intensity']:.1f}", f"{layer['params']:,}")
+    table.add_row("total", f"{total['layers']} layers", f"{total['flops'] / 1e6:.1f}",
+                  fmt_bytes(total["weight_bytes"]), fmt_bytes(total["activation_bytes"]),
+                  f"{total['intensity']:.1f}", f"{total['params']:,}", style="bold")
+    return table
+
+
+def recommend_table(shown: Sequence[dict], title: str, top: int) -> Table:
+    """The cheapest feasible candidates: instance, precision, batching, replicas, p99, cost and where it came from."""
+    table = Table(header_style="bold", title=title)
+    for column in ("instance", "accelerator", "precision", "policy", "replicas", "p99", "USD/1M", "USD/month",
+                   "source"):
+        table.add_column(column)
+    for r in [r for r in shown if r["feasible"]][:top]:
+        band = f" +-{r['error_band']:.0%}" if r["error_band"] is not None else ""
+        table.add_row(escape(r["instance"]), escape(r["accelerator"]), r["precision"], r["batch_policy"],
+                      str(r["replicas"]), f"{r['p99_s'] * 1e3:.1f} ms", f"{r['cost_per_inference_usd'] * 1e6:.3g}",
+                      f"{r['monthly_cost_usd']:,.0f}", r["source"] + band)
     return table

@@ -1,4 +1,7 @@
-"""The result record, its versioned on-disk format (results.jsonl), loading, merging and export."""
+"""The result record, its versioned on-disk format (results.jsonl), loading, merging and export.
+
+Core layer (results).
+"""
 
 from infercost.results.record import SCHEMA, STATUSES, Record
 from infercost.results.store import ResultsStore, load_records, machine_id

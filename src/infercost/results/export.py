@@ -1,4 +1,7 @@
-"""Flatten records into a table (one row per point, stats as columns); merge studies from several machines."""
+"""Flatten records into a table (one row per point, stats as columns); merge studies from several machines.
+
+Core layer (results).
+"""
 
 from __future__ import annotations
 

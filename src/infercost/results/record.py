@@ -1,4 +1,7 @@
-"""The result record, schema infercost.result/1: one JSON object per measured (or failed) point."""
+"""The result record, schema infercost.result/1: one JSON object per measured (or failed) point.
+
+Core layer (results).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""results.jsonl: append one record per line, flushed and fsynced; load tolerantly; refuse newer schemas."""
+"""results.jsonl: append one record per line, flushed and fsynced; load tolerantly; refuse newer schemas.
+
+Core layer (results).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Run cases: the worker measures one case (in a child process), the manager spawns it and records failures."""
+"""Run cases: the worker measures one case (in a child process), the manager spawns it and records failures.
+
+Runtime layer (runner).
+"""
 
 from infercost.runner.manager import Runner
 from infercost.runner.options import RunOptions

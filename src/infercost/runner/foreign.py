@@ -1,5 +1,8 @@
 """The parent's half of a case measured in another environment: write the request and the input, read the raw
-result back, and make the record (this machine's fingerprint with the framework's versions, FLOPs, output check)."""
+result back, and make the record (this machine's fingerprint with the framework's versions, FLOPs, output check).
+
+Runtime layer (runner).
+"""
 
 from __future__ import annotations
 

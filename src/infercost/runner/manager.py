@@ -1,4 +1,7 @@
-"""Spawn one child process per case, with a time-out and a memory cap; a failed child becomes a record."""
+"""Spawn one child process per case, with a time-out and a memory cap; a failed child becomes a record.
+
+Runtime layer (runner).
+"""
 
 from __future__ import annotations
 

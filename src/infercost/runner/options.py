@@ -1,6 +1,6 @@
 """How each case is run: the timer, the time-out, the memory cap, isolation, the output check and its tolerances.
 
-Core layer (runner). One object that crosses every process boundary (a child worker, a foreign environment's
+Runtime layer (runner). One object that crosses every process boundary (a child worker, a foreign environment's
 worker, a Ray task) by to_dict/from_dict, instead of each writing its own copy of the fields.
 """
 

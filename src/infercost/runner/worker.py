@@ -1,4 +1,7 @@
-"""Measure one case and return its record; `python -m infercost.runner.worker IN OUT` does it in a child."""
+"""Measure one case and return its record; `python -m infercost.runner.worker IN OUT` does it in a child.
+
+Runtime layer (runner).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Real traffic: latency-by-batch curves, arrival processes, the dynamic-batching simulator, capacity, load tests."""
+"""Real traffic: latency-by-batch curves, arrival processes, the dynamic-batching simulator, capacity, load tests.
+
+Domain layer (serving).
+"""
 
 from infercost.serving.arrivals import bursty, poisson, read_trace
 from infercost.serving.curve import LatencyCurve, curve_from_records

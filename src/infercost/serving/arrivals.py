@@ -1,4 +1,7 @@
-"""Arrival processes, seeded: Poisson at a rate, bursty (alternating high and low rates), or a trace file."""
+"""Arrival processes, seeded: Poisson at a rate, bursty (alternating high and low rates), or a trace file.
+
+Domain layer (serving).
+"""
 
 from __future__ import annotations
 

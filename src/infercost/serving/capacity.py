@@ -1,4 +1,7 @@
-"""Capacity under a latency target: the highest rate a replica sustains, the best policy, replicas for a rate."""
+"""Capacity under a latency target: the highest rate a replica sustains, the best policy, replicas for a rate.
+
+Domain layer (serving).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""A latency-by-batch curve from measurements: interpolated between measured batch sizes, never silently beyond."""
+"""A latency-by-batch curve from measurements: interpolated between measured batch sizes, never silently beyond.
+
+Domain layer (serving).
+"""
 
 from __future__ import annotations
 

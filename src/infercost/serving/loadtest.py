@@ -3,6 +3,8 @@
 Arrival times are drawn up front, so arrivals never wait for the server (open loop). The batcher follows the
 simulator's rule exactly: hold a batch until it is full or its oldest request has waited max_delay, run it on the
 real model, and stamp each request's completion. Latency = completion - scheduled arrival.
+
+Domain layer (serving).
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""Batching policies: none (one request per call) or dynamic (up to max_batch, waiting at most max_delay)."""
+"""Batching policies: none (one request per call) or dynamic (up to max_batch, waiting at most max_delay).
+
+Domain layer (serving).
+"""
 
 from __future__ import annotations
 

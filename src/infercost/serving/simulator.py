@@ -4,6 +4,8 @@ The batcher holds a batch until it has max_batch requests or its oldest request 
 is first, and never before a replica is free (the scheduling of Triton's dynamic batcher). Batches leave in
 arrival order; each goes to the replica that frees first. With max_batch 1 it is a plain FIFO queue (M/G/k).
 Service times come from the latency curve, optionally varied by the measured samples' spread.
+
+Domain layer (serving).
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""Run a plan: resume by case id, stop each ladder at its first out-of-memory or too-slow point, keep a budget."""
+"""Run a plan: resume by case id, stop each ladder at its first out-of-memory or too-slow point, keep a budget.
+
+Domain layer (study).
+"""
 
 from __future__ import annotations
 

@@ -2,6 +2,8 @@
 
 The slope is the marginal cost of one more image (s/image) or one more megapixel (s/MP); the intercept is the
 fixed cost of a call. R^2 says how straight the line is.
+
+Domain layer (study).
 """
 
 from __future__ import annotations

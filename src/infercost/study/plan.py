@@ -1,4 +1,7 @@
-"""A study plan: ladders of cases that stop at their first out-of-memory point; profiles; YAML in and out."""
+"""A study plan: ladders of cases that stop at their first out-of-memory point; profiles; YAML in and out.
+
+Domain layer (study).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""The end-of-study summary: per model, the fastest stack, its batch-1 latency, best throughput, largest fit."""
+"""The end-of-study summary: per model, the fastest stack, its batch-1 latency, best throughput, largest fit.
+
+Domain layer (study).
+"""
 
 from __future__ import annotations
 

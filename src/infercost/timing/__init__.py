@@ -1,4 +1,7 @@
-"""How a case is timed: a replaceable device-synchronised clock, the timer's stopping rule, pure statistics."""
+"""How a case is timed: a replaceable device-synchronised clock, the timer's stopping rule, pure statistics.
+
+Core layer (timing).
+"""
 
 from infercost.timing.clock import Clock, DeviceClock, FakeClock
 from infercost.timing.stats import Stats, summarize

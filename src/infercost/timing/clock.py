@@ -1,4 +1,7 @@
-"""Clocks: the real one waits for the device inside the clock; the fake one makes timer tests deterministic."""
+"""Clocks: the real one waits for the device inside the clock; the fake one makes timer tests deterministic.
+
+Core layer (timing).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Statistics as pure functions of raw samples; nothing here measures anything."""
+"""Statistics as pure functions of raw samples; nothing here measures anything.
+
+Core layer (timing).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""The timer: a cold call on its own, warm-up, then timed calls until the median is known well enough."""
+"""The timer: a cold call on its own, warm-up, then timed calls until the median is known well enough.
+
+Core layer (timing).
+"""
 
 from __future__ import annotations
 

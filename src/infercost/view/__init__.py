@@ -1,1 +1,4 @@
-"""Live terminal views (progress); quiet and plain when output is not a terminal."""
+"""Live terminal views (progress); quiet and plain when output is not a terminal.
+
+Domain layer (view).
+"""

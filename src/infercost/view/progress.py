@@ -1,4 +1,7 @@
-"""A progress bar for long work: current case, points done / total, elapsed, ETA, the last latency."""
+"""A progress bar for long work: current case, points done / total, elapsed, ETA, the last latency.
+
+Domain layer (view).
+"""
 
 from __future__ import annotations
 
