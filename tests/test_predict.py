@@ -104,10 +104,15 @@ def test_validation_can_hold_out_each_resolution():
 
 
 def test_predict_cli_json_has_every_field():
+    """A chip the corpus knows is calibrated on it; an ASIC it doesn't gets the stated, unvalidated default band."""
     result = CliRunner().invoke(cli, ["predict", "unet", "--accelerator", "L4", "--resolution", "128", "--json"])
     data = json.loads(result.output)
     assert all(key in data for key in FIELDS)
-    assert data["predicted"] is True and data["calibrated_from"] is None and data["error_band"] == 0.5
+    assert data["predicted"] is True and data["calibrated_from"] == "published corpus" and data["error_band"] > 0
+    asic = json.loads(CliRunner().invoke(cli, ["predict", "unet", "--accelerator", "Inferentia2", "--resolution",
+                                               "128", "--json"]).output)
+    assert all(key in asic for key in FIELDS)
+    assert asic["calibrated_from"] is None and asic["error_band"] == 0.5
 
 
 def test_predict_instance_uses_one_replica_per_accelerator():

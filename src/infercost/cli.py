@@ -558,57 +558,88 @@ def profile_cmd(model: str, resolution: str | None, batch: int, precision: str, 
 @click.option("--precision", default="fp32", show_default=True)
 @click.option("--batch", type=p.BATCH, default=1, show_default=True)
 @click.option("--resolution", default=None, help="e.g. 224 or 512x384 (default: the model's).")
-@click.option("--results", "results_dir", default=None, help="Calibrate on these measurements.")
-@click.option("--backend", default=None, help="Calibrate on this backend's measurements only.")
+@click.option("--backend", default=None,
+              help="torch, tensorrt, onnxruntime, openvino, mxnet or tensorflow (default: the fastest the corpus "
+                   "knows for the device); with --results, calibrate on this backend's measurements only.")
 @click.option("--stack", default=None, hidden=True, help="Deprecated spelling of --backend.")
-@click.option("--validate", "validate_dir", default=None, help="Hold out each model in turn and print the error.")
-@click.option("--hold-out", type=click.Choice(["model", "resolution", "device"]), default="model", show_default=True,
-              help="What each validation fold leaves out: a model, a resolution or a device.")
+@click.option("--results", "results_dir", default=None, help="Calibrate on these measurements instead of the corpus.")
+@click.option("--published", default=None, help="Add your own published-measurement rows (the corpus's columns).")
+@click.option("--validate", "validate_dir", default=None, help="Hold out groups of these results and print the error.")
+@click.option("--validate-published", is_flag=True, help="Hold out groups of the corpus and print the error.")
+@click.option("--hold-out", type=click.Choice(["model", "resolution", "device", "accelerator", "stack", "generation"]),
+              default=None, help="What each validation fold leaves out [--validate: model; --validate-published: "
+                                 "accelerator].")
 @click.option("--catalog", "catalog_file", default=None, help="A user catalog file.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @handled
 def predict_cmd(model: str | None, accelerator: str | None, instance: str | None, precision: str, batch: int,
-                resolution: str | None, results_dir: str | None, backend: str | None, stack: str | None,
-                validate_dir: str | None,
-                hold_out: str, catalog_file: str | None, as_json: bool) -> None:
-    """Predict a model's latency on a catalog accelerator or instance (roofline, calibrated by measurements)."""
+                resolution: str | None, backend: str | None, stack: str | None, results_dir: str | None,
+                published: str | None, validate_dir: str | None, validate_published: bool, hold_out: str | None,
+                catalog_file: str | None, as_json: bool) -> None:
+    """Predict a model's latency on a catalog accelerator or instance, calibrated on published measurements."""
     from infercost.case import parse_resolution
-    from infercost.commands.predict import Where, predict_on, validate_results
+    from infercost.commands.predict import Basis, Where, predict_on, validate_results
 
     cat = _catalog(catalog_file)
+    if validate_published:
+        return _validate_published(hold_out or "accelerator", published, as_json)
     if validate_dir:
-        rows = validate_results(validate_dir, cat, hold_out)
-        if as_json:
-            return _print_json(rows)
-        if not rows:
-            raise UsageError(f"nothing to validate: each stack needs two {hold_out}s or more, and three points "
-                             f"to calibrate on when one is held out")
-        for r in rows:
-            b1, b8 = r["batch1_median_error"], r["batch8_median_error"]
-            out.print(f"{r['kind']} {r['backend']} {r['precision']:5} {r['held_out']:22} {r['points']:3d} points: "
-                      f"median error {r['median_error']:.0%}, p90 {r['p90_error']:.0%}"
-                      + (f"; batch 1 {b1:.0%}" if b1 is not None else "")
-                      + (f"; batch 8 {b8:.0%}" if b8 is not None else ""), highlight=False)
-        return None
+        return _validate_results(validate_results(validate_dir, cat, hold_out or "model"), hold_out or "model",
+                                 as_json)
     if not model:
-        raise UsageError("give a MODEL to predict, or --validate DIR")
+        raise UsageError("give a MODEL to predict, or --validate DIR, or --validate-published")
     height, width = parse_resolution(resolution) if resolution else (None, None)
     backend = _deprecated("--stack", "--backend", stack) or backend
     data = predict_on(model, cat, Where(accelerator, instance), precision, batch,
-                      (height, width) if height else None, results_dir, backend)
+                      (height, width) if height else None, backend, Basis(results_dir, published))
     if as_json:
         return _print_json(data)
     from infercost.units import fmt_bytes, fmt_seconds
 
     if not data["supported"]:
         return out.print(f"predicted: not supported: {data['note']}")
-    out.print(f"[bold]predicted[/] {model} on {data['accelerator']} ({data['precision']}, batch {batch}, "
-              f"{data['width']}x{data['height']}): {fmt_seconds(data['latency_s'])} "
+    out.print(f"[bold]predicted[/] {model} on {data['accelerator']} ({data['stack']} {data['precision']}, batch "
+              f"{batch}, {data['width']}x{data['height']}): {fmt_seconds(data['latency_s'])} "
               f"({fmt_seconds(data['latency_low_s'])} to {fmt_seconds(data['latency_high_s'])}), "
-              f"{data['throughput_per_s']:.1f}/s, {data['bound']}-bound, needs {fmt_bytes(data['memory_needed_bytes'])}"
+              f"{data['throughput_per_s']:.1f}/s, needs {fmt_bytes(data['memory_needed_bytes'])}"
               f"{'' if data['fits_in_memory'] is not False else ' (does NOT fit)'}")
-    out.print(f"  {data['efficiency']}; error band +-{data['error_band']:.0%} ({data['error_band_source']})"
+    found = data.get("calibration")
+    basis = (f"{found['generation']} ({found['generation_rows']} corpus points), {found['stack']} "
+             f"({found['stack_rows']} points)") if found else data["efficiency"]
+    out.print(f"  calibrated on {basis}; band {fmt_seconds(data['latency_low_s'])} to "
+              f"{fmt_seconds(data['latency_high_s'])} ({data['error_band_source']})"
               + (f"; {data['note']}" if data["note"] else ""), highlight=False)
+
+
+def _validate_published(hold_out: str, published: str | None, as_json: bool) -> None:
+    from infercost.predict.published import validate
+
+    found = validate(hold_out, published)
+    if as_json:
+        return _print_json(found)
+    out.print(f"held out each {hold_out} of the published corpus in turn: {found['points']} points, "
+              f"{found['groups']} groups", highlight=False)
+    for group, r in found["by_group"].items():
+        out.print(f"  {group:22} {r['points']:4d} points: median error {r['median_error']:.0%}, p90 "
+                  f"{r['p90_error']:.0%}, predicted/measured {r['bias']:.2f} ({r['pool']})", highlight=False)
+    out.print(f"overall: median error {found['median_error']:.0%}, p90 {found['p90_error']:.0%}; "
+              f"{found['band_coverage']:.0%} of held-out points inside their band", highlight=False)
+    return None
+
+
+def _validate_results(rows: list[dict], hold_out: str, as_json: bool) -> None:
+    if as_json:
+        return _print_json(rows)
+    if not rows:
+        raise UsageError(f"nothing to validate: each stack needs two {hold_out}s or more, and three points "
+                         f"to calibrate on when one is held out")
+    for r in rows:
+        b1, b8 = r["batch1_median_error"], r["batch8_median_error"]
+        out.print(f"{r['kind']} {r['backend']} {r['precision']:5} {r['held_out']:22} {r['points']:3d} points: "
+                  f"median error {r['median_error']:.0%}, p90 {r['p90_error']:.0%}"
+                  + (f"; batch 1 {b1:.0%}" if b1 is not None else "")
+                  + (f"; batch 8 {b8:.0%}" if b8 is not None else ""), highlight=False)
+    return None
 
 
 @cli.command(name="recommend")

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from infercost.errors import UsageError
 from infercost.predict.calibrate import error_band, fit, samples, validate
+from infercost.predict.calibrated import Chip, chips_from
 from infercost.predict.profile import profile_model
+from infercost.predict.published import calibration as calibration_of
+from infercost.predict.published import predict_published
 from infercost.predict.roofline import DEFAULT_ERROR, DeviceSpec, Efficiency, predict
 from infercost.pricing.catalog import Catalog
 from infercost.probe import cached_probe
@@ -44,38 +48,94 @@ class Where:
             raise UsageError("give one of --accelerator NAME or --instance NAME")
 
 
-def predict_on(model: str, catalog: Catalog, where: Where, precision: str = "fp32", batch: int = 1,
-               size: tuple[int, int] | None = None, results: str | None = None, stack: str | None = None) -> dict:
-    """The model's predicted latency at this batch and size (height, width; None: the model's own) on `where`,
-    calibrated on `results` (only `stack`'s measurements, when given), with its error band."""
-    accelerator, instance = where.accelerator, where.instance
-    height, width = size or (None, None)
-    profile = profile_model(model, batch, height, width, precision)
-    if instance:
-        chosen = catalog.instance(instance)
+@dataclass(frozen=True)
+class Basis:
+    """What a prediction is calibrated on: this machine's measurements (`results`), else the published corpus
+    (with a user's own rows, `published`)."""
+
+    results: str | None = None
+    published: str | None = None
+
+
+def _device(catalog: Catalog, where: Where) -> tuple[DeviceSpec, int, Chip | None, int | None]:
+    """The device one replica runs on, the replicas an instance holds, the chip the corpus calibration knows it
+    as (None for an ASIC), and a CPU's cores."""
+    if where.instance:
+        chosen = catalog.instance(where.instance)
         found = DeviceSpec.from_instance(catalog, chosen)
         if found is None:
-            raise UsageError(f"{instance}'s accelerator or CPU has no figures in the catalog")
+            raise UsageError(f"{where.instance}'s accelerator or CPU has no figures in the catalog")
         device, replicas = found
+        name = chosen.accelerator or chosen.cpu
+        acc = catalog.accelerators.get(name)
+        cores = max(1, (chosen.vcpus or 1) // (acc.vcpus_per_core or 2)) if acc and acc.kind == "cpu" else None
     else:
-        device, replicas = DeviceSpec.from_accelerator(catalog.accelerator(accelerator)), 1
-    eff, band, _ = calibration(results, catalog, device.kind, precision, stack)
+        acc = catalog.accelerator(where.accelerator)
+        device, replicas, cores = DeviceSpec.from_accelerator(acc), 1, 1 if acc.kind == "cpu" else None
+    return device, replicas, chips_from(catalog).get(device.name), cores
+
+
+def predict_on(model: str, catalog: Catalog, where: Where, precision: str = "fp32", batch: int = 1,
+               size: tuple[int, int] | None = None, backend: str | None = None, basis: Basis = Basis()) -> dict:
+    """The model's predicted latency at this batch and size (height, width; None: the model's own) on `where`.
+    Calibrated on the published corpus by default (the device's generation, the stack, the precision path), or on
+    `basis.results` (only `backend`'s measurements, when given); with the error band its kind of prediction earned
+    in held-out validation."""
+    height, width = size or (None, None)
+    profile = profile_model(model, batch, height, width, precision)
+    device, replicas, chip, cores = _device(catalog, where)
+    if chip is not None and basis.results is None:
+        return _published(profile, device, replicas, chip, cores, backend, basis.published, where)
+    eff, band, _ = calibration(basis.results, catalog, device.kind, precision, backend)
     result = predict(profile, device, eff, replicas, band if band is not None else DEFAULT_ERROR)
     return {
-        "model": model, "accelerator": device.name, "instance": instance, "precision": precision,
-        "batch_size": batch, "height": profile.height, "width": profile.width, "latency_s": result.latency_s,
-        "latency_low_s": result.latency_low_s, "latency_high_s": result.latency_high_s,
-        "throughput_per_s": result.throughput_per_s, "bound": result.bound, "fits_in_memory": result.fits_in_memory,
-        "memory_needed_bytes": result.memory_needed_bytes, "replicas": replicas,
+        **_shared(profile, device, replicas, where, result), "stack": backend or "roofline",
         "calibrated_from": eff.source if eff else None,
-        "efficiency": "calibrated" if eff else "uncalibrated: documented default factors",
+        "efficiency": "calibrated on measurements" if eff else "uncalibrated: documented default factors",
         "error_band": band if band is not None else DEFAULT_ERROR,
         "error_band_source": "held-out validation (p90)" if band is not None else "stated default, not validated",
-        "supported": result.supported, "note": result.note, "predicted": True,
+        "calibration": None,
+    }
+
+
+def _shared(profile, device: DeviceSpec, replicas: int, where: Where, result) -> dict:
+    return {"model": profile.model, "accelerator": device.name, "instance": where.instance,
+            "precision": profile.precision, "batch_size": profile.batch_size, "height": profile.height,
+            "width": profile.width, "latency_s": result.latency_s, "latency_low_s": result.latency_low_s,
+            "latency_high_s": result.latency_high_s, "throughput_per_s": result.throughput_per_s,
+            "bound": result.bound, "fits_in_memory": result.fits_in_memory,
+            "memory_needed_bytes": result.memory_needed_bytes, "replicas": replicas, "supported": result.supported,
+            "note": result.note, "predicted": True}
+
+
+def _published(profile, device: DeviceSpec, replicas: int, chip: Chip, cores: int | None, backend: str | None,
+               published: str | None, where: Where) -> dict:
+    roofline = predict(profile, device, None, replicas, DEFAULT_ERROR)  # for memory, bound and support
+    data = _shared(profile, device, replicas, where, roofline)
+    if not roofline.supported:
+        return {**data, "stack": backend, "calibration": None, "error_band": None, "error_band_source": None,
+                "efficiency": None, "calibrated_from": None}
+    found = predict_published(profile.model, chip, profile.precision, profile.batch_size,
+                              (profile.height, profile.width), backend, cores, calibration_of(published))
+    throughput = profile.batch_size / found.seconds * replicas
+    return {
+        **data, "latency_s": found.seconds, "latency_low_s": found.low_s, "latency_high_s": found.high_s,
+        "throughput_per_s": throughput, "stack": found.stack,
+        "efficiency": f"calibrated on published measurements ({found.generation}, {found.stack})",
+        "calibrated_from": "published corpus" + (f" and {published}" if published else ""),
+        "error_band": math.exp(found.band) - 1, "error_band_low": 1 - math.exp(-found.band),
+        "error_band_source": f"held-out validation, 90th percentile ({found.pool})",
+        "calibration": {"generation": found.generation, "generation_rows": found.generation_rows,
+                        "stack": found.stack, "stack_rows": found.stack_rows, "pool": found.pool,
+                        "notes": found.notes},
+        "note": "; ".join(filter(None, [data["note"], *found.notes])) or None,
     }
 
 
 def validate_results(results: str, catalog: Catalog, hold_out: str) -> list[dict]:
+    if hold_out not in ("model", "resolution", "device"):
+        raise UsageError(f"--validate holds out a model, a resolution or a device, not {hold_out!r} "
+                         f"(accelerator, stack and generation are for --validate-published)")
     points = samples(load_records(results), catalog, _probes())
     if not points:
         raise UsageError(f"no usable points in {results} (ok records of profileable models on a known device; "

@@ -11,7 +11,9 @@ from dataclasses import dataclass
 
 from infercost.commands.predict import calibration
 from infercost.errors import UsageError
+from infercost.predict.calibrated import chips_from
 from infercost.predict.profile import profile_model
+from infercost.predict.published import predict_published
 from infercost.predict.roofline import DEFAULT_ERROR, DeviceSpec, predict
 from infercost.pricing.catalog import Catalog, Instance
 from infercost.pricing.cost import cost_per_request, instances_for, monthly_cost
@@ -73,6 +75,8 @@ def _predicted(instance: Instance, catalog: Catalog, work: Workload, target: Ser
     if found is None:
         return {**row, "reason": "no accelerator or CPU figures in the catalog"}
     device, count = found
+    chip = chips_from(catalog).get(device.name) if not results else None
+    cores = max(1, (instance.vcpus or 1) // 2) if chip is not None and chip.kind == "cpu" else None
     reasons, options = [], []
     for precision in work.precisions:
         eff, band, _ = calibration(results, catalog, device.kind, precision, None)
@@ -85,13 +89,21 @@ def _predicted(instance: Instance, catalog: Catalog, work: Workload, target: Ser
         if not fitting:
             reasons.append(f"{precision}: out of memory even at batch 1")
             continue
-        curve = LatencyCurve([b for b, _ in fitting], [p.latency_s for _, p in fitting])
+        stack = f"roofline ({predictions[0].efficiency})"
+        latencies = [p.latency_s for _, p in fitting]
+        if chip is not None:  # the published calibration, with the fastest stack the device would really run
+            shape = profile_model(work.model, 1, work.height, work.width, precision)
+            size = (shape.height, shape.width)
+            published = [predict_published(work.model, chip, precision, b, size, None, cores) for b, _ in fitting]
+            latencies = [found.seconds for found in published]
+            stack, band = published[0].stack, math.exp(published[0].band) - 1
+        curve = LatencyCurve([b for b, _ in fitting], latencies)
         if curve.latency(1) > target.slo_s:
             reasons.append(f"{precision}: too slow even at batch 1 ({curve.latency(1) * 1e3:.1f} ms predicted)")
             continue
         sized = _size(curve, target, count, instance.price(spot))
         if sized:
-            options.append({**sized, "precision": precision, "stack": f"roofline ({predictions[0].efficiency})",
+            options.append({**sized, "precision": precision, "stack": stack,
                             "error_band": band if band is not None else DEFAULT_ERROR})
     if not options:
         return {**row, "reason": "; ".join(reasons) or "no policy meets the target at this rate"}
@@ -157,7 +169,10 @@ class Recommendation:
         keys = ("instance", "provider", "accelerator", "stack", "precision", "batch_policy", "replicas", "p99_s",
                 "cost_per_inference_usd", "monthly_cost_usd", "source", "error_band", "feasible", "reason")
         rows = [{k: r.get(k) for k in keys} for r in self.rows]
-        return [r for r in rows if r["feasible"]][:top] + [r for r in rows if not r["feasible"]]
+        feasible = [r for r in rows if r["feasible"]]
+        for r in feasible:
+            r["tie_with_cheapest"] = r is not feasible[0] and _tie(feasible[0], r)
+        return feasible[:top] + [r for r in rows if not r["feasible"]]
 
 
 def answer(catalog: Catalog, work: Workload, target: ServingTarget, candidates: Candidates = Candidates(),
@@ -166,6 +181,13 @@ def answer(catalog: Catalog, work: Workload, target: ServingTarget, candidates: 
     rows = recommend(catalog, work, target, candidates, results, prices)
     return Recommendation(rows, verdict(rows, target, lambda factor: recommend(
         catalog, work, target.at_rate(target.qps * factor), candidates, results, prices)))
+
+
+def _tie(first: dict, second: dict) -> bool:
+    """Whether two candidates' monthly costs lie within their error bands of each other (a band is on latency, and
+    cost follows the replicas the latency needs)."""
+    spread = math.log1p(first["error_band"] or 0.0) + math.log1p(second["error_band"] or 0.0)
+    return math.log(second["monthly_cost_usd"] / first["monthly_cost_usd"]) < spread
 
 
 def verdict(rows: list[dict], target: ServingTarget, rerank) -> str:
@@ -181,7 +203,11 @@ def verdict(rows: list[dict], target: ServingTarget, rerank) -> str:
             + (f", +-{win['error_band']:.0%}" if win["error_band"] is not None else "") + ").")
     if len(feasible) > 1:
         second = feasible[1]
-        text += (f" Next: {second['instance']} at {second['monthly_cost_usd']:,.0f} USD a month.")
+        if _tie(win, second):
+            text += (f" {second['instance']} at {second['monthly_cost_usd']:,.0f} USD a month is a tie: their "
+                     f"error bands overlap, so the prediction can't tell which is cheaper; measure both.")
+        else:
+            text += f" Next: {second['instance']} at {second['monthly_cost_usd']:,.0f} USD a month."
     for factor in (10.0, 0.1):
         other = [r for r in rerank(factor) if r["feasible"]]
         if other and other[0]["instance"] != win["instance"]:

@@ -49,6 +49,7 @@ class Accelerator(BaseModel):
     source: str
     as_of: str
     notes: str | None = None
+    generation: str | None = None  # the architecture: Kepler ... Hopper, or a CPU microarchitecture
 
     _none = field_validator("*", mode="before")(_blank_to_none)
 

@@ -169,7 +169,8 @@ def recommend_table(shown: Sequence[dict], title: str, top: int) -> Table:
                    "source"):
         table.add_column(column)
     for r in [r for r in shown if r["feasible"]][:top]:
-        band = f" +-{r['error_band']:.0%}" if r["error_band"] is not None else ""
+        band = (f" +-{r['error_band']:.0%}" if r["error_band"] is not None else "") + \
+            (" (tie)" if r.get("tie_with_cheapest") else "")
         table.add_row(escape(r["instance"]), escape(r["accelerator"]), r["precision"], r["batch_policy"],
                       str(r["replicas"]), f"{r['p99_s'] * 1e3:.1f} ms", f"{r['cost_per_inference_usd'] * 1e6:.3g}",
                       f"{r['monthly_cost_usd']:,.0f}", r["source"] + band)
