@@ -76,3 +76,18 @@ def test_parse_size(text, value):
 def test_parse_size_rejects(text):
     with pytest.raises(UsageError):
         parse_size(text)
+
+
+def test_a_record_above_the_peak_raises_the_peak_and_says_so(tmp_path, monkeypatch):
+    from infercost.env import fingerprint
+    from infercost.probe import with_peak
+    from infercost.results.record import Record
+
+    monkeypatch.setenv("INFERCOST_CACHE", str(tmp_path))
+    probe = {"device": "cpu", "peak_flops_per_s": {"fp32": 1e11}}  # not this machine's: nothing is saved
+    record = Record.for_case(Case("edsr"), run_id="t", status="ok", env=fingerprint(),
+                             achieved_flops_per_s=1.5e11)
+    raised = with_peak(record, probe)
+    assert raised.fraction_of_peak == 1.0 and "stored peak is raised" in raised.warnings[0]
+    assert probe["peak_flops_per_s"]["fp32"] == 1.5e11
+    assert with_peak(record.model_copy(update={"achieved_flops_per_s": 0.75e11}), probe).fraction_of_peak == 0.5

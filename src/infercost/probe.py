@@ -143,9 +143,24 @@ def effective_precision(record: Record) -> str:
 
 
 def with_peak(record: Record, probe: dict | None) -> Record:
-    """The record with its fraction of the device's measured ceiling, where the probe knows one."""
-    fraction = fraction_of_peak(record.achieved_flops_per_s, effective_precision(record), probe)
-    return record.model_copy(update={"fraction_of_peak": fraction}) if fraction else record
+    """The record with its fraction of the device's measured ceiling, where the probe knows one. A peak that a real
+    model beats is no peak: the stored one is raised to what the model reached (in `probe`, and in the cache when
+    the probe came from it), the record says so, and the fraction is 1."""
+    precision = effective_precision(record)
+    fraction = fraction_of_peak(record.achieved_flops_per_s, precision, probe)
+    if not fraction:
+        return record
+    warnings = list(record.warnings)
+    if fraction > 1:
+        old = probe["peak_flops_per_s"][precision]
+        probe["peak_flops_per_s"][precision] = record.achieved_flops_per_s
+        probe.setdefault("raised_by", {})[precision] = f"{record.model} {record.backend} b{record.batch_size}"
+        if probe.get("device") and probe.get("machine") == machine_key(fingerprint()):
+            save_probe(probe)
+        warnings.append(f"reached {record.achieved_flops_per_s / 1e12:.3g} TFLOP/s, above the probe's {precision} "
+                        f"peak of {old / 1e12:.3g}: the stored peak is raised to it")
+        fraction = 1.0
+    return record.model_copy(update={"fraction_of_peak": fraction, "warnings": warnings})
 
 
 def fraction_of_peak(achieved_flops_per_s: float | None, precision: str, probe: dict | None) -> float | None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import warnings
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -39,8 +40,13 @@ def _torchvision(name: str) -> ModelSpec:
                                                                    if close else "")) from None
     task = IMAGE_TO_IMAGE if name in models.list_models(models.segmentation) else CLASSIFICATION
     resolution = 520 if task == IMAGE_TO_IMAGE else 224
-    return ModelSpec(f"torchvision:{name}", task, resolution, lambda **_: builder(weights=None),
-                     source="torchvision", description=f"torchvision {name}")
+    def build(**_: object) -> nn.Module:
+        with warnings.catch_warnings():  # inception_v3's note about its future default initialisation: random
+            warnings.simplefilter("ignore", FutureWarning)  # weights are right for timing either way
+            return builder(weights=None)
+
+    return ModelSpec(f"torchvision:{name}", task, resolution, build, source="torchvision",
+                     description=f"torchvision {name}")
 
 
 def _pt2(path: Path) -> ModelSpec:
