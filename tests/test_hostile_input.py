@@ -196,11 +196,12 @@ def _file_commands(path: str, directory: str) -> list[list[str]]:
             ["report", directory], ["export", directory, "-o", path + ".csv.out"], ["cost", "--results", directory],
             ["merge", directory, "-o", directory + "-merged"],
             ["simulate", "--results", directory, "--model", "edsr", "--qps", "5", "--slo-ms", "50"],
-            ["recommend", "--model", "edsr", "--slo-ms", "50", "--qps", "1", "--traffic", path + ".csv"]]
+            ["recommend", "--model", "edsr", "--slo-ms", "50", "--qps", "1", "--traffic", path + ".csv"],
+            ["predict", "resnet50", "--accelerator", "T4", "--published", path + ".csv"]]
 
 
 @HOSTILE
-@given(data=st.binary(min_size=1, max_size=600), which=st.integers(min_value=0, max_value=12))
+@given(data=st.binary(min_size=1, max_size=600), which=st.integers(min_value=0, max_value=13))
 def test_files_of_random_bytes_are_refused(data, which, tmp_path_factory):
     base = tmp_path_factory.mktemp("garbage")
     path, directory = str(base / "input"), base / "results"
@@ -215,14 +216,15 @@ def test_files_of_random_bytes_are_refused(data, which, tmp_path_factory):
 
 def _accepted(args: list[str], base, directory) -> bool:
     """Whether these bytes happen to be a valid file for this command (then there is nothing to refuse)."""
+    from infercost.predict.corpus import load_rows
     from infercost.pricing import load_catalog
     from infercost.results import load_records
     from infercost.serving import read_trace
     from infercost.study.plan import Plan
 
+    csv_loader = {"recommend": read_trace, "predict": load_rows}.get(args[0], load_catalog)
     loaders = {".yaml": lambda: Plan.from_yaml(base / "input.yaml") if args[0] == "study"
-               else load_catalog(base / "input.yaml"), ".csv": lambda: read_trace(base / "input.csv")
-               if args[0] == "recommend" else load_catalog(base / "input.csv")}
+               else load_catalog(base / "input.yaml"), ".csv": lambda: csv_loader(base / "input.csv")}
     suffix = next((s for s in loaders if any(a.endswith(s) for a in args)), None)
     try:
         if args[0] in ("report", "simulate"):

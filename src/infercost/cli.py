@@ -140,8 +140,11 @@ def probe(device: str, as_json: bool) -> None:
     if as_json:
         return _print_json(result)
     for precision, rate in result["peak_flops_per_s"].items():
-        out.print(f"{precision:>6}  {rate / 1e12:8.3f} TFLOP/s  ({result['library'][precision]}, "
-                  f"{result['matmul_size']}x{result['matmul_size']} matmul)", highlight=False)
+        library = result["library"][precision]
+        how = library if library.startswith("theoretical") else \
+            f"{library}, {result['matmul_size']}x{result['matmul_size']} matmul"
+        bound = " (a lower bound)" if precision in result.get("lower_bounds", {}) else ""
+        out.print(f"{precision:>6}  {rate / 1e12:8.3f} TFLOP/s{bound}  ({how})", highlight=False, markup=False)
     for precision, library in result["library"].items():
         if precision not in result["peak_flops_per_s"]:
             out.print(f"{precision:>6}  -  {library}", highlight=False, markup=False)

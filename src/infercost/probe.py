@@ -94,16 +94,52 @@ def _copy_bandwidth(device: str, nbytes: int) -> float:
     return 2 * nbytes / m.stats.median_s
 
 
+def cpu_chip(env: dict) -> str | None:
+    """The catalog's CPU microarchitecture that the ISA flags name (per-core peaks are alike within each)."""
+    flags, vendor = set(env.get("isa_flags") or []), (env.get("cpu_model") or "").lower()
+    if "amd" in vendor:
+        return "EPYC Genoa" if "avx512f" in flags else "EPYC Milan" if "avx2" in flags else None
+    if "intel" in vendor or "xeon" in vendor:
+        if flags & {"amx_bf16", "amx_int8", "amx_tile"}:
+            return "Xeon Sapphire Rapids"
+        if "avx512_vnni" in flags:
+            return "Xeon Cascade Lake"
+        return "Xeon Skylake" if "avx512f" in flags else "Xeon Broadwell" if "avx2" in flags else None
+    return None
+
+
+def theoretical_peaks(env: dict) -> tuple[dict[str, float], str] | None:
+    """Per precision, the catalog's derived per-core peak of this CPU's microarchitecture times its cores: a ceiling
+    the measured matmul may not reach (AMX, VNNI), so that no model can beat the stored peak."""
+    from infercost.pricing import load_catalog
+
+    chip = cpu_chip(env)
+    accelerators = load_catalog().accelerators
+    if chip not in accelerators or not env.get("cpu_cores"):
+        return None
+    acc, cores = accelerators[chip], int(env["cpu_cores"])  # logical CPUs: a ceiling errs high, never low
+    peaks = {p: acc.peak_flops(p) * cores for p in ("fp32", "bf16", "fp16", "int8") if acc.peak_flops(p)}
+    return peaks, f"theoretical: catalog {chip} x {cores} cores ({acc.source})"
+
+
 def run_probe(device: str = "cpu", precisions: tuple[str, ...] = ("fp32", "bf16", "fp16", "int8")) -> dict:
     gpu = device.startswith("cuda")
     n = 8192 if gpu else 2048
-    peaks, libraries = {}, {}
+    peaks, libraries, lower_bounds = {}, {}, {}
     for precision in precisions:
         rate, library = _matmul_rate(device, precision, n)
         libraries[precision] = library
         if rate:
             peaks[precision] = rate
+    if gpu and "int8" in peaks:
+        lower_bounds["int8"] = ("torch._int_mm is not known to reach the int8 tensor cores' peak here: a lower "
+                                "bound, raised by any model that beats it")
+    found = theoretical_peaks(fingerprint()) if device == "cpu" else None
+    for precision, rate in (found[0] if found else {}).items():
+        if precision in precisions and rate > peaks.get(precision, 0):
+            peaks[precision], libraries[precision] = rate, found[1]
     return {"device": device, "matmul_size": n, "peak_flops_per_s": peaks, "library": libraries,
+            "lower_bounds": lower_bounds,
             "copy_bandwidth_bytes_per_s": _copy_bandwidth(device, (1 << 30) if gpu else (256 << 20)),
             "machine": machine_key(fingerprint())}
 
