@@ -9,7 +9,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "infercost"
 CLI = {"cli", "cli_params", "__main__"}
 CORE = {"infercost", "errors", "limits", "units", "textfiles", "oom", "env", "paths", "process", "case", "timing",
-        "results"}
+        "results", "layers"}
 
 
 def _unit(module: str) -> str:

@@ -13,61 +13,11 @@ from __future__ import annotations
 import functools
 
 import torch
-from pydantic import BaseModel
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_flatten
 from torch.utils.flop_counter import flop_registry
 
-BYTES = {"fp32": 4, "fp16": 2, "bf16": 2, "int8": 1}
-
-
-class LayerProfile(BaseModel):
-    name: str
-    kind: str
-    flops: int
-    weight_bytes: int
-    activation_bytes: int  # read + written
-    params: int
-
-    @property
-    def bytes(self) -> int:
-        return self.weight_bytes + self.activation_bytes
-
-    @property
-    def intensity(self) -> float:
-        return self.flops / self.bytes if self.bytes else 0.0
-
-
-class ModelProfile(BaseModel):
-    model: str
-    batch_size: int
-    height: int
-    width: int
-    precision: str
-    layers: list[LayerProfile]
-    peak_activation_bytes: int
-
-    @property
-    def flops(self) -> int:
-        return sum(layer.flops for layer in self.layers)
-
-    @property
-    def weight_bytes(self) -> int:
-        return sum(layer.weight_bytes for layer in self.layers)
-
-    @property
-    def activation_bytes(self) -> int:
-        return sum(layer.activation_bytes for layer in self.layers)
-
-    @property
-    def params(self) -> int:
-        return sum(layer.params for layer in self.layers)
-
-    def totals(self) -> dict:
-        total_bytes = self.weight_bytes + self.activation_bytes
-        return {"flops": self.flops, "weight_bytes": self.weight_bytes, "activation_bytes": self.activation_bytes,
-                "intensity": self.flops / total_bytes if total_bytes else 0.0, "params": self.params,
-                "layers": len(self.layers), "peak_activation_bytes": self.peak_activation_bytes}
+from infercost.layers import BYTES, LayerProfile, ModelProfile  # noqa: F401 - the profile's data, re-exported
 
 
 class OpRecorder(TorchDispatchMode):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 from infercost.errors import UsageError
-from infercost.models.ops import BYTES, LayerProfile, ModelProfile
+from infercost.layers import BYTES, LayerProfile, ModelProfile
 
 
 def _load(path: str, batch: int, height: int, width: int):

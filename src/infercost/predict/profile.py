@@ -1,23 +1,73 @@
 """A model's profile, op by op (FLOPs, weight and activation bytes, arithmetic intensity, parameters): a torch model
 on the meta device through models.ops, an ONNX file node by node through predict.onnx_profile.
 
+Profiles of named models (the zoo, torchvision) are kept on disk, keyed by the model, the point and the versions of
+torch, torchvision and infercost, so a prediction needs no framework import once a profile has been made.
+
 Domain layer (predict).
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import sys
+from importlib import metadata
+from pathlib import Path
 
 from infercost.errors import UsageError
-from infercost.models import resolve_model
-from infercost.models.ops import BYTES, LayerProfile, ModelProfile, record_ops
+from infercost.layers import BYTES, LayerProfile, ModelProfile
+from infercost.paths import cache_dir
 
 __all__ = ["BYTES", "LayerProfile", "ModelProfile", "profile_model"]
+
+
+def _cache_file(name: str, batch: int, height: int | None, width: int | None, precision: str):
+    """Where a named model's profile is kept; None for files, user code and models registered in this process
+    (they change without a version to key on)."""
+    loaders = sys.modules.get("infercost.models.loaders")
+    if not (name.startswith("torchvision:") or name.isidentifier()) or name in getattr(loaders, "_REGISTERED", {}):
+        return None
+    return cache_dir("profiles") / f"{name.replace(':', '_')}-b{batch}-{height}x{width}-{precision}-{_code()}.json"
+
+
+@functools.lru_cache(maxsize=1)
+def _code() -> str:
+    """The versions a profile depends on: torch, torchvision, and infercost's own model and op-counting code."""
+    digest = hashlib.sha256("-".join(_version(d) for d in ("torch", "torchvision")).encode())
+    for path in sorted((Path(__file__).resolve().parents[1] / "models").glob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def _version(distribution: str) -> str:
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return "none"
 
 
 @functools.lru_cache(maxsize=64)
 def profile_model(name: str, batch: int = 1, height: int | None = None, width: int | None = None,
                   precision: str = "fp32") -> ModelProfile:
+    if precision not in BYTES:
+        raise UsageError(f"unknown precision {precision!r}")
+    cached = _cache_file(name, batch, height, width, precision)
+    if cached is not None and cached.exists():
+        try:
+            return ModelProfile.model_validate_json(cached.read_text())
+        except ValueError:
+            pass  # a torn or older file: profile again
+    found = _profile(name, batch, height, width, precision)
+    if cached is not None:
+        cached.write_text(found.model_dump_json())
+    return found
+
+
+def _profile(name: str, batch: int, height: int | None, width: int | None, precision: str) -> ModelProfile:
+    from infercost.models import resolve_model
+    from infercost.models.ops import record_ops
+
     spec = resolve_model(name)
     if spec.source == "onnx":
         from infercost.predict.onnx_profile import profile_onnx
@@ -25,8 +75,6 @@ def profile_model(name: str, batch: int = 1, height: int | None = None, width: i
         return profile_onnx(spec, batch, height, width, precision)
     if spec.source == "pt2":
         raise UsageError("profiling .pt2 files is not supported; profile the torch model or its ONNX export")
-    if precision not in BYTES:
-        raise UsageError(f"unknown precision {precision!r}")
     height = height or spec.default_resolution
     width = width or height
     layers, peak = record_ops(spec, batch, height, width, BYTES[precision])

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from pydantic import BaseModel
 
-from infercost.models.ops import ModelProfile
+from infercost.layers import ModelProfile
 from infercost.pricing.catalog import Accelerator, Catalog, Instance
 
 DEFAULT_ERROR = 0.5  # the band when nothing has been validated: +-50%, stated as such
