@@ -99,3 +99,23 @@ def test_validate_published_reports_every_group_and_the_band_coverage():
     assert {"hold_out", "points", "groups", "median_error", "p90_error", "band_coverage", "by_group"} <= set(data)
     assert data["hold_out"] == "generation" and "Kepler" in data["by_group"] and data["points"] > 700
     assert 0 <= data["band_coverage"] <= 1
+
+
+def test_a_study_of_yours_joins_the_corpus(tmp_path):
+    from infercost.case import Case
+    from infercost.env import fingerprint
+    from infercost.predict.calibrated import chips_from
+    from infercost.predict.corpus import study_points
+    from infercost.pricing import load_catalog
+    from infercost.results import Record, ResultsStore
+
+    store = ResultsStore(tmp_path)
+    env = {**fingerprint(), "cpu_model": "AMD EPYC 9R14", "isa_flags": ["avx2", "avx512f"], "cpu_cores": 4}
+    for batch in (1, 4):
+        store.append(Record.for_case(Case("edsr", batch_size=batch, height=32, width=32), run_id="t", status="ok",
+                                     env=env, timing={"method": "adaptive"}).with_samples([0.01 * batch] * 5))
+    store.append(Record.for_case(Case("edsr", batch_size=8, height=32, width=32), run_id="t", status="oom", env=env))
+    points, skipped = study_points(tmp_path, chips_from(load_catalog()))
+    assert [(p.chip, p.cores, p.batch, p.seconds) for p in points] == [("EPYC Genoa", 4, 1, 0.01),
+                                                                      ("EPYC Genoa", 4, 4, 0.04)]
+    assert skipped == {"not ok": 1} and points[0].model == "edsr" and points[0].stack == "torch"

@@ -36,6 +36,10 @@ CPU_GENERATIONS = ("Broadwell", "Skylake", "Cascade Lake", "Ice Lake", "Sapphire
 EAGER = ("torch", "tensorflow", "mxnet", "caffe")
 COMPILED = ("tensorrt", "onnxruntime", "openvino", "triton")
 FAMILIES = ("eager", "compiled")
+# infercost's own backends -> the stacks the predictor knows (a study of yours joins the corpus through these)
+STACK_OF_BACKEND = {"torch": "torch", "torch-compile": "torch", "onnxruntime": "onnxruntime", "openvino": "openvino",
+                    "tensorrt": "tensorrt", "mxnet": "mxnet", "tensorflow": "tensorflow",
+                    "tensorflow-xla": "tensorflow", "tflite": "tensorflow"}
 TENSOR_CORES = {"Volta": {"fp16"}, "Turing": {"fp16", "int8"}, "Ampere": {"fp16", "bf16", "int8", "tf32"},
                 "Ada": {"fp16", "bf16", "int8", "tf32"}, "Hopper": {"fp16", "bf16", "int8", "tf32"}}
 BYTES = {"fp32": 4, "tf32": 4, "fp16": 2, "bf16": 2, "int8": 1}

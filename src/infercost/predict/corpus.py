@@ -205,3 +205,46 @@ def _point(row: Row) -> tuple[str, Point | None]:
         return "CPU rows without a core count", None
     seconds = batch / row.value if row.metric == "throughput_per_s" else row.value / 1e3
     return "", Point(row, MODELS[row.model], chip, stack, precision, batch, size[0], size[1], seconds, cores)
+
+
+def is_study(path: str | Path) -> bool:
+    """Whether `--published` names an infercost results directory (or its results.jsonl) rather than a CSV."""
+    path = Path(path)
+    return path.is_dir() or path.name.endswith(".jsonl")
+
+
+def study_points(path: str | Path, chips: dict) -> tuple[list[Point], dict[str, int]]:
+    """A study's ok records as corpus points: on a CPU whose ISA flags name a catalog microarchitecture (with its
+    cores), or a GPU the catalog names; the record's own model, stack, precision, batch, size and latency."""
+    from infercost.predict.calibrated import STACK_OF_BACKEND
+    from infercost.probe import cpu_chip
+    from infercost.results import load_records, machine_id
+
+    points, skipped = [], {}
+    for number, record in enumerate(load_records(path), 1):
+        chip, cores = _chip_of(record, chips, cpu_chip)
+        reason = ("not ok" if not record.ok or not record.latency_s else
+                  "device not in the catalog" if chip is None else
+                  "backend without a stack family" if record.backend not in STACK_OF_BACKEND else "")
+        if reason:
+            skipped[reason] = skipped.get(reason, 0) + 1
+            continue
+        source = f"study {path} machine {machine_id(record.env)}"
+        row = Row(number, chip, record.env.get("cpu_model") or "", record.backend, record.model, record.precision,
+                  str(record.batch_size), f"{record.width}x{record.height}", "latency_ms_mean", record.latency_s * 1e3,
+                  "ms", "infercost study", source, record.case_id, str(path))
+        points.append(Point(row, record.model, chip, STACK_OF_BACKEND[record.backend], record.precision,
+                            record.batch_size, record.height, record.width, record.latency_s, cores))
+    return points, skipped
+
+
+def _chip_of(record, chips: dict, cpu_chip) -> tuple[str | None, int | None]:
+    if record.device == "cpu":
+        name = cpu_chip(record.env)
+        return (name, int(record.env.get("cpu_cores") or 1)) if name in chips else (None, None)
+    gpus = [g.get("name", "") for g in record.env.get("gpus") or []]
+    index = int(record.device.partition(":")[2] or 0)
+    label = gpus[index].upper() if index < len(gpus) else ""
+    matches = [name for name, chip in chips.items() if chip.kind == "gpu"
+               and all(token.upper() in label for token in name.split("-"))]
+    return (max(matches, key=len), None) if matches else (None, None)

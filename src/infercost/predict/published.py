@@ -27,8 +27,17 @@ import numpy as np
 
 from infercost.errors import UsageError
 from infercost.paths import cache_dir
-from infercost.predict.calibrated import Chip, Design, Params, borrow_unseen, chips_from, fit, shapes_for
-from infercost.predict.corpus import Point, load_rows, usable
+from infercost.predict.calibrated import (
+    STACK_OF_BACKEND,
+    Chip,
+    Design,
+    Params,
+    borrow_unseen,
+    chips_from,
+    fit,
+    shapes_for,
+)
+from infercost.predict.corpus import Point, is_study, load_rows, study_points, usable
 
 HOLD_OUTS = ("accelerator", "model", "stack", "generation")
 COVERAGE = 0.9  # the band is the 90th percentile of held-out absolute log errors of predictions of its kind
@@ -45,8 +54,10 @@ def corpus_points(published: str | None = None, catalog=None) -> tuple[list[Poin
     from infercost.pricing import load_catalog
 
     chips = chips_from(catalog or load_catalog())
-    rows = load_rows() + (load_rows(published) if published else [])
+    rows = load_rows() + (load_rows(published) if published and not is_study(published) else [])
     points, _ = usable(rows)
+    if published and is_study(published):
+        points += study_points(published, chips)[0]
     return [p for p in points if p.chip in chips], chips
 
 
@@ -114,9 +125,16 @@ def _key(published: str | None) -> str:
     for text in (resources.files("infercost.predict").joinpath("data", "published-measurements.csv").read_bytes(),
                  Path(calibrated.__file__).read_bytes(), Path(corpus.__file__).read_bytes(),
                  resources.files("infercost.pricing").joinpath("data", "accelerators.csv").read_bytes(),
-                 Path(published).read_bytes() if published else b""):
+                 _published_bytes(published)):
         digest.update(hashlib.sha256(text).digest())
     return digest.hexdigest()[:16]
+
+
+def _published_bytes(published: str | None) -> bytes:
+    if not published:
+        return b""
+    path = Path(published)
+    return (path / "results.jsonl" if path.is_dir() else path).read_bytes() if path.exists() else b""
 
 
 @dataclass
@@ -162,14 +180,19 @@ def calibration(published: str | None = None) -> Calibration:
             data = json.loads(path.read_text())
             if data.get("key") == key:
                 return Calibration.from_dict(data)
-    found = build(published)
+    found = build() if published is None else _refit(published)
     (cache_dir("calibration") / f"{key}.json").write_text(json.dumps(found.to_dict(), indent=1))
     return found
 
 
-STACK_NAMES = {"torch": "torch", "torch-compile": "torch", "tensorrt": "tensorrt", "onnxruntime": "onnxruntime",
-               "openvino": "openvino", "mxnet": "mxnet", "tensorflow": "tensorflow", "tensorflow-xla": "tensorflow",
-               "tflite": "tensorflow"}
+def _refit(published: str) -> Calibration:
+    """The corpus with a user's rows or study: refitted (seconds), with the shipped calibration's validated bands."""
+    base = calibration()
+    points, chips = corpus_points(published)
+    params = fit(points, chips)
+    return Calibration(params, base.bands, params.seen, sorted({p.model for p in points}), _key(published))
+
+
 CPU_STACKS = ("torch", "tensorflow", "mxnet", "onnxruntime", "openvino")
 
 
@@ -197,8 +220,8 @@ def predict_published(model: str, chip: Chip, precision: str, batch: int, size: 
     from infercost.predict.corpus import Row
 
     found = found or calibration()
-    if backend is not None and backend not in STACK_NAMES:
-        raise UsageError(f"unknown backend {backend!r} for a prediction; use one of {', '.join(STACK_NAMES)}")
+    if backend is not None and backend not in STACK_OF_BACKEND:
+        raise UsageError(f"unknown backend {backend!r} for a prediction; use one of {', '.join(STACK_OF_BACKEND)}")
     if precision not in BYTES:
         raise UsageError(f"unknown precision {precision!r}")
     params, notes = found.params, []
@@ -207,8 +230,8 @@ def predict_published(model: str, chip: Chip, precision: str, batch: int, size: 
     shapes = {(model, size[0], size[1]): Shape.of(model, size[0], size[1])}
     row = Row(0, chip.name, "", "", model, precision, str(batch), "", "throughput_per_s", 1.0, "", "", "prediction",
               "prediction")
-    allowed = CPU_STACKS if chip.kind == "cpu" else tuple(dict.fromkeys(STACK_NAMES.values())) + ("triton",)
-    stacks = [STACK_NAMES[backend]] if backend else [s for s in allowed if s in found.rows and s != "triton"]
+    allowed = CPU_STACKS if chip.kind == "cpu" else tuple(dict.fromkeys(STACK_OF_BACKEND.values())) + ("triton",)
+    stacks = [STACK_OF_BACKEND[backend]] if backend else [s for s in allowed if s in found.rows and s != "triton"]
     times = {}
     for stack in stacks or ["torch"]:
         point = Point(row, model, chip.name, stack, precision, batch, size[0], size[1], 1.0, cores)
