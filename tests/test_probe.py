@@ -24,3 +24,15 @@ def test_the_theoretical_peak_is_the_catalog_rate_times_the_cores():
     assert peaks["fp32"] == pytest.approx(4 * 0.1184e12) and peaks["bf16"] == pytest.approx(4 * 0.2368e12)
     assert "EPYC Genoa x 4 cores" in how
     assert theoretical_peaks({"cpu_model": "Apple M2", "isa_flags": [], "cpu_cores": 8}) is None
+
+
+def test_the_other_runtimes_matmuls_run():
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("openvino")
+    from infercost.probe import _runtime_matmuls
+
+    names = {p: [name for _, name in _runtime_matmuls(p, 32)] for p in ("fp32", "bf16", "int8")}
+    assert "ONNX Runtime MatMulInteger" in names["int8"] and any("OpenVINO" in n for n in names["bf16"])
+    for precision in names:
+        for fn, _ in _runtime_matmuls(precision, 32):
+            fn()
