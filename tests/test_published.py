@@ -10,8 +10,8 @@ from click.testing import CliRunner
 
 from infercost.cli import cli
 from infercost.errors import UsageError
-from infercost.predict.calibrated import Chip, Design, Params, Shape, borrow_unseen, fit
 from infercost.predict.corpus import COLUMNS, Point, Row, load_rows, usable
+from infercost.predict.corpus_roofline import Chip, Design, Params, Shape, borrow_unseen, fit
 from infercost.predict.published import _key, calibration, shipped_path
 
 
@@ -104,8 +104,8 @@ def test_validate_published_reports_every_group_and_the_band_coverage():
 def test_a_study_of_yours_joins_the_corpus(tmp_path):
     from infercost.case import Case
     from infercost.env import fingerprint
-    from infercost.predict.calibrated import chips_from
     from infercost.predict.corpus import study_points
+    from infercost.predict.corpus_roofline import chips_from
     from infercost.pricing import load_catalog
     from infercost.results import Record, ResultsStore
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from infercost.errors import UsageError
 from infercost.predict.calibrate import error_band, fit, samples, validate
-from infercost.predict.calibrated import Chip, chips_from
+from infercost.predict.corpus_roofline import Chip, chips_from
 from infercost.predict.profile import profile_model
 from infercost.predict.published import calibration as calibration_of
 from infercost.predict.published import predict_published

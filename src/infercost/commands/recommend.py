@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from infercost.commands.predict import calibration
 from infercost.errors import UsageError
-from infercost.predict.calibrated import chips_from
+from infercost.predict.corpus_roofline import chips_from
 from infercost.predict.profile import profile_model
 from infercost.predict.published import predict_published
 from infercost.predict.roofline import DEFAULT_ERROR, DeviceSpec, predict

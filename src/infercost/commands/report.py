@@ -14,7 +14,7 @@ from infercost.commands.recommend import Workload, answer
 from infercost.commands.serving import compare_policies
 from infercost.errors import UsageError
 from infercost.models import ZOO
-from infercost.predict.calibrated import chips_from
+from infercost.predict.corpus_roofline import chips_from
 from infercost.predict.profile import profile_model
 from infercost.predict.published import predict_published
 from infercost.predict.roofline import DEFAULT_ERROR, DeviceSpec, predict

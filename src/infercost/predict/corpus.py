@@ -216,7 +216,7 @@ def is_study(path: str | Path) -> bool:
 def study_points(path: str | Path, chips: dict) -> tuple[list[Point], dict[str, int]]:
     """A study's ok records as corpus points: on a CPU whose ISA flags name a catalog microarchitecture (with its
     cores), or a GPU the catalog names; the record's own model, stack, precision, batch, size and latency."""
-    from infercost.predict.calibrated import STACK_OF_BACKEND
+    from infercost.predict.corpus_roofline import STACK_OF_BACKEND
     from infercost.probe import cpu_chip
     from infercost.results import load_records, machine_id
 

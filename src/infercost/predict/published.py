@@ -27,7 +27,8 @@ import numpy as np
 
 from infercost.errors import UsageError
 from infercost.paths import cache_dir
-from infercost.predict.calibrated import (
+from infercost.predict.corpus import Point, is_study, load_rows, study_points, usable
+from infercost.predict.corpus_roofline import (
     STACK_OF_BACKEND,
     Chip,
     Design,
@@ -37,7 +38,6 @@ from infercost.predict.calibrated import (
     fit,
     shapes_for,
 )
-from infercost.predict.corpus import Point, is_study, load_rows, study_points, usable
 
 HOLD_OUTS = ("accelerator", "model", "stack", "generation")
 COVERAGE = 0.9  # the band is the 90th percentile of held-out absolute log errors of predictions of its kind
@@ -119,11 +119,11 @@ def validate(hold_out: str = "accelerator", published: str | None = None) -> dic
 
 def _key(published: str | None) -> str:
     """What a calibration depends on: the corpus, a user's rows, the catalog's chips and the predictor's code."""
-    from infercost.predict import calibrated, corpus
+    from infercost.predict import corpus, corpus_roofline
 
     digest = hashlib.sha256()
     for text in (resources.files("infercost.predict").joinpath("data", "published-measurements.csv").read_bytes(),
-                 Path(calibrated.__file__).read_bytes(), Path(corpus.__file__).read_bytes(),
+                 Path(corpus_roofline.__file__).read_bytes(), Path(corpus.__file__).read_bytes(),
                  resources.files("infercost.pricing").joinpath("data", "accelerators.csv").read_bytes(),
                  _published_bytes(published)):
         digest.update(hashlib.sha256(text).digest())
@@ -216,8 +216,8 @@ def predict_published(model: str, chip: Chip, precision: str, batch: int, size: 
                       backend: str | None = None, cores: int | None = None,
                       found: Calibration | None = None) -> PublishedPrediction:
     """The calibrated prediction; without a backend, the fastest stack the corpus knows for this kind of device."""
-    from infercost.predict.calibrated import BYTES, Shape
     from infercost.predict.corpus import Row
+    from infercost.predict.corpus_roofline import BYTES, Shape
 
     found = found or calibration()
     if backend is not None and backend not in STACK_OF_BACKEND:
