@@ -76,9 +76,7 @@ def ensure(name: str, log=print) -> Path:
 
 def package_path() -> Path:
     """A folder whose only entry links to this installation's infercost package: the child's PYTHONPATH."""
-    import infercost
-
-    source = Path(infercost.__file__).resolve().parent
+    source = Path(__file__).resolve().parent  # the infercost package this module belongs to
     folder = cache_dir("envs", "pythonpath")
     link = folder / "infercost"
     if not (link.is_symlink() and link.resolve() == source):
