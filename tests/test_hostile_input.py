@@ -174,7 +174,7 @@ NAMES = [["bench", X], ["bench", "edsr", "--backend", X], ["bench", "edsr", "--d
          ["catalog", "show", X], ["recommend", "--model", X, "--slo-ms", "50", "--qps", "1"],
          ["simulate", "--results", "{R}", "--model", X, "--qps", "5", "--slo-ms", "50"],
          ["simulate", "--results", "{R}", "--model", "edsr", "--stack", X, "--qps", "5", "--slo-ms", "50"],
-         ["bench", "edsr", "--tolerance", X]]
+         ["bench", "edsr", "--tolerance", X], ["bench", "edsr", "--dim", X]]
 KNOWN = {"edsr", "vgg19", "resnet50", "unet", "torch", "cpu", "fp32", "fp16", "bf16", "int8", "auto", "L4"}
 
 

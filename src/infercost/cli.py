@@ -179,6 +179,10 @@ def env(as_json: bool) -> None:
 @click.option("--batch", default="1", show_default=True, help="Batch sizes, e.g. 1,2,4.")
 @click.option("--resolution", default=None, help="Resolutions, e.g. 224,512x384 (default: the model's).")
 @click.option("--channels-last", is_flag=True, help="Use the channels_last memory format (torch).")
+@click.option("--dim", "dims", multiple=True,
+              help="Bind an ONNX file's named dynamic dimension, e.g. --dim seq=128 (repeatable).")
+@click.option("--seq-len", default=None, help="Sequence lengths, e.g. 128,512: bind seq / sequence / "
+                                              "sequence_length in an ONNX file.")
 @click.option("--method", type=click.Choice(["adaptive", "seed"]), default="adaptive", show_default=True,
               help="adaptive: stop on the median's CI; seed: the classic 11 calls, mean of the last 10.")
 @click.option("--min-time", type=p.TIME_S, default=1.0, show_default=True, help="Seconds of timed calls at least.")
@@ -189,19 +193,21 @@ def env(as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the records as a JSON array instead of a table.")
 @handled
 def bench(model: str, backend: str, device: str, precision: str, batch: str, resolution: str | None,
-          channels_last: bool, method: str, min_time: float, max_time: float, memory_limit: int | None,
+          channels_last: bool, dims: tuple[str, ...], seq_len: str | None, method: str, min_time: float,
+          max_time: float, memory_limit: int | None,
           timeout: float, out_dir: str, as_json: bool, tolerance: str | None, no_check: bool, no_probe: bool,
           auto_compile: bool) -> None:
     """Measure MODEL over the grid of the given lists, one isolated process per point."""
     from infercost.accuracy import parse_tolerances
     from infercost.commands.bench import run_bench
-    from infercost.grid import Grid, parse_batches, split_list
+    from infercost.grid import Grid, dim_bindings, parse_batches, split_list
     from infercost.runner import RunOptions
     from infercost.timing import TimerConfig
 
+    seq_lens = parse_batches(seq_len, "sequence length") if seq_len else []
     grid = Grid(tuple(split_list(model)), tuple(split_list(backend)), tuple(split_list(device)),
                 tuple(split_list(precision)), tuple(parse_batches(batch)), tuple(split_list(resolution)),
-                channels_last)
+                channels_last, tuple(dim_bindings(list(dims), seq_lens)))
     options = RunOptions(TimerConfig(method=method, min_time_s=min_time, max_time_s=max(max_time, min_time)),
                          timeout, memory_limit, tolerances=parse_tolerances(tolerance), check_output=not no_check)
     records = run_bench(grid, options, out_dir, progress=not as_json, probe=not no_probe, auto_compile=auto_compile)

@@ -14,6 +14,7 @@ from infercost.case import PRECISIONS, Case, parse_resolution, validate_device
 from infercost.errors import UsageError
 from infercost.limits import BATCH, check_cases
 from infercost.models import ModelSpec, resolve_model
+from infercost.models.onnx_file import SEQ_NAMES, parse_dims
 
 
 def split_list(text: str | Iterable[str] | None) -> list[str]:
@@ -23,27 +24,31 @@ def split_list(text: str | Iterable[str] | None) -> list[str]:
     return [p.strip() for p in parts if p.strip()]
 
 
-def parse_batches(text: str) -> list[int]:
-    batches = [BATCH.check("batch size", part) for part in split_list(text)]
+def parse_batches(text: str, what: str = "batch size") -> list[int]:
+    """'1,2,4' -> [1, 2, 4]: whole numbers within the batch bound (sequence lengths share it)."""
+    batches = [BATCH.check(what, part) for part in split_list(text)]
     if not batches:
-        raise UsageError("no batch size given")
+        raise UsageError(f"no {what} given")
     return batches
 
 
-def default_size(spec: ModelSpec) -> tuple[int, int]:
-    """The model's default resolution; an ONNX file's own fixed size, or an error if it has none."""
+def default_size(spec: ModelSpec, bound: bool = False) -> tuple[int, int]:
+    """The model's default resolution; an ONNX file's own fixed size, or an error if it has none (unless its
+    dimensions are bound by name: a token model has no image size, and the case keeps the default's)."""
     if spec.source != "onnx":
         return spec.default_resolution, spec.default_resolution
-    from infercost.models.onnx_file import file_resolution
+    from infercost.models.onnx_file import file_resolution, read_inputs
 
     size = file_resolution(spec.path)
-    if size is None:
+    image = len(read_inputs(spec.path)[0].shape) == 4
+    if size is None and image and not bound:
         raise UsageError(f"{spec.path} has a dynamic height and width: pass --resolution")
-    return size
+    return size or (spec.default_resolution, spec.default_resolution)  # a token model: no image size to bind
 
 
 def expand(models: list[str], backends: list[str], devices: list[str], precisions: list[str],
-           batches: list[int], resolutions: list[str] | None, channels_last: bool = False) -> list[Case]:
+           batches: list[int], resolutions: list[str] | None, channels_last: bool = False,
+           dims: list[str] | None = None) -> list[Case]:
     """Every combination, validated up front so that bad input fails before anything runs."""
     for what, given in (("model", models), ("backend", backends), ("device", devices), ("precision", precisions)):
         if not given:
@@ -56,15 +61,26 @@ def expand(models: list[str], backends: list[str], devices: list[str], precision
         if precision not in PRECISIONS:
             raise UsageError(f"unknown precision {precision!r}; choose from {', '.join(PRECISIONS)}")
     check_cases(len(models) * len(backends) * len(devices) * len(precisions) * len(batches)
-                * max(1, len(resolutions or [])), "the grid")
+                * max(1, len(resolutions or [])) * max(1, len(dims or [])), "the grid")
+    for binding in dims or []:
+        parse_dims(binding)  # refuse a bad NAME=VALUE before anything runs
     cases = []
     for model in models:
         spec = resolve_model(model)
-        sizes = [parse_resolution(r) for r in resolutions] if resolutions else [default_size(spec)]
-        for backend, device, precision, batch, (height, width) in itertools.product(
-                backends, devices, precisions, batches, sizes):
+        if dims and spec.source != "onnx":
+            raise UsageError(f"--dim and --seq-len bind an ONNX file's named dimensions; {model} is not an ONNX file")
+        sizes = [parse_resolution(r) for r in resolutions] if resolutions else [default_size(spec, bool(dims))]
+        if spec.source == "onnx":  # every input must be fillable before anything runs
+            from infercost.models.onnx_file import bound_shape, read_inputs
+
+            for (height, width), binding in itertools.product(sizes, dims or [""]):
+                for inp in read_inputs(spec.path):
+                    bound_shape(inp, batches[0], height, width, parse_dims(binding))
+        for backend, device, precision, batch, (height, width), binding in itertools.product(
+                backends, devices, precisions, batches, sizes, dims or [""]):
             cases.append(Case(model=model, backend=backend, device=device, precision=precision,
-                              batch_size=batch, height=height, width=width, channels_last=channels_last))
+                              batch_size=batch, height=height, width=width, channels_last=channels_last,
+                              options=(("dims", binding),) if binding else ()))
     return cases
 
 
@@ -79,6 +95,8 @@ class Grid:
     batches: tuple[int, ...] = (1,)
     resolutions: tuple[str, ...] = ()
     channels_last: bool = False
+    dims: tuple[str, ...] = ()  # an ONNX file's named dimensions, "seq=128,heads=12" per point
+
 
     @property
     def auto(self) -> bool:
@@ -90,10 +108,19 @@ class Grid:
         backends = ["torch"] if self.auto else list(self.backends)
         precisions = ["fp32"] if self.auto else list(self.precisions)
         return expand(list(self.models), backends, list(self.devices), precisions, list(self.batches),
-                      list(self.resolutions) or None, self.channels_last)
+                      list(self.resolutions) or None, self.channels_last, list(self.dims))
 
 
 def single_case(model: str, backend: str = "torch", device: str = "cpu", precision: str = "fp32",
                 resolution: str | None = None, batch: int = 1) -> Case:
     """One validated case, as a command that serves or profiles a single stack names it."""
     return expand([model], [backend], [device], [precision], [batch], [resolution] if resolution else None)[0]
+
+
+def dim_bindings(dims: list[str], seq_lens: list[int]) -> list[str]:
+    """The points' dimension bindings: every --dim NAME=VALUE together, once per --seq-len value (which binds the
+    conventional sequence names: seq, sequence, sequence_length, seq_len)."""
+    fixed = ",".join(dims)
+    if not seq_lens:
+        return [fixed] if fixed else []
+    return [",".join(filter(None, [fixed, *(f"{name}={n}" for name in SEQ_NAMES)])) for n in seq_lens]

@@ -16,8 +16,8 @@ import os
 import warnings
 from pathlib import Path
 
-from infercost.errors import BackendError, UsageError
-from infercost.models.onnx_file import OnnxInput, read_inputs
+from infercost.errors import BackendError
+from infercost.models.onnx_file import read_inputs
 from infercost.models.zoo import ModelSpec
 from infercost.paths import cache_dir
 
@@ -140,21 +140,3 @@ def quantized(spec: ModelSpec, options: dict, height: int, width: int) -> tuple[
     return path, how
 
 
-def input_shape(inp: OnnxInput, batch: int, height: int, width: int) -> tuple[int, ...]:
-    """Fill an input's dynamic dimensions: batch first, then height and width of an NCHW image.
-
-    A dynamic dimension that is none of those is a usage error: the user must fix it in the file.
-    """
-    shape = list(inp.shape)
-    wanted = {0: batch, 2: height, 3: width} if len(shape) == 4 else {0: batch}
-    for index, dim in enumerate(shape):
-        if isinstance(dim, int) and dim > 0:
-            if index in (2, 3) and index in wanted and dim != wanted[index]:
-                raise UsageError(f"input {inp.name!r} is fixed at {shape[3]}x{shape[2]}; "
-                                 f"the resolution {width}x{height} does not fit it")
-            continue
-        if index not in wanted:
-            raise UsageError(f"input {inp.name!r} has a dynamic dimension {dim!r} at position {index} that "
-                             f"infercost can't fill; export the model with that dimension fixed")
-        shape[index] = wanted[index]
-    return tuple(shape)

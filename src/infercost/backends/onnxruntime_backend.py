@@ -8,9 +8,9 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from infercost.backends.base import Backend, first_line
-from infercost.backends.onnx_export import export, input_shape, quantized
+from infercost.backends.onnx_export import export, quantized
 from infercost.errors import UnsupportedError
-from infercost.models.onnx_file import read_inputs
+from infercost.models.onnx_file import bound_shape, feeds, parse_dims, read_inputs
 
 _PROVIDERS = {"cpu": "CPUExecutionProvider", "cuda": "CUDAExecutionProvider"}
 
@@ -84,17 +84,19 @@ class OnnxRuntimeBackend(Backend):
         wanted = providers[0] if isinstance(providers[0], str) else providers[0][0]
         if used != wanted:
             raise UnsupportedError(f"onnxruntime fell back to {used} instead of {wanted}")
-        self.input = read_inputs(path)[0]
+        self.inputs = read_inputs(path)
+        self.input = self.inputs[0]
         self.dtype = np.dtype(self.input.dtype)
         self.stack.update(provider=used, threads=threads or "default", onnxruntime=ort.__version__,
                           precision=self.case.precision, model_file=path.rsplit("/", 1)[-1])
 
     def make_input(self, seed: int = 0) -> Any:
-        shape = input_shape(self.input, self.case.batch_size, self.case.height, self.case.width)
-        if self.spec.source == "onnx":
-            import numpy as np
-
-            return np.random.default_rng(seed).random(shape).astype(self.dtype)
+        case = self.case
+        if self.spec.source == "onnx":  # a user's file: every input, its named dimensions bound (--dim)
+            dims = parse_dims(case.option("dims"))
+            shapes = {i.name: bound_shape(i, case.batch_size, case.height, case.width, dims) for i in self.inputs}
+            return feeds(self._model_path(), self.inputs, shapes, seed)
+        shape = bound_shape(self.input, case.batch_size, case.height, case.width, {})
         x = self.spec.example_input(shape[0], shape[2], shape[3], seed=seed).numpy().astype(self.dtype)
         if self.case.device.startswith("cuda"):
             return self._bind(x)
@@ -113,6 +115,8 @@ class OnnxRuntimeBackend(Backend):
         return binding
 
     def run(self, inputs: Any) -> Any:
+        if isinstance(inputs, dict):  # a user's file, every input fed from the host
+            return self.session.run(None, inputs)
         if self.case.device.startswith("cuda"):
             self.session.run_with_iobinding(inputs)
             return inputs

@@ -8,9 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 from infercost.backends.base import Backend
-from infercost.backends.onnx_export import export, input_shape, quantized
+from infercost.backends.onnx_export import export, quantized
 from infercost.errors import UnsupportedError
-from infercost.models.onnx_file import read_inputs
+from infercost.models.onnx_file import bound_shape, feeds, parse_dims, read_inputs
 from infercost.paths import cache_dir
 
 _HINTS = {"fp32": "f32", "bf16": "bf16", "fp16": "f16"}
@@ -44,9 +44,9 @@ class OpenVinoBackend(Backend):
         else:
             path = export(self.spec, options, "fp32", self.case.height, self.case.width)
         model = core.read_model(str(path))
-        self.input = read_inputs(path)[0]
-        shape = input_shape(self.input, self.case.batch_size, self.case.height, self.case.width)
-        model.reshape({model.inputs[0].get_any_name(): ov.PartialShape(list(shape))})
+        self.path, self.inputs = path, read_inputs(path)
+        self.input = self.inputs[0]
+        model.reshape({name: ov.PartialShape(list(shape)) for name, shape in self._shapes().items()})
         hint = str(self.case.option("performance_hint", "LATENCY")).upper()
         config = {"PERFORMANCE_HINT": hint}
         if self.case.precision in _HINTS:
@@ -66,16 +66,21 @@ class OpenVinoBackend(Backend):
         self.request = compiled.create_infer_request()
         self.compiled = compiled
 
-    def make_input(self, seed: int = 0) -> Any:
-        shape = input_shape(self.input, self.case.batch_size, self.case.height, self.case.width)
-        if self.spec.source == "onnx":
-            import numpy as np
+    def _shapes(self) -> dict[str, tuple]:
+        """Every input's shape: a user's file binds its named dimensions (--dim); an exported model is an image."""
+        case = self.case
+        dims = parse_dims(case.option("dims")) if self.spec.source == "onnx" else {}
+        inputs = self.inputs if self.spec.source == "onnx" else self.inputs[:1]
+        return {i.name: bound_shape(i, case.batch_size, case.height, case.width, dims) for i in inputs}
 
-            return np.random.default_rng(seed).random(shape).astype(self.input.dtype)
+    def make_input(self, seed: int = 0) -> Any:
+        if self.spec.source == "onnx":
+            return feeds(self.path, self.inputs, self._shapes(), seed)
+        shape = self._shapes()[self.input.name]
         return self.spec.example_input(shape[0], shape[2], shape[3], seed=seed).numpy()
 
     def run(self, inputs: Any) -> Any:
-        return self.request.infer({0: inputs})
+        return self.request.infer(inputs if isinstance(inputs, dict) else {0: inputs})
 
     def to_numpy(self, output: Any) -> Any:
         import numpy as np

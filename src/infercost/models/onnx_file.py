@@ -49,3 +49,81 @@ def file_resolution(path: Path) -> tuple[int, int] | None:
     if len(first.shape) == 4 and all(isinstance(d, int) and d > 0 for d in first.shape[2:]):
         return first.shape[2], first.shape[3]
     return None
+
+
+BATCH_NAMES = ("batch", "n", "batch_size")
+SEQ_NAMES = ("seq", "sequence", "sequence_length", "seq_len")
+
+
+def parse_dims(text: str | None) -> dict[str, int]:
+    """'seq=128,heads=12' -> {'seq': 128, 'heads': 12}: values for an ONNX file's named dynamic dimensions."""
+    from infercost.limits import Bound
+
+    dims = {}
+    for part in (text or "").split(","):
+        if not part.strip():
+            continue
+        name, sep, value = (p.strip() for p in part.partition("="))
+        if not sep or not name:
+            raise UsageError(f"dimension {part!r} does not parse; use NAME=VALUE, e.g. seq=128")
+        dims[name] = Bound(1, 1 << 20, integer=True).check(f"dimension {name}", value)
+    return dims
+
+
+def bound_shape(inp: OnnxInput, batch: int, height: int, width: int, dims: dict[str, int]) -> tuple[int, ...]:
+    """An input's shape with every dynamic dimension filled: a named one from `dims`; batch, N or batch_size, or
+    the first, from the batch; an NCHW image's third and fourth from the height and width. A dimension nothing fills
+    is an error that says how to bind it."""
+    shape = list(inp.shape)
+    image = len(shape) == 4
+    for index, dim in enumerate(shape):
+        if isinstance(dim, int) and dim > 0:
+            if image and index in (2, 3) and dim != (height, width)[index - 2]:
+                raise UsageError(f"input {inp.name!r} is fixed at {shape[3]}x{shape[2]}; "
+                                 f"the resolution {width}x{height} does not fit it")
+            continue
+        name = str(dim)
+        if name in dims:
+            shape[index] = dims[name]
+        elif index == 0 or name.lower() in BATCH_NAMES:
+            shape[index] = batch
+        elif image and index in (2, 3):
+            shape[index] = (height, width)[index - 2]
+        else:
+            raise UsageError(f"input {inp.name!r} has a dynamic dimension {dim!r} at position {index}: bind it with "
+                             f"--dim {name}=VALUE" + (" or --seq-len" if name.lower() in SEQ_NAMES else ""))
+    return tuple(shape)
+
+
+def vocabularies(path: Path) -> dict[str, int]:
+    """For each integer graph input that feeds an embedding lookup (Gather on an initializer), that table's rows."""
+    import onnx
+
+    model = onnx.load(str(path), load_external_data=False)
+    tables = {init.name: init.dims[0] for init in model.graph.initializer if init.dims}
+    found = {}
+    for node in model.graph.node:
+        if node.op_type == "Gather" and len(node.input) == 2 and node.input[0] in tables:
+            found.setdefault(node.input[1], tables[node.input[0]])
+    return found
+
+
+def feeds(path: Path, inputs: list[OnnxInput], shapes: dict[str, tuple], seed: int = 0) -> dict:
+    """Data for every input: floats uniform in [0, 1); token ids within the vocabulary of the embedding they feed (2
+    where none is found); attention masks all ones; token-type ids zeros."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    vocab = vocabularies(path) if any(np.dtype(i.dtype).kind in "iu" for i in inputs) else {}
+    data = {}
+    for inp in inputs:
+        dtype, shape, lowered = np.dtype(inp.dtype), shapes[inp.name], inp.name.lower()
+        if dtype.kind == "f":
+            data[inp.name] = rng.random(shape).astype(dtype)
+        elif "mask" in lowered:
+            data[inp.name] = np.ones(shape, dtype=dtype)
+        elif "type" in lowered or "segment" in lowered:
+            data[inp.name] = np.zeros(shape, dtype=dtype)
+        else:
+            data[inp.name] = rng.integers(0, vocab.get(inp.name, 2), shape).astype(dtype)
+    return data

@@ -14,6 +14,20 @@ from infercost.results.record import Record
 from infercost.units import fmt_bytes, fmt_seconds
 
 
+def size_label(r: Record) -> str:
+    """A point's size as its model sees it: width x height for an image, the bound dimensions for a file that
+    names them (seq=128)."""
+    dims = dict(r.options).get("dims") if isinstance(r.options, dict) else dict(r.options or ()).get("dims")
+    if not dims:
+        return f"{r.width}x{r.height}"
+    from infercost.models.onnx_file import SEQ_NAMES, parse_dims
+
+    bound = parse_dims(dims)
+    seq = next((bound[n] for n in SEQ_NAMES if n in bound), None)
+    rest = [f"{k}={v}" for k, v in bound.items() if k not in SEQ_NAMES]
+    return ", ".join(([f"seq {seq}"] if seq else []) + rest)
+
+
 def records_table(records: Sequence[Record], title: str | None = None) -> Table:
     table = Table(title=title, header_style="bold")
     for column in ("model", "backend", "device", "precision", "batch", "resolution", "status",
@@ -24,7 +38,7 @@ def records_table(records: Sequence[Record], title: str | None = None) -> Table:
         stats = r.stats
         note = r.error if r.error else "; ".join(r.warnings)
         table.add_row(escape(r.model), r.backend, r.device, r.stack.get("precision", r.precision), str(r.batch_size),
-                      f"{r.width}x{r.height}", _status(r.status), fmt_seconds(r.latency_s),
+                      size_label(r), _status(r.status), fmt_seconds(r.latency_s),
                       fmt_seconds(stats.p99_s if stats else None),
                       f"{r.throughput_per_s:.1f}" if r.throughput_per_s else "-",
                       fmt_bytes(r.peak_memory_bytes), escape((note or "")[:70]))
