@@ -10,6 +10,7 @@ from infercost.models import ZOO, register_model, resolve_model
 
 
 @pytest.mark.parametrize(("name", "params"), [("vgg19", 143_667_240), ("resnet50", 25_557_032),
+                                             ("vit-b16", 86_567_656),
                                               ("edsr", 1_369_859)])
 def test_parameter_counts(name, params):
     assert ZOO[name].params() == params

@@ -89,6 +89,12 @@ def _resnet50(**_: object) -> nn.Module:
     return resnet50(weights=None)
 
 
+def _vit_b16(**_: object) -> nn.Module:
+    from torchvision.models import vit_b_16
+
+    return vit_b_16(weights=None)
+
+
 def _unet(in_channels: int = 3, num_classes: int = 2, base: int = 64) -> nn.Module:
     from infercost.models.unet import UNet
 
@@ -106,6 +112,8 @@ def _edsr(scale: int = 2, variant: str = "baseline") -> nn.Module:
 ZOO: dict[str, ModelSpec] = {
     "vgg19": ModelSpec("vgg19", CLASSIFICATION, 224, _vgg19, description="VGG19 (torchvision)"),
     "resnet50": ModelSpec("resnet50", CLASSIFICATION, 224, _resnet50, description="ResNet50 (torchvision)"),
+    "vit-b16": ModelSpec("vit-b16", CLASSIFICATION, 224, _vit_b16,
+                         description="ViT-B/16 (torchvision); 224x224 only: its position embeddings fix the size"),
     "unet": ModelSpec("unet", IMAGE_TO_IMAGE, 256, _unet, description="U-Net, 64 base channels, batch norm",
                       options={"in_channels": 3, "num_classes": 2, "base": 64}),
     "edsr": ModelSpec("edsr", IMAGE_TO_IMAGE, 256, _edsr, description="EDSR baseline x2 (16 blocks, 64 features)",
