@@ -25,7 +25,8 @@ def test_the_readme_example_benches_a_module_in_a_child(tmp_path, monkeypatch, c
     exec(README_EXAMPLE, {})  # noqa: S102 - the README's own lines, run as a user would
     frame = infercost.load(tmp_path / "my-results").to_pandas()
     assert list(frame["batch_size"]) == [1, 4] and set(frame["status"]) == {"ok"}
-    assert all(str(m).endswith(".pt2") for m in frame["model"])  # sent to the child as an ExportedProgram
+    assert all(str(m).startswith("module:Sequential") for m in frame["model"])
+    assert all(".pt2" in w for w in frame["warnings"])  # sent to the child as an ExportedProgram, and it says so
     assert "latency_s" in capsys.readouterr().out
 
 

@@ -91,3 +91,16 @@ def test_a_record_above_the_peak_raises_the_peak_and_says_so(tmp_path, monkeypat
     assert raised.fraction_of_peak == 1.0 and "stored peak is raised" in raised.warnings[0]
     assert probe["peak_flops_per_s"]["fp32"] == 1.5e11
     assert with_peak(record.model_copy(update={"achieved_flops_per_s": 0.75e11}), probe).fraction_of_peak == 0.5
+
+
+@pytest.mark.slow
+def test_a_registered_module_reaches_the_child_as_an_exported_program(fast_timer):
+    from torch import nn
+
+    from infercost.models import register_model
+
+    register_model(nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU()), "registered-conv")
+    record = Runner(RunOptions(fast_timer, timeout_s=120)).run(Case("registered-conv", height=16, width=16))
+    assert record.status == "ok", record.error
+    assert record.model == "registered-conv" and record.case_id == Case("registered-conv", height=16, width=16).case_id
+    assert any("ExportedProgram" in w for w in record.warnings)
