@@ -45,9 +45,10 @@ def reference_output(spec: ModelSpec, case: Case) -> Any:
     """PyTorch eager fp32 on the CPU for the first sample of the case's input."""
     import torch
 
-    model = spec.create(**dict(case.options))
+    model = spec.create(**case.model_options)
+    x = spec.example_input(1, case.height, case.width, seq=case.seq_len(spec.default_seq))
     with torch.inference_mode():
-        out = model(spec.example_input(1, case.height, case.width))
+        out = model(**x) if isinstance(x, dict) else model(x)
     out = out[0] if isinstance(out, (tuple, list)) else out
     if isinstance(out, dict):
         out = next(iter(out.values()))

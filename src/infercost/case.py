@@ -11,7 +11,7 @@ import re
 from dataclasses import asdict, dataclass, field, replace
 
 from infercost.errors import UsageError
-from infercost.limits import SIDE
+from infercost.limits import DIM, SIDE
 
 PRECISIONS = ("fp32", "fp16", "bf16", "int8")
 
@@ -53,6 +53,21 @@ class Case:
         return (f"{self.model} {self.backend} {self.device} {self.precision} b{self.batch_size} "
                 f"{self.width}x{self.height}")
 
+    @property
+    def model_options(self) -> dict:
+        """The options that build the model (the dimension bindings are the input's, not the model's)."""
+        return {k: v for k, v in self.options if k != "dims"}
+
+    @property
+    def dims(self) -> dict[str, int]:
+        """Named input dimensions bound for this point (--dim, --seq-len)."""
+        return parse_dims(self.option("dims"))
+
+    def seq_len(self, default: int) -> int:
+        """The sequence length a token model runs at: the bound seq / sequence / sequence_length, else `default`."""
+        dims = self.dims
+        return next((dims[name] for name in SEQ_NAMES if name in dims), default)
+
     def option(self, name: str, default: object = None) -> object:
         return dict(self.options).get(name, default)
 
@@ -85,3 +100,20 @@ def validate_device(device: str) -> None:
     kind, _, index = device.partition(":")
     if kind not in ("cpu", "cuda", "mps") or (index and (kind != "cuda" or not re.fullmatch("[0-9]{1,4}", index))):
         raise UsageError(f"unknown device {device!r}; use cpu, cuda, cuda:N or mps")
+
+
+BATCH_NAMES = ("batch", "n", "batch_size")
+SEQ_NAMES = ("seq", "sequence", "sequence_length", "seq_len")
+
+
+def parse_dims(text: str | None) -> dict[str, int]:
+    """'seq=128,heads=12' -> {'seq': 128, 'heads': 12}: values for an ONNX file's named dynamic dimensions."""
+    dims = {}
+    for part in (text or "").split(","):
+        if not part.strip():
+            continue
+        name, sep, value = (p.strip() for p in part.partition("="))
+        if not sep or not name:
+            raise UsageError(f"dimension {part!r} does not parse; use NAME=VALUE, e.g. seq=128")
+        dims[name] = DIM.check(f"dimension {name}", value)
+    return dims

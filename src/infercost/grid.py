@@ -67,17 +67,21 @@ def expand(models: list[str], backends: list[str], devices: list[str], precision
     cases = []
     for model in models:
         spec = resolve_model(model)
-        if dims and spec.source != "onnx":
-            raise UsageError(f"--dim and --seq-len bind an ONNX file's named dimensions; {model} is not an ONNX file")
+        if dims and spec.source != "onnx" and not spec.tokens:
+            raise UsageError(f"--dim and --seq-len bind the named dimensions of an ONNX file or the sequence length "
+                             f"of a token model; {model} is neither")
+        if spec.tokens and resolutions:
+            raise UsageError(f"{model} takes tokens, not images: give --seq-len, not --resolution")
         sizes = [parse_resolution(r) for r in resolutions] if resolutions else [default_size(spec, bool(dims))]
+        bindings = dims or ([f"seq={spec.default_seq}"] if spec.tokens else [""])
         if spec.source == "onnx":  # every input must be fillable before anything runs
             from infercost.models.onnx_file import bound_shape, read_inputs
 
-            for (height, width), binding in itertools.product(sizes, dims or [""]):
+            for (height, width), binding in itertools.product(sizes, bindings):
                 for inp in read_inputs(spec.path):
                     bound_shape(inp, batches[0], height, width, parse_dims(binding))
         for backend, device, precision, batch, (height, width), binding in itertools.product(
-                backends, devices, precisions, batches, sizes, dims or [""]):
+                backends, devices, precisions, batches, sizes, bindings):
             cases.append(Case(model=model, backend=backend, device=device, precision=precision,
                               batch_size=batch, height=height, width=width, channels_last=channels_last,
                               options=(("dims", binding),) if binding else ()))

@@ -55,6 +55,7 @@ BATCH = Bound(1, 65_536, integer=True)
 MAX_BATCH = Bound(1, 4_096, integer=True)
 SERVED_BATCH = Bound(1, 256, integer=True)  # the load test loads one stack per batch size up to this
 SIDE = Bound(1, 65_536, integer=True, unit="pixels")
+DIM = Bound(1, 1 << 20, integer=True)  # a named input dimension (a sequence length, ...)
 REPLICAS = Bound(1, 100_000, integer=True)
 SEED = Bound(0, 2**32 - 1, integer=True)
 BLOCKS = Bound(1, 100_000, integer=True)

@@ -53,7 +53,7 @@ class OnnxRuntimeBackend(Backend):
         return [(wanted, options)]
 
     def _model_path(self) -> str:
-        options = dict(self.case.options)
+        options = self.case.model_options
         if self.case.precision == "int8":
             path, how = quantized(self.spec, options, self.case.height, self.case.width)
             self.stack.update(how)

@@ -37,7 +37,7 @@ class OpenVinoBackend(Backend):
             raise UnsupportedError(f"OpenVINO runs on cpu or an Intel gpu, not {self.case.device}")
         core = ov.Core()
         core.set_property({"CACHE_DIR": str(cache_dir("openvino"))})
-        options = dict(self.case.options)
+        options = self.case.model_options
         if self.case.precision == "int8":
             path, how = quantized(self.spec, options, self.case.height, self.case.width)
             self.stack.update(how)

@@ -48,7 +48,7 @@ class TorchBackend(Backend):
         if self.memory_limit_bytes and self.device.type == "cuda":
             self._cap_cuda_memory(self.memory_limit_bytes)
         try:
-            model = self.spec.create(**dict(self.case.options))
+            model = self.spec.create(**self.case.model_options)
             self.model = model.to(device=self.device, dtype=self.dtype, memory_format=self.memory_format)
         except Exception as exc:  # noqa: BLE001 - mapped into the project's tree
             self.reraise(exc, "loading the model")
@@ -56,14 +56,18 @@ class TorchBackend(Backend):
                           channels_last=self.case.channels_last, torch=torch.__version__)
 
     def make_input(self, seed: int = 0) -> Any:
-        x = self.spec.example_input(self.case.batch_size, self.case.height, self.case.width, seed=seed)
+        case = self.case
+        if self.spec.tokens:  # token ids stay integers whatever the precision
+            return self.spec.example_input(case.batch_size, case.height, case.width, device=self.device, seed=seed,
+                                           seq=case.seq_len(self.spec.default_seq))
+        x = self.spec.example_input(case.batch_size, case.height, case.width, seed=seed)
         return x.to(device=self.device, dtype=self.dtype, memory_format=self.memory_format)
 
     def run(self, inputs: Any) -> Any:
         import torch
 
         with torch.inference_mode():
-            return self.model(inputs)
+            return self.model(**inputs) if isinstance(inputs, dict) else self.model(inputs)
 
     def sync(self) -> None:
         import torch

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from infercost.case import BATCH_NAMES, SEQ_NAMES, parse_dims  # noqa: F401 - the names files use
 from infercost.errors import BackendUnavailableError, UsageError
 from infercost.textfiles import first_line
 
@@ -49,25 +50,6 @@ def file_resolution(path: Path) -> tuple[int, int] | None:
     if len(first.shape) == 4 and all(isinstance(d, int) and d > 0 for d in first.shape[2:]):
         return first.shape[2], first.shape[3]
     return None
-
-
-BATCH_NAMES = ("batch", "n", "batch_size")
-SEQ_NAMES = ("seq", "sequence", "sequence_length", "seq_len")
-
-
-def parse_dims(text: str | None) -> dict[str, int]:
-    """'seq=128,heads=12' -> {'seq': 128, 'heads': 12}: values for an ONNX file's named dynamic dimensions."""
-    from infercost.limits import Bound
-
-    dims = {}
-    for part in (text or "").split(","):
-        if not part.strip():
-            continue
-        name, sep, value = (p.strip() for p in part.partition("="))
-        if not sep or not name:
-            raise UsageError(f"dimension {part!r} does not parse; use NAME=VALUE, e.g. seq=128")
-        dims[name] = Bound(1, 1 << 20, integer=True).check(f"dimension {name}", value)
-    return dims
 
 
 def bound_shape(inp: OnnxInput, batch: int, height: int, width: int, dims: dict[str, int]) -> tuple[int, ...]:

@@ -60,9 +60,10 @@ class OpRecorder(TorchDispatchMode):
         return out
 
 
-def record_ops(spec, batch: int, height: int, width: int, size: int = 4,
-               options: tuple = ()) -> tuple[list[LayerProfile], int]:
-    """Every op of one forward pass of `spec`'s model at this batch and size, and the peak activation bytes."""
+def record_ops(spec, batch: int, height: int, width: int, size: int = 4, options: tuple = (),
+               seq: int | None = None) -> tuple[list[LayerProfile], int]:
+    """Every op of one forward pass of `spec`'s model at this batch and size (a token model: at `seq` tokens, or its
+    default), and the peak activation bytes."""
     with torch.device("meta"):
         model = spec.create(**dict(options))
     params = {id(p) for p in model.parameters()}
@@ -82,7 +83,8 @@ def record_ops(spec, batch: int, height: int, width: int, size: int = 4,
     recorder = OpRecorder(weights, params, size, where)
     try:
         with torch.no_grad(), recorder:
-            model(torch.empty(batch, spec.in_channels, height, width, device="meta"))
+            example = spec.meta_input(batch, height, width, seq)
+            model(**example) if isinstance(example, dict) else model(example)
     finally:
         for handle in handles:
             handle.remove()

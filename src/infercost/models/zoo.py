@@ -16,6 +16,7 @@ from infercost.errors import UsageError
 
 CLASSIFICATION = "classification"
 IMAGE_TO_IMAGE = "image-to-image"
+TEXT = "text"  # token ids in, hidden states out
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,13 @@ class ModelSpec:
     description: str = ""
     options: dict = field(default_factory=dict, compare=False)  # default options and their allowed values
     path: str | None = None  # for file-based models (.onnx, .pt2)
+    vocab_size: int = 0  # a token model's vocabulary; 0 for an image model
+    token_inputs: tuple[str, ...] = ()  # the inputs a token model takes, by name
+    default_seq: int = 128
+
+    @property
+    def tokens(self) -> bool:
+        return self.vocab_size > 0
 
     def create(self, seed: int = 0, **options: object) -> nn.Module:
         """The model with seeded random weights: every backend and the output check see the same weights."""
@@ -40,20 +48,38 @@ class ModelSpec:
         return model if self.source == "pt2" else model.eval()
 
     def example_input(self, batch: int, height: int, width: int, dtype: torch.dtype = torch.float32,
-                      device: str | torch.device = "cpu", seed: int = 0) -> torch.Tensor:
+                      device: str | torch.device = "cpu", seed: int = 0, seq: int | None = None):
+        """An image batch (a tensor), or for a token model its inputs by name: ids inside the vocabulary, an
+        attention mask of ones, token-type ids of zeros (integer tensors, whatever `dtype` says)."""
         generator = torch.Generator().manual_seed(seed)
+        if self.tokens:
+            shape = (batch, seq or self.default_seq)
+            made = {"input_ids": torch.randint(0, self.vocab_size, shape, generator=generator),
+                    "attention_mask": torch.ones(shape, dtype=torch.int64),
+                    "token_type_ids": torch.zeros(shape, dtype=torch.int64)}
+            return {name: made[name].to(device) for name in self.token_inputs}
         x = torch.rand(batch, self.in_channels, height, width, generator=generator)
         return x.to(device=device, dtype=dtype)
+
+    def meta_input(self, batch: int, height: int, width: int, seq: int | None = None):
+        """The same input on the meta device: shapes and types only, for counting (no attention mask: building one
+        reads its values, which a meta tensor doesn't have, and an all-ones mask changes no op's size)."""
+        if self.tokens:
+            shape = (batch, seq or self.default_seq)
+            return {name: torch.empty(shape, dtype=torch.int64, device="meta") for name in self.token_inputs
+                    if name != "attention_mask"}
+        return torch.empty(batch, self.in_channels, height, width, device="meta")
 
     def params(self, **options: object) -> int:
         return _count_params(self, tuple(sorted(options.items())))
 
-    def flops(self, height: int | None = None, width: int | None = None, batch: int = 1,
+    def flops(self, height: int | None = None, width: int | None = None, batch: int = 1, seq: int | None = None,
               **options: object) -> int:
-        """FLOPs (2 per multiply-add) of one forward pass, op by op as predict's profile counts them (models.ops)."""
+        """FLOPs (2 per multiply-add) of one forward pass, op by op as predict's profile counts them (models.ops);
+        a token model's at `seq` tokens (its default when None)."""
         height = height or self.default_resolution
         width = width or height
-        return _count_flops(self, height, width, tuple(sorted(options.items()))) * batch
+        return _count_flops(self, height, width, tuple(sorted(options.items())), seq) * batch
 
 
 def _on_meta(spec: ModelSpec, options: tuple) -> nn.Module:
@@ -70,10 +96,10 @@ def _count_params(spec: ModelSpec, options: tuple) -> int:
 
 
 @functools.lru_cache(maxsize=256)
-def _count_flops(spec: ModelSpec, height: int, width: int, options: tuple) -> int:
+def _count_flops(spec: ModelSpec, height: int, width: int, options: tuple, seq: int | None = None) -> int:
     from infercost.models.ops import record_ops
 
-    layers, _ = record_ops(spec, 1, height, width, options=options)
+    layers, _ = record_ops(spec, 1, height, width, options=options, seq=seq)
     return sum(layer.flops for layer in layers)
 
 
@@ -87,6 +113,40 @@ def _resnet50(**_: object) -> nn.Module:
     from torchvision.models import resnet50
 
     return resnet50(weights=None)
+
+
+class _HiddenStates(nn.Module):
+    """A transformers model whose forward returns its last hidden states (a tensor, as every backend expects)."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, input_ids, attention_mask=None, token_type_ids=None):
+        extra = {"token_type_ids": token_type_ids} if token_type_ids is not None else {}
+        return self.model(input_ids=input_ids, attention_mask=attention_mask, **extra).last_hidden_state
+
+
+def _transformers():
+    try:
+        import transformers
+    except ImportError:
+        raise UsageError('this model needs transformers: pip install "infercost[transformers]"') from None
+    return transformers
+
+
+def _bert_base(**_: object) -> nn.Module:
+    """BERT-base, uncased vocabulary (30,522), random weights; eager attention (explicit matmuls and softmax)."""
+    transformers = _transformers()
+    config = transformers.BertConfig(attn_implementation="eager")
+    return _HiddenStates(transformers.BertModel(config))
+
+
+def _gpt2(**_: object) -> nn.Module:
+    """GPT-2 small's forward pass (no generation), random weights; eager attention."""
+    transformers = _transformers()
+    config = transformers.GPT2Config(attn_implementation="eager")
+    return _HiddenStates(transformers.GPT2Model(config))
 
 
 def _vit_b16(**_: object) -> nn.Module:
@@ -112,6 +172,12 @@ def _edsr(scale: int = 2, variant: str = "baseline") -> nn.Module:
 ZOO: dict[str, ModelSpec] = {
     "vgg19": ModelSpec("vgg19", CLASSIFICATION, 224, _vgg19, description="VGG19 (torchvision)"),
     "resnet50": ModelSpec("resnet50", CLASSIFICATION, 224, _resnet50, description="ResNet50 (torchvision)"),
+    "bert-base": ModelSpec("bert-base", TEXT, 1, _bert_base, in_channels=0, vocab_size=30_522,
+                           token_inputs=("input_ids", "attention_mask", "token_type_ids"),
+                           description="BERT-base encoder (transformers, random weights); --seq-len sets the length"),
+    "gpt2": ModelSpec("gpt2", TEXT, 1, _gpt2, in_channels=0, vocab_size=50_257,
+                      token_inputs=("input_ids", "attention_mask"),
+                      description="GPT-2 small, one forward pass (transformers, random weights)"),
     "vit-b16": ModelSpec("vit-b16", CLASSIFICATION, 224, _vit_b16,
                          description="ViT-B/16 (torchvision); 224x224 only: its position embeddings fix the size"),
     "unet": ModelSpec("unet", IMAGE_TO_IMAGE, 256, _unet, description="U-Net, 64 base channels, batch norm",

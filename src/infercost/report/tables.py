@@ -128,11 +128,13 @@ def fits_table(fits: Sequence) -> Table:
 def models_table(rows: Sequence[dict]) -> Table:
     """The zoo: name, task, default resolution, parameters, GFLOPs."""
     table = Table(header_style="bold")
-    for column in ("name", "task", "resolution", "params", "GFLOPs", "description"):
+    for column in ("name", "task", "size", "params", "GFLOPs", "description"):
         table.add_column(column)
     for row in rows:
-        table.add_row(row["name"], row["task"], str(row["default_resolution"]), f"{row['params']:,}",
-                      f"{row['gflops']:.2f}", row["description"])
+        size = f"seq {row['default_seq_len']}" if row["default_seq_len"] else str(row["default_resolution"])
+        table.add_row(row["name"], row["task"], size,
+                      f"{row['params']:,}" if row["params"] is not None else "-",
+                      f"{row['gflops']:.2f}" if row["gflops"] is not None else "-", escape(row["description"]))
     return table
 
 

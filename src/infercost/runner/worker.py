@@ -30,8 +30,9 @@ def count_flops(case: Case) -> tuple[int | None, int | None]:
     if spec.source in ("onnx",):
         return None, None
     try:
-        options = dict(case.options)
-        return spec.flops(case.height, case.width, case.batch_size, **options), spec.params(**options)
+        options = case.model_options
+        seq = case.seq_len(spec.default_seq) if spec.tokens else None
+        return spec.flops(case.height, case.width, case.batch_size, seq, **options), spec.params(**options)
     except Exception:  # noqa: BLE001 - FLOPs are informative; a model the counter can't trace still gets timed
         return None, None
 

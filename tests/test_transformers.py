@@ -1,0 +1,47 @@
+"""Token models: BERT-base and GPT-2 in the zoo with random weights, counted and measured at a sequence length."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from infercost.cli import cli
+from infercost.models import ZOO
+
+pytest.importorskip("transformers")
+
+
+@pytest.mark.parametrize(("name", "params"), [("bert-base", 109_482_240), ("gpt2", 124_439_808)])
+def test_parameter_counts(name, params):
+    assert ZOO[name].params() == params
+
+
+@pytest.mark.parametrize("seq", [128, 512])
+def test_flops_count_the_attention_within_five_percent_of_the_analytic_count(seq):
+    layers, hidden = 12, 768
+    analytic = 2 * layers * 12 * hidden**2 * seq + 4 * layers * seq**2 * hidden  # linear layers + QK^T and AV
+    assert ZOO["bert-base"].flops(seq=seq) == pytest.approx(analytic, rel=0.05)
+
+
+def test_token_inputs_stay_inside_the_vocabulary():
+    x = ZOO["gpt2"].example_input(2, 1, 1, seq=16)
+    assert set(x) == {"input_ids", "attention_mask"} and x["input_ids"].shape == (2, 16)
+    assert 0 <= int(x["input_ids"].min()) and int(x["input_ids"].max()) < 50_257
+
+
+def test_a_token_model_takes_a_sequence_length_not_a_resolution():
+    result = CliRunner().invoke(cli, ["bench", "bert-base", "--resolution", "224", "--no-probe"])
+    assert result.exit_code == 2 and "--seq-len" in result.output
+
+
+@pytest.mark.slow
+def test_bert_base_runs_at_each_sequence_length_with_its_output_checked(tmp_path):
+    result = CliRunner().invoke(cli, ["bench", "bert-base", "--seq-len", "8,16", "--precision", "fp32,bf16",
+                                      "--min-time", "0", "--max-time", "0.2", "--no-probe", "--out", str(tmp_path),
+                                      "--json"])
+    assert result.exit_code == 0, result.output
+    records = json.loads(result.output)
+    assert [r["status"] for r in records] == ["ok"] * 4 and all(r["accuracy_ok"] for r in records)
+    assert records[0]["flops"] < records[1]["flops"]  # 8 tokens, then 16
