@@ -35,10 +35,15 @@ class ModelSpec:
     vocab_size: int = 0  # a token model's vocabulary; 0 for an image model
     token_inputs: tuple[str, ...] = ()  # the inputs a token model takes, by name
     default_seq: int = 128
+    any_size: bool = True  # False: the model runs at its default resolution only (ViT's position embeddings)
 
     @property
     def tokens(self) -> bool:
         return self.vocab_size > 0
+
+    @property
+    def images_of_any_size(self) -> bool:
+        return not self.tokens and self.any_size
 
     def create(self, seed: int = 0, **options: object) -> nn.Module:
         """The model with seeded random weights: every backend and the output check see the same weights."""
@@ -178,7 +183,7 @@ ZOO: dict[str, ModelSpec] = {
     "gpt2": ModelSpec("gpt2", TEXT, 1, _gpt2, in_channels=0, vocab_size=50_257,
                       token_inputs=("input_ids", "attention_mask"),
                       description="GPT-2 small, one forward pass (transformers, random weights)"),
-    "vit-b16": ModelSpec("vit-b16", CLASSIFICATION, 224, _vit_b16,
+    "vit-b16": ModelSpec("vit-b16", CLASSIFICATION, 224, _vit_b16, any_size=False,
                          description="ViT-B/16 (torchvision); 224x224 only: its position embeddings fix the size"),
     "unet": ModelSpec("unet", IMAGE_TO_IMAGE, 256, _unet, description="U-Net, 64 base channels, batch norm",
                       options={"in_channels": 3, "num_classes": 2, "base": 64}),

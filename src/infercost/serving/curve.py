@@ -103,9 +103,10 @@ def curve_from_records(records: list[Record], model: str, stack: str | None = No
             raise UsageError(f"no ok results for {model} on stack {stack}; use backend:precision as recorded")
     sizes = defaultdict(int)
     for r in ok:
-        sizes[(r.height, r.width)] += 1
-    size = resolution or max(sizes, key=lambda s: (sizes[s], -s[0] * s[1]))
-    ok = [r for r in ok if (r.height, r.width) == size]
+        sizes[_size(r)] += 1
+    size = max((s for s in sizes if not resolution or s[:2] == tuple(resolution)),
+               key=lambda s: (sizes[s], -s[0] * s[1]), default=tuple(resolution or ()) + ("",))
+    ok = [r for r in ok if _size(r) == size]
     if not ok:
         raise UsageError(f"no results for {model} at {size[1]}x{size[0]}")
     by_stack = defaultdict(dict)
@@ -113,6 +114,11 @@ def curve_from_records(records: list[Record], model: str, stack: str | None = No
         by_stack[(r.backend, r.precision, r.device)][r.batch_size] = r
     chosen = min(by_stack, key=lambda k: min(r.latency_s for b, r in by_stack[k].items()))
     points = by_stack[chosen]
-    label = f"{model} {chosen[0]} {chosen[1]} {chosen[2]} {size[1]}x{size[0]}"
+    label = f"{model} {chosen[0]} {chosen[1]} {chosen[2]} " + (size[2].split(",")[0] or f"{size[1]}x{size[0]}")
     return LatencyCurve(list(points), [points[b].latency_s for b in points],
                         {b: list(points[b].samples_s) for b in points}, label=label)
+
+
+def _size(record: Record) -> tuple[int, int, str]:
+    """A point's size: its resolution and its bound dimensions (a token model's sequence length)."""
+    return record.height, record.width, str(record.options.get("dims") or "")
