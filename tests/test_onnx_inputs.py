@@ -65,7 +65,7 @@ def test_an_unbound_dimension_is_one_line_before_anything_runs(token_file):
     result = CliRunner().invoke(cli, ["bench", str(token_file), "--backend", "onnxruntime", "--no-probe"])
     assert result.exit_code == 2 and "--dim seq=VALUE or --seq-len" in result.output
     result = CliRunner().invoke(cli, ["bench", "resnet50", "--seq-len", "16", "--no-probe"])
-    assert result.exit_code == 2 and "not an ONNX file" in result.output
+    assert result.exit_code == 2 and "resnet50 is neither" in result.output
 
 
 @pytest.mark.slow
