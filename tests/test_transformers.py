@@ -45,3 +45,17 @@ def test_bert_base_runs_at_each_sequence_length_with_its_output_checked(tmp_path
     records = json.loads(result.output)
     assert [r["status"] for r in records] == ["ok"] * 4 and all(r["accuracy_ok"] for r in records)
     assert records[0]["flops"] < records[1]["flops"]  # 8 tokens, then 16
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["onnxruntime", "openvino"])
+def test_bert_base_exports_with_a_dynamic_sequence_axis_and_runs_int8(tmp_path, backend):
+    """Exported at 16 tokens, run at 8 and 32: the output check proves the attention was exported right."""
+    pytest.importorskip(backend)
+    result = CliRunner().invoke(cli, ["bench", "bert-base", "--backend", backend, "--seq-len", "8,32",
+                                      "--precision", "fp32,int8", "--min-time", "0", "--max-time", "0.2",
+                                      "--no-probe", "--out", str(tmp_path), "--json"])
+    assert result.exit_code == 0, result.output
+    records = json.loads(result.output)
+    assert [r["status"] for r in records] == ["ok"] * 4 and all(r["accuracy_ok"] for r in records)
+    assert all(r["accuracy"]["rel_l2"] < 1e-4 for r in records if r["precision"] == "fp32")

@@ -75,6 +75,8 @@ def _export_to(spec: ModelSpec, options: dict, precision: str, height: int, widt
     import torch
 
     model = spec.create(**options)
+    if spec.tokens:
+        return _export_tokens(spec, model, precision, path)
     example = spec.example_input(1, height, width)
     if precision == "fp16":
         model, example = model.half(), example.half()
@@ -102,6 +104,30 @@ def _export_to(spec: ModelSpec, options: dict, precision: str, height: int, widt
     return path
 
 
+def _export_tokens(spec: ModelSpec, model, precision: str, path: Path) -> Path:
+    """A token model with dynamic batch and sequence axes on every input (ids, mask, type ids) and the output."""
+    import torch
+
+    example = spec.example_input(1, 1, 1, seq=16)
+    args = tuple(example[name] for name in spec.token_inputs)
+    if precision == "fp16":
+        model = model.half()
+    axes = {name: {0: "batch", 1: "seq"} for name in spec.token_inputs}
+    tmp = _atomic_target(path)
+    try:
+        with torch.no_grad(), contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), \
+                warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(model, args, str(tmp), dynamo=False, opset_version=OPSET,
+                              input_names=list(spec.token_inputs), output_names=["output"],
+                              dynamic_axes={**axes, "output": {0: "batch", 1: "seq"}})
+    except Exception as exc:  # noqa: BLE001 - mapped into the project's tree
+        tmp.unlink(missing_ok=True)
+        raise BackendError(f"ONNX export of {spec.name} failed: {str(exc).splitlines()[0][:300]}") from exc
+    os.replace(tmp, path)
+    return path
+
+
 def quantized(spec: ModelSpec, options: dict, height: int, width: int) -> tuple[Path, dict]:
     """An int8 ONNX file and how it was quantized (stored in the record)."""
     source = export(spec, options, "fp32", height, width)
@@ -110,8 +136,19 @@ def quantized(spec: ModelSpec, options: dict, height: int, width: int) -> tuple[
     if path.exists():
         return path, how
     import numpy as np
-    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization import (
+        CalibrationDataReader,
+        QuantFormat,
+        QuantType,
+        quantize_dynamic,
+        quantize_static,
+    )
 
+    if spec.tokens:  # transformers: weights int8, activations quantized at run time
+        tmp = _atomic_target(path)
+        quantize_dynamic(str(source), str(tmp), weight_type=QuantType.QInt8)
+        os.replace(tmp, path)
+        return path, {"quantization": "dynamic (weights int8, activations at run time)", "calibration": "none"}
     first = read_inputs(source)[0]
     rng = np.random.default_rng(0)
 
@@ -130,8 +167,6 @@ def quantized(spec: ModelSpec, options: dict, height: int, width: int) -> tuple[
         quantize_static(str(source), str(tmp), RandomReader(), quant_format=QuantFormat.QDQ, per_channel=True,
                         activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
     except Exception:  # noqa: BLE001 - static quantization can fail on some graphs; dynamic is the fallback
-        from onnxruntime.quantization import quantize_dynamic
-
         quantize_dynamic(str(source), str(tmp), weight_type=QuantType.QInt8)
         how = {"quantization": "dynamic (weights int8, activations at run time)", "calibration": "none"}
     os.replace(tmp, path)

@@ -96,6 +96,9 @@ class OnnxRuntimeBackend(Backend):
             dims = parse_dims(case.option("dims"))
             shapes = {i.name: bound_shape(i, case.batch_size, case.height, case.width, dims) for i in self.inputs}
             return feeds(self._model_path(), self.inputs, shapes, seed)
+        if self.spec.tokens:  # a zoo token model: ids, mask and type ids by name, on the host
+            made = self.spec.example_input(case.batch_size, 1, 1, seed=seed, seq=case.seq_len(self.spec.default_seq))
+            return {name: tensor.numpy() for name, tensor in made.items()}
         shape = bound_shape(self.input, case.batch_size, case.height, case.width, {})
         x = self.spec.example_input(shape[0], shape[2], shape[3], seed=seed).numpy().astype(self.dtype)
         if self.case.device.startswith("cuda"):

@@ -69,13 +69,17 @@ class OpenVinoBackend(Backend):
     def _shapes(self) -> dict[str, tuple]:
         """Every input's shape: a user's file binds its named dimensions (--dim); an exported model is an image."""
         case = self.case
-        dims = parse_dims(case.option("dims")) if self.spec.source == "onnx" else {}
-        inputs = self.inputs if self.spec.source == "onnx" else self.inputs[:1]
+        dims = parse_dims(case.option("dims")) if self.spec.source == "onnx" or self.spec.tokens else {}
+        inputs = self.inputs if self.spec.source == "onnx" or self.spec.tokens else self.inputs[:1]
         return {i.name: bound_shape(i, case.batch_size, case.height, case.width, dims) for i in inputs}
 
     def make_input(self, seed: int = 0) -> Any:
         if self.spec.source == "onnx":
             return feeds(self.path, self.inputs, self._shapes(), seed)
+        if self.spec.tokens:  # a zoo token model: ids, mask and type ids by name
+            made = self.spec.example_input(self.case.batch_size, 1, 1, seed=seed,
+                                           seq=self.case.seq_len(self.spec.default_seq))
+            return {name: tensor.numpy() for name, tensor in made.items()}
         shape = self._shapes()[self.input.name]
         return self.spec.example_input(shape[0], shape[2], shape[3], seed=seed).numpy()
 
