@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from infercost.cli import cli
-from infercost.models import ZOO
+from infercost.models import ZOO, resolve_model
 
 pytest.importorskip("transformers")
 
@@ -59,3 +59,35 @@ def test_bert_base_exports_with_a_dynamic_sequence_axis_and_runs_int8(tmp_path, 
     records = json.loads(result.output)
     assert [r["status"] for r in records] == ["ok"] * 4 and all(r["accuracy_ok"] for r in records)
     assert all(r["accuracy"]["rel_l2"] < 1e-4 for r in records if r["precision"] == "fp32")
+
+
+@pytest.fixture(scope="module")
+def tiny_bert_dir(tmp_path_factory):
+    from transformers import BertConfig, BertModel
+
+    directory = tmp_path_factory.mktemp("hf") / "tiny-bert"
+    BertModel(BertConfig(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
+                         vocab_size=500)).save_pretrained(str(directory))
+    return directory
+
+
+def test_a_hugging_face_directory_loads_with_its_inputs_from_the_config(tiny_bert_dir):
+    spec = resolve_model(f"hf:{tiny_bert_dir}")
+    assert spec.tokens and spec.vocab_size == 500
+    assert spec.token_inputs == ("input_ids", "attention_mask", "token_type_ids")
+    assert spec.params() > 0 and spec.flops(seq=32) > spec.flops(seq=8) > 0
+
+
+def test_a_directory_without_a_config_is_one_line(tmp_path):
+    result = CliRunner().invoke(cli, ["bench", f"hf:{tmp_path}", "--no-probe"])
+    assert result.exit_code == 2 and "no config.json" in result.output
+
+
+@pytest.mark.slow
+def test_a_hugging_face_directory_runs_on_torch_and_onnxruntime(tiny_bert_dir, tmp_path):
+    result = CliRunner().invoke(cli, ["bench", f"hf:{tiny_bert_dir}", "--backend", "torch,onnxruntime",
+                                      "--seq-len", "8,32", "--min-time", "0", "--max-time", "0.2", "--no-probe",
+                                      "--out", str(tmp_path), "--json"])
+    assert result.exit_code == 0, result.output
+    records = json.loads(result.output)
+    assert [r["status"] for r in records] == ["ok"] * 4 and all(r["accuracy_ok"] for r in records)

@@ -44,6 +44,14 @@ def _key(spec: ModelSpec, options: dict, precision: str, extra: str = "") -> str
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
+def _files(spec: ModelSpec) -> str:
+    """What a model read from a directory depends on: its files' names, sizes and times (new weights, new export)."""
+    if spec.source != "hf":
+        return ""
+    return "|".join(f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in sorted(Path(spec.path).iterdir())
+                    if p.is_file())
+
+
 def _atomic_target(path: Path) -> Path:
     return path.with_name(f".{path.name}.{os.getpid()}.tmp")
 
@@ -56,7 +64,7 @@ def export(spec: ModelSpec, options: dict, precision: str = "fp32", height: int 
     """
     if spec.source == "onnx":
         return Path(spec.path)
-    stem = f"{spec.name.replace(':', '_').replace('/', '_')}-{_key(spec, options, precision)}"
+    stem = f"{spec.name.replace(':', '_').replace('/', '_')}-{_key(spec, options, precision, _files(spec))}"
     dynamic, static = cache_dir("onnx") / f"{stem}.onnx", cache_dir("onnx") / f"{stem}-{height}x{width}.onnx"
     for path in (dynamic, static):
         if path.exists():

@@ -16,6 +16,7 @@ from torch import nn
 
 from infercost.errors import UsageError
 from infercost.models.zoo import CLASSIFICATION, IMAGE_TO_IMAGE, ZOO, ModelSpec
+from infercost.textfiles import first_line
 
 _REGISTERED: dict[str, ModelSpec] = {}
 
@@ -86,11 +87,49 @@ def _python(target: str) -> ModelSpec:
                      in_channels=getattr(factory, "in_channels", 3))
 
 
+def _hf(target: str) -> ModelSpec:
+    """A local Hugging Face model directory (config.json and weights, as save_pretrained writes them): loaded from
+    the directory alone, never the network; its inputs from the config and the model's forward signature."""
+    import inspect
+
+    from infercost.models.zoo import TEXT, HiddenStates, transformers_module
+
+    directory = Path(target)
+    if not (directory / "config.json").is_file():
+        raise UsageError(f"hf:{target} is not a Hugging Face model directory (no config.json in it)")
+    transformers = transformers_module()
+    try:
+        config = transformers.AutoConfig.from_pretrained(str(directory), local_files_only=True)
+    except Exception as exc:  # noqa: BLE001 - a config transformers can't read: one line, with its reason
+        raise UsageError(f"hf:{target}: config.json does not load ({first_line(exc, 160)})") from None
+    vocab = getattr(config, "vocab_size", 0)
+    if not vocab:
+        raise UsageError(f"hf:{target} is a {config.model_type} model without a vocabulary; only token models "
+                         f"load from a directory for now")
+
+    def build(**_: object) -> nn.Module:
+        import torch
+
+        if torch.get_default_device().type == "meta":  # counting FLOPs: the architecture, not the weights
+            return HiddenStates(transformers.AutoModel.from_config(config, attn_implementation="eager"))
+        model = transformers.AutoModel.from_pretrained(str(directory), local_files_only=True,
+                                                       attn_implementation="eager")
+        return HiddenStates(model)
+
+    accepted = inspect.signature(transformers.AutoModel.from_config(config).forward).parameters
+    inputs = tuple(n for n in ("input_ids", "attention_mask", "token_type_ids") if n in accepted)
+    return ModelSpec(f"hf:{target}", TEXT, 1, build, in_channels=0, source="hf", path=str(directory),
+                     vocab_size=vocab, token_inputs=inputs,
+                     description=f"Hugging Face {config.model_type} from {directory.name}")
+
+
 def resolve_model(name: str) -> ModelSpec:
     if name in ZOO:
         return ZOO[name]
     if name in _REGISTERED:
         return _REGISTERED[name]
+    if name.startswith("hf:"):
+        return _hf(name.split(":", 1)[1])
     if name.startswith("torchvision:"):
         return _torchvision(name.split(":", 1)[1])
     if name.startswith("python:"):

@@ -120,7 +120,7 @@ def _resnet50(**_: object) -> nn.Module:
     return resnet50(weights=None)
 
 
-class _HiddenStates(nn.Module):
+class HiddenStates(nn.Module):
     """A transformers model whose forward returns its last hidden states (a tensor, as every backend expects)."""
 
     def __init__(self, model: nn.Module) -> None:
@@ -132,26 +132,28 @@ class _HiddenStates(nn.Module):
         return self.model(input_ids=input_ids, attention_mask=attention_mask, **extra).last_hidden_state
 
 
-def _transformers():
+def transformers_module():
     try:
         import transformers
     except ImportError:
         raise UsageError('this model needs transformers: pip install "infercost[transformers]"') from None
+    transformers.utils.logging.set_verbosity_error()  # no progress bars or notes in a measured child's output
+    transformers.utils.logging.disable_progress_bar()
     return transformers
 
 
 def _bert_base(**_: object) -> nn.Module:
     """BERT-base, uncased vocabulary (30,522), random weights; eager attention (explicit matmuls and softmax)."""
-    transformers = _transformers()
+    transformers = transformers_module()
     config = transformers.BertConfig(attn_implementation="eager")
-    return _HiddenStates(transformers.BertModel(config))
+    return HiddenStates(transformers.BertModel(config))
 
 
 def _gpt2(**_: object) -> nn.Module:
     """GPT-2 small's forward pass (no generation), random weights; eager attention."""
-    transformers = _transformers()
+    transformers = transformers_module()
     config = transformers.GPT2Config(attn_implementation="eager")
-    return _HiddenStates(transformers.GPT2Model(config))
+    return HiddenStates(transformers.GPT2Model(config))
 
 
 def _vit_b16(**_: object) -> nn.Module:
