@@ -542,15 +542,17 @@ def loadtest_cmd(model: str, qps: float, batching: str, max_batch: int, max_dela
 @click.option("--resolution", default=None, help="e.g. 224 or 512x384 (default: the model's).")
 @click.option("--batch", type=p.BATCH, default=1, show_default=True)
 @click.option("--precision", default="fp32", show_default=True)
+@click.option("--seq-len", type=p.BATCH, default=None, help="A token model's sequence length (default: its own).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @handled
-def profile_cmd(model: str, resolution: str | None, batch: int, precision: str, as_json: bool) -> None:
+def profile_cmd(model: str, resolution: str | None, batch: int, precision: str, seq_len: int | None,
+                as_json: bool) -> None:
     """Layer by layer: FLOPs, weight and activation bytes, arithmetic intensity, parameters."""
     from infercost.case import parse_resolution
     from infercost.predict import profile_model
 
     height, width = parse_resolution(resolution) if resolution else (None, None)
-    prof = profile_model(model, batch, height, width, precision)
+    prof = profile_model(model, batch, height, width, precision, seq_len)
     layers = [{**layer.model_dump(), "intensity": layer.intensity} for layer in prof.layers]
     if as_json:
         return _print_json({"model": model, "batch_size": batch, "height": prof.height, "width": prof.width,

@@ -49,7 +49,8 @@ class Sample:
     """One measured point with its per-layer arrays and its device."""
 
     def __init__(self, record: Record, device: DeviceSpec) -> None:
-        profile = profile_model(record.model, record.batch_size, record.height, record.width, record.precision)
+        seq = record.case.seq_len(0) or None
+        profile = profile_model(record.model, record.batch_size, record.height, record.width, record.precision, seq)
         self.record, self.device = record, device
         self.flops, self.bytes, self.weights = layer_arrays(profile)
         self.peak, _ = device.rate(record.precision)

@@ -22,13 +22,14 @@ from infercost.paths import cache_dir
 __all__ = ["BYTES", "LayerProfile", "ModelProfile", "profile_model"]
 
 
-def _cache_file(name: str, batch: int, height: int | None, width: int | None, precision: str):
+def _cache_file(name: str, batch: int, height: int | None, width: int | None, precision: str, seq: int | None):
     """Where a named model's profile is kept; None for files, user code and models registered in this process
     (they change without a version to key on)."""
     loaders = sys.modules.get("infercost.models.loaders")
     if not (name.startswith("torchvision:") or name.isidentifier()) or name in getattr(loaders, "_REGISTERED", {}):
         return None
-    return cache_dir("profiles") / f"{name.replace(':', '_')}-b{batch}-{height}x{width}-{precision}-{_code()}.json"
+    size = f"seq{seq}" if seq else f"{height}x{width}"
+    return cache_dir("profiles") / f"{name.replace(':', '_')}-b{batch}-{size}-{precision}-{_code()}.json"
 
 
 @functools.lru_cache(maxsize=1)
@@ -49,22 +50,25 @@ def _version(distribution: str) -> str:
 
 @functools.lru_cache(maxsize=64)
 def profile_model(name: str, batch: int = 1, height: int | None = None, width: int | None = None,
-                  precision: str = "fp32") -> ModelProfile:
+                  precision: str = "fp32", seq: int | None = None) -> ModelProfile:
+    """The profile at this batch and size: an image's height and width, or a token model's `seq` tokens (its default
+    length when None)."""
     if precision not in BYTES:
         raise UsageError(f"unknown precision {precision!r}")
-    cached = _cache_file(name, batch, height, width, precision)
+    cached = _cache_file(name, batch, height, width, precision, seq)
     if cached is not None and cached.exists():
         try:
             return ModelProfile.model_validate_json(cached.read_text())
         except ValueError:
             pass  # a torn or older file: profile again
-    found = _profile(name, batch, height, width, precision)
+    found = _profile(name, batch, height, width, precision, seq)
     if cached is not None:
         cached.write_text(found.model_dump_json())
     return found
 
 
-def _profile(name: str, batch: int, height: int | None, width: int | None, precision: str) -> ModelProfile:
+def _profile(name: str, batch: int, height: int | None, width: int | None, precision: str,
+             seq: int | None) -> ModelProfile:
     from infercost.models import resolve_model
     from infercost.models.ops import record_ops
 
@@ -77,6 +81,6 @@ def _profile(name: str, batch: int, height: int | None, width: int | None, preci
         raise UsageError("profiling .pt2 files is not supported; profile the torch model or its ONNX export")
     height = height or spec.default_resolution
     width = width or height
-    layers, peak = record_ops(spec, batch, height, width, BYTES[precision])
+    layers, peak = record_ops(spec, batch, height, width, BYTES[precision], seq=seq)
     return ModelProfile(model=name, batch_size=batch, height=height, width=width, precision=precision,
                         layers=layers, peak_activation_bytes=peak)
