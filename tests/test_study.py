@@ -209,3 +209,17 @@ def test_a_study_whose_report_fails_keeps_its_results_and_says_how_to_retry(tmp_
     assert [r.status for r in load_records(out)] == ["ok"]
     assert (out / "fits.json").exists() and not (out / "report.html").exists()
     assert "| edsr | torch fp32 |" in (out / "summary.md").read_text()  # written before the page that failed
+
+
+def test_a_token_model_climbs_a_sequence_ladder_and_its_fit_reports_the_quadratic_term():
+    plan = build_plan("quick", models=["bert-base", "resnet50"], backends=["torch"], precisions=["fp32"],
+                      flags=[])
+    bert = [c for c in plan.cases() if c.model == "bert-base"]
+    assert [c.seq_len(0) for c in bert] == [32, 64, 128, 256] and all(c.batch_size == 1 for c in bert)
+    image = [c for c in plan.cases() if c.model == "resnet50"]
+    assert all(c.options == () for c in image)  # image cases keep their ids
+    records = [Record.for_case(c, run_id="t", status="ok", env=fingerprint(), timing={"method": "adaptive"})
+               .with_samples([0.001 + 1e-5 * c.seq_len(0) + 2e-7 * c.seq_len(0) ** 2] * 3) for c in bert]
+    (fit,) = [f for f in fits(records) if f.x == "tokens"]
+    assert fit.quadratic_s == pytest.approx(2e-7, rel=1e-3) and fit.r2 > fit.linear_r2
+    assert fit.fixed == "batch 1" and records[0].size_label == "seq 32"

@@ -14,20 +14,6 @@ from infercost.results.record import Record
 from infercost.units import fmt_bytes, fmt_seconds
 
 
-def size_label(r: Record) -> str:
-    """A point's size as its model sees it: width x height for an image, the bound dimensions for a file that
-    names them (seq=128)."""
-    dims = dict(r.options).get("dims") if isinstance(r.options, dict) else dict(r.options or ()).get("dims")
-    if not dims:
-        return f"{r.width}x{r.height}"
-    from infercost.models.onnx_file import SEQ_NAMES, parse_dims
-
-    bound = parse_dims(dims)
-    seq = next((bound[n] for n in SEQ_NAMES if n in bound), None)
-    rest = [f"{k}={v}" for k, v in bound.items() if k not in SEQ_NAMES]
-    return ", ".join(([f"seq {seq}"] if seq else []) + rest)
-
-
 def records_table(records: Sequence[Record], title: str | None = None) -> Table:
     table = Table(title=title, header_style="bold")
     for column in ("model", "backend", "device", "precision", "batch", "resolution", "status",
@@ -38,7 +24,7 @@ def records_table(records: Sequence[Record], title: str | None = None) -> Table:
         stats = r.stats
         note = r.error if r.error else "; ".join(r.warnings)
         table.add_row(escape(r.model), r.backend, r.device, r.stack.get("precision", r.precision), str(r.batch_size),
-                      size_label(r), _status(r.status), fmt_seconds(r.latency_s),
+                      r.size_label, _status(r.status), fmt_seconds(r.latency_s),
                       fmt_seconds(stats.p99_s if stats else None),
                       f"{r.throughput_per_s:.1f}" if r.throughput_per_s else "-",
                       fmt_bytes(r.peak_memory_bytes), escape((note or "")[:70]))
@@ -118,10 +104,13 @@ def fits_table(fits: Sequence) -> Table:
     for column in ("model", "stack", "against", "held fixed", "intercept", "slope", "R²", "points"):
         table.add_column(column)
     for f in fits:
-        unit = "per image" if f.x == "batch_size" else "per MP"
+        unit = {"batch_size": "per image", "megapixels": "per MP", "tokens": "per token"}[f.x]
+        slope = f"{fmt_seconds(f.slope_s) if f.slope_s >= 0 else '-' + fmt_seconds(-f.slope_s)} {unit}"
+        if f.quadratic_s is not None:  # attention: the cost grows with the square of the length
+            slope += f" + {f.quadratic_s * 1e9:.3g} ns per token² (R² {f.linear_r2:.3f} without)"
         table.add_row(escape(f.model), f"{f.backend} {f.precision}", f.x.replace("_", " "), f.fixed,
                       fmt_seconds(f.intercept_s) if f.intercept_s >= 0 else f"-{fmt_seconds(-f.intercept_s)}",
-                      f"{fmt_seconds(f.slope_s)} {unit}", f"{f.r2:.3f}", str(f.points))
+                      slope, f"{f.r2:.3f}", str(f.points))
     return table
 
 

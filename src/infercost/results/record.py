@@ -88,6 +88,20 @@ class Record(BaseModel):
     def megapixels(self) -> float:
         return self.height * self.width / 1e6
 
+    @property
+    def tokens(self) -> int | None:
+        """The sequence length a token point was measured at (None for an image)."""
+        return self.case.seq_len(0) or None
+
+    @property
+    def size(self) -> float:
+        """The point's place on its model's own size axis: tokens for a sequence, megapixels for an image."""
+        return float(self.tokens) if self.tokens else self.megapixels
+
+    @property
+    def size_label(self) -> str:
+        return f"seq {self.tokens}" if self.tokens else f"{self.width}x{self.height}"
+
     def with_samples(self, samples: list[float]) -> Record:
         """Derive the statistics and throughput from raw samples (never stored alone)."""
         stats = summarize(samples)

@@ -1,7 +1,8 @@
-"""Linear fits of latency against batch size and against megapixels, per model and stack.
+"""Fits of latency against batch size and against the model's own size axis (megapixels, or tokens), per stack.
 
-The slope is the marginal cost of one more image (s/image) or one more megapixel (s/MP); the intercept is the
-fixed cost of a call. R^2 says how straight the line is.
+The slope is the marginal cost of one more image (s/image), megapixel (s/MP) or token (s/token); the intercept is
+the fixed cost of a call. R^2 says how straight the line is. Attention makes a sequence's cost superlinear: where a
+quadratic term raises R^2 by more than 0.01 (with four lengths or more) it is reported, and the fit says so.
 
 Domain layer (study).
 """
@@ -21,11 +22,13 @@ class Fit(BaseModel):
     backend: str
     device: str
     precision: str
-    x: str  # "batch_size" or "megapixels"
-    fixed: str  # what was held fixed, e.g. "224x224" or "batch 1"
+    x: str  # "batch_size", "megapixels" or "tokens"
+    fixed: str  # what was held fixed, e.g. "224x224", "seq 128" or "batch 1"
     intercept_s: float
     slope_s: float
     r2: float
+    quadratic_s: float | None = None  # s per token^2, where it improves the fit (the linear terms are refitted)
+    linear_r2: float | None = None  # R^2 of the straight line, when the quadratic is reported
     points: int
     node_kind: str | None = None  # the cluster node kind measured, when the study ran on a cluster
 
@@ -52,15 +55,32 @@ def fits(records: Iterable[Record]) -> list[Fit]:
         if not r.ok or not r.latency_s:
             continue
         stack = (r.model, r.backend, r.device, r.precision, r.env.get("node_kind"))
-        by_batch[stack + (f"{r.width}x{r.height}",)].append(r)
-        by_area[stack + (f"batch {r.batch_size}",)].append(r)
+        by_batch[stack + (r.size_label,)].append(r)
+        by_area[stack + (f"batch {r.batch_size}", "tokens" if r.tokens else "megapixels")].append(r)
     found = []
-    for groups, axis in ((by_batch, "batch_size"), (by_area, "megapixels")):
-        for (model, backend, device, precision, node_kind, fixed), group in groups.items():
-            xs = [float(r.batch_size) if axis == "batch_size" else r.megapixels for r in group]
-            if len(set(xs)) < 3:
-                continue
-            intercept, slope, r2 = linear_fit(xs, [r.latency_s for r in group])
-            found.append(Fit(model=model, backend=backend, device=device, precision=precision, x=axis, fixed=fixed,
-                             intercept_s=intercept, slope_s=slope, r2=r2, points=len(group), node_kind=node_kind))
+    for key, group in by_batch.items():
+        found += _fit(group, "batch_size", [float(r.batch_size) for r in group], key[-1])
+    for key, group in by_area.items():
+        found += _fit(group, key[-1], [r.size for r in group], key[-2])
     return found
+
+
+def _fit(group: list[Record], axis: str, xs: list[float], fixed: str) -> list[Fit]:
+    if len(set(xs)) < 3:
+        return []
+    first, ys = group[0], [r.latency_s for r in group]
+    intercept, slope, r2 = linear_fit(xs, ys)
+    extra = {}
+    if axis == "tokens" and len(set(xs)) >= 4:
+        import numpy as np
+
+        c2, c1, c0 = np.polyfit(xs, ys, 2)
+        residual = sum((y - (c0 + c1 * x + c2 * x * x)) ** 2 for x, y in zip(xs, ys, strict=True))
+        total = sum((y - sum(ys) / len(ys)) ** 2 for y in ys)
+        quadratic_r2 = 1 - residual / total if total > 0 else 1.0
+        if quadratic_r2 > r2 + 0.01:
+            extra = {"quadratic_s": float(c2), "linear_r2": r2}
+            intercept, slope, r2 = float(c0), float(c1), quadratic_r2
+    return [Fit(model=first.model, backend=first.backend, device=first.device, precision=first.precision, x=axis,
+                fixed=fixed, intercept_s=intercept, slope_s=slope, r2=r2, points=len(group),
+                node_kind=first.env.get("node_kind"), **extra)]

@@ -32,12 +32,15 @@ class Profile:
     max_time_s: float
     stacks: str  # "quick": torch fp32 + the fastest reduced-precision stack; "standard"; "full": every stack
     point_budget_s: float  # a ladder stops once one point's call takes longer than this
+    seq_lens: tuple[int, ...] = (32, 64, 128, 256)  # a token model's ladder
 
 
 PROFILES = {
     "quick": Profile("quick", 8, (128, 256, 384, 512), (1,), 0.5, 3.0, "quick", 4.0),
-    "standard": Profile("standard", 32, (128, 256, 384, 512, 768), (1, 2), 1.0, 10.0, "standard", 15.0),
-    "full": Profile("full", 256, (128, 256, 384, 512, 768, 1000), (1, 2, 4), 1.0, 30.0, "full", 60.0),
+    "standard": Profile("standard", 32, (128, 256, 384, 512, 768), (1, 2), 1.0, 10.0, "standard", 15.0,
+                        (32, 64, 128, 256, 512)),
+    "full": Profile("full", 256, (128, 256, 384, 512, 768, 1000), (1, 2, 4), 1.0, 30.0, "full", 60.0,
+                    (32, 64, 128, 256, 512, 1024)),
 }
 
 
@@ -50,6 +53,7 @@ class Ladder(BaseModel):
     precision: str = "fp32"
     batches: list[int]
     resolutions: list[int]
+    seq_lens: list[int] = []  # a token model climbs these (its resolution is then 1)
 
     @field_validator("batches", "resolutions")
     @classmethod
@@ -61,8 +65,10 @@ class Ladder(BaseModel):
             raise ValueError(str(exc)) from None
 
     def cases(self) -> list[Case]:
+        bindings = [(("dims", f"seq={n}"),) for n in self.seq_lens] or [()]
         return [Case(model=self.model, backend=self.backend, device=self.device, precision=self.precision,
-                     batch_size=b, height=r, width=r) for b in self.batches for r in self.resolutions]
+                     batch_size=b, height=r, width=r, options=o)
+                for b in self.batches for r in self.resolutions for o in bindings]
 
 
 class Plan(BaseModel):
@@ -86,7 +92,8 @@ class Plan(BaseModel):
     @model_validator(mode="after")
     def _bounded(self) -> Plan:
         try:
-            limits.check_cases(sum(len(lad.batches) * len(lad.resolutions) for lad in self.ladders), "the plan")
+            limits.check_cases(sum(len(lad.batches) * len(lad.resolutions) * max(1, len(lad.seq_lens))
+                                   for lad in self.ladders), "the plan")
         except UsageError as exc:
             raise ValueError(str(exc)) from None
         return self
@@ -167,7 +174,10 @@ def build_plan(profile: str = "quick", models: list[str] | None = None, backends
         spec = resolve_model(name)
         for backend, precision in _stacks(chosen, device, backends, precisions, flags):
             common = {"model": name, "backend": backend, "device": device, "precision": precision}
-            if spec.task == CLASSIFICATION:
+            if spec.tokens:  # the sequence ladder, at batch 1 (and small batches at greater depths)
+                ladders += [Ladder(**common, batches=[b], resolutions=[1], seq_lens=list(chosen.seq_lens))
+                            for b in chosen.i2i_batches]
+            elif spec.task == CLASSIFICATION:
                 ladders.append(Ladder(**common, batches=batch_ladder, resolutions=[spec.default_resolution]))
             else:
                 ladders += [Ladder(**common, batches=[b], resolutions=list(chosen.resolutions))
