@@ -50,8 +50,8 @@ class Case:
     @property
     def label(self) -> str:
         """How progress lines name the case: model, stack, batch and size."""
-        return (f"{self.model} {self.backend} {self.device} {self.precision} b{self.batch_size} "
-                f"{self.width}x{self.height}")
+        size = f"seq {self.seq_len(0)}" if self.seq_len(0) else f"{self.width}x{self.height}"
+        return f"{self.model} {self.backend} {self.device} {self.precision} b{self.batch_size} {size}"
 
     @property
     def model_options(self) -> dict:

@@ -2,7 +2,8 @@
 
 The slope is the marginal cost of one more image (s/image), megapixel (s/MP) or token (s/token); the intercept is
 the fixed cost of a call. R^2 says how straight the line is. Attention makes a sequence's cost superlinear: where a
-quadratic term raises R^2 by more than 0.01 (with four lengths or more) it is reported, and the fit says so.
+quadratic term raises R^2 by more than 0.01 (with four lengths or more, and bending upward) it is reported, and the
+fit says so.
 
 Domain layer (study).
 """
@@ -78,7 +79,7 @@ def _fit(group: list[Record], axis: str, xs: list[float], fixed: str) -> list[Fi
         residual = sum((y - (c0 + c1 * x + c2 * x * x)) ** 2 for x, y in zip(xs, ys, strict=True))
         total = sum((y - sum(ys) / len(ys)) ** 2 for y in ys)
         quadratic_r2 = 1 - residual / total if total > 0 else 1.0
-        if quadratic_r2 > r2 + 0.01:
+        if c2 > 0 and quadratic_r2 > r2 + 0.01:  # a bend the other way is noise, not attention
             extra = {"quadratic_s": float(c2), "linear_r2": r2}
             intercept, slope, r2 = float(c0), float(c1), quadratic_r2
     return [Fit(model=first.model, backend=first.backend, device=first.device, precision=first.precision, x=axis,
