@@ -66,7 +66,7 @@ def batch1_points(records: Sequence[Record]) -> dict[tuple[str, str], Record]:
     for r in records:
         if r.ok and r.batch_size == 1:
             key = (r.model, stack_label(r))
-            if key not in best or r.megapixels < best[key].megapixels:
+            if key not in best or r.size < best[key].size:
                 best[key] = r
     return best
 
@@ -84,7 +84,7 @@ def batch1_latency(records: Sequence[Record], out: Path) -> list[Path]:
         ys = [best[(m, stack)].latency_s * 1e3 for m in models if (m, stack) in best]
         ax.bar(xs, ys, width=width, label=stack)
     ax.set_xticks([m_i + width * (len(stacks) - 1) / 2 for m_i in range(len(models))])
-    ax.set_xticklabels([f"{m}\n{best[next(k for k in best if k[0] == m)].width}px" for m in models])
+    ax.set_xticklabels([f"{m}\n{_size_tick(best[next(k for k in best if k[0] == m)])}" for m in models])
     ax.set_ylabel("batch-1 latency (ms)")
     ax.set_yscale("log")
     ax.set_title("Batch-1 latency by model and stack")
@@ -93,26 +93,46 @@ def batch1_latency(records: Sequence[Record], out: Path) -> list[Path]:
     return _save(fig, out, "batch1_latency")
 
 
+def _size_tick(r: Record) -> str:
+    return r.size_label if r.tokens else f"{r.width}px"
+
+
 def latency_vs_megapixels(records: Sequence[Record], fits: Sequence[Fit], out: Path) -> list[Path]:
-    fig, panels = _panels(sorted({r.model for r in records if r.ok and _is_i2i(r.model)}), 4.5)
+    return _latency_vs_size(records, fits, out, "megapixels", sorted({r.model for r in records
+                                                                        if r.ok and _is_i2i(r.model)}))
+
+
+def latency_vs_tokens(records: Sequence[Record], fits: Sequence[Fit], out: Path) -> list[Path]:
+    """Token models against their sequence length, drawn only when a study has them."""
+    models = sorted({r.model for r in records if r.ok and r.tokens})
+    return _latency_vs_size(records, fits, out, "tokens", models) if models else []
+
+
+def _latency_vs_size(records: Sequence[Record], fits: Sequence[Fit], out: Path, axis: str,
+                     models: list[str]) -> list[Path]:
+    fig, panels = _panels(models, 4.5)
+    unit = "MP" if axis == "megapixels" else "token"
     for ax, model in panels:
         lines = defaultdict(list)
         for r in records:
             if r.ok and r.model == model:
-                lines[(stack_label(r), r.batch_size)].append((r.megapixels, r.latency_s))
+                lines[(stack_label(r), r.batch_size)].append((r.size, r.latency_s))
         for (label, batch), points in sorted(lines.items()):
             points.sort()
             drawn = ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", linestyle="none",
                             label=f"{label} b{batch}")
-            fit = next((f for f in fits if f.model == model and f.x == "megapixels" and f.fixed == f"batch {batch}"
+            fit = next((f for f in fits if f.model == model and f.x == axis and f.fixed == f"batch {batch}"
                         and f"{f.backend} {f.precision}" == label.split(" (")[0]), None)
             if fit:
-                xs = [0, points[-1][0]]
-                ax.plot(xs, [fit.intercept_s + fit.slope_s * x for x in xs], color=drawn[0].get_color(), alpha=0.6,
-                        label=f"fit {fit.slope_s:.3g} s/MP, R²={fit.r2:.3f}")
-        _label(ax, model, "megapixels", "latency (s)")
-    fig.suptitle("Latency against megapixels")
-    return _save(fig, out, "latency_vs_megapixels")
+                xs = [points[-1][0] * i / 20 for i in range(21)]
+                quad = fit.quadratic_s or 0.0
+                ax.plot(xs, [fit.intercept_s + fit.slope_s * x + quad * x * x for x in xs],
+                        color=drawn[0].get_color(), alpha=0.6,
+                        label=f"fit {fit.slope_s:.3g} s/{unit}" + (" + quadratic" if quad else "")
+                        + f", R²={fit.r2:.3f}")
+        _label(ax, model, axis, "latency (s)")
+    fig.suptitle(f"Latency against {axis}")
+    return _save(fig, out, f"latency_vs_{axis}")
 
 
 def _is_i2i(model: str) -> bool:
@@ -127,5 +147,5 @@ def _is_i2i(model: str) -> bool:
 
 def draw_all(records: Sequence[Record], fits: Sequence[Fit], out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
-    return throughput_vs_batch(records, out) + batch1_latency(records, out) + latency_vs_megapixels(
-        records, fits, out)
+    return (throughput_vs_batch(records, out) + batch1_latency(records, out)
+            + latency_vs_megapixels(records, fits, out) + latency_vs_tokens(records, fits, out))
