@@ -11,10 +11,11 @@ import torch
 from click.testing import CliRunner
 from torch import nn
 
+from infercost.case import parse_dims
 from infercost.cli import cli
 from infercost.errors import UsageError
 from infercost.grid import dim_bindings
-from infercost.models.onnx_file import OnnxInput, bound_shape, feeds, parse_dims, read_inputs
+from infercost.models.onnx_file import OnnxInput, bound_shape, feeds, read_inputs
 
 pytest.importorskip("onnx")
 

@@ -10,11 +10,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from infercost.backends import backend_class
-from infercost.case import PRECISIONS, Case, parse_resolution, validate_device
+from infercost.case import PRECISIONS, SEQ_NAMES, Case, parse_dims, parse_resolution, validate_device
 from infercost.errors import UsageError
 from infercost.limits import BATCH, check_cases
 from infercost.models import ModelSpec, resolve_model
-from infercost.models.onnx_file import SEQ_NAMES, parse_dims
 
 
 def split_list(text: str | Iterable[str] | None) -> list[str]:

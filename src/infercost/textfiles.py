@@ -28,7 +28,7 @@ def read_text(path: str | Path, what: str, error: type[InfercostError] = UsageEr
         raise error(f"{path}:{line}: the {what} is not UTF-8 text (byte {exc.start})") from None
 
 
-def first_line(exc: BaseException, limit: int = 200) -> str:
+def one_line(exc: BaseException, limit: int = 200) -> str:
     """An exception's message as one short line (parsers' messages run over several)."""
     text = " ".join(str(exc).split()) or type(exc).__name__
     return text if len(text) <= limit else text[: limit - 3] + "..."

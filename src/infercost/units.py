@@ -43,8 +43,11 @@ def parse_duration(text: str | None, name: str = "duration", allow_zero: bool = 
 
 
 def fmt_seconds(seconds: float | None) -> str:
+    """'1.5 s', '12 ms', '850 µs'; a negative time (a fit's intercept) keeps its sign."""
     if seconds is None:
         return "-"
+    if seconds < 0:
+        return "-" + fmt_seconds(-seconds)
     if seconds >= 1:
         return f"{seconds:.3g} s"
     if seconds >= 1e-3:

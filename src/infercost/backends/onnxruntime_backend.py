@@ -9,8 +9,9 @@ from typing import Any, ClassVar
 
 from infercost.backends.base import Backend, first_line
 from infercost.backends.onnx_export import export, quantized
+from infercost.case import parse_dims
 from infercost.errors import UnsupportedError
-from infercost.models.onnx_file import bound_shape, feeds, parse_dims, read_inputs
+from infercost.models.onnx_file import bound_shape, feeds, read_inputs
 
 _PROVIDERS = {"cpu": "CPUExecutionProvider", "cuda": "CUDAExecutionProvider"}
 

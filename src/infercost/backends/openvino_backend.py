@@ -9,8 +9,9 @@ from typing import Any
 
 from infercost.backends.base import Backend
 from infercost.backends.onnx_export import export, quantized
+from infercost.case import parse_dims
 from infercost.errors import UnsupportedError
-from infercost.models.onnx_file import bound_shape, feeds, parse_dims, read_inputs
+from infercost.models.onnx_file import bound_shape, feeds, read_inputs
 from infercost.paths import cache_dir
 
 _HINTS = {"fp32": "f32", "bf16": "bf16", "fp16": "f16"}

@@ -18,7 +18,7 @@ from infercost.cluster.nodes import Node, NodeKind
 from infercost.cluster.schedule import NodeLost
 from infercost.errors import ClusterError
 from infercost.results.record import Record
-from infercost.textfiles import first_line
+from infercost.textfiles import one_line
 
 INSTALL = 'the cluster mode needs Ray: pip install "infercost[cluster]"'
 
@@ -140,11 +140,11 @@ class RayWork:
         except ray.exceptions.RayTaskError as exc:  # our own code failed on the node: a real error, in our tree
             cause = exc.cause if isinstance(getattr(exc, "cause", None), BaseException) else exc
             raise ClusterError(f"{what} failed on node {node.node_id[:8]}: {type(cause).__name__}: "
-                               f"{first_line(cause)}") from None
+                               f"{one_line(cause)}") from None
         except ray.exceptions.RayError as exc:
             if not self.alive(node) or isinstance(exc, ray.exceptions.NodeDiedError):
                 raise NodeLost(str(exc).split(". ")[0][:300]) from None
-            raise ClusterError(f"{what} on node {node.node_id[:8]}: {first_line(exc)}") from None
+            raise ClusterError(f"{what} on node {node.node_id[:8]}: {one_line(exc)}") from None
 
     def fingerprint(self, node: Node) -> dict:
         found = self._result(self._pinned(self._fingerprint, node).remote(), node, "the node's fingerprint")

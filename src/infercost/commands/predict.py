@@ -66,9 +66,7 @@ def _device(catalog: Catalog, where: Where) -> tuple[DeviceSpec, int, Chip | Non
         if found is None:
             raise UsageError(f"{where.instance}'s accelerator or CPU has no figures in the catalog")
         device, replicas = found
-        name = chosen.accelerator or chosen.cpu
-        acc = catalog.accelerators.get(name)
-        cores = max(1, (chosen.vcpus or 1) // (acc.vcpus_per_core or 2)) if acc and acc.kind == "cpu" else None
+        cores = catalog.cpu_cores(chosen)
     else:
         acc = catalog.accelerator(where.accelerator)
         device, replicas, cores = DeviceSpec.from_accelerator(acc), 1, 1 if acc.kind == "cpu" else None

@@ -68,15 +68,15 @@ def _size(curve: LatencyCurve, target: ServingTarget, per_instance: int, price: 
 
 
 def _predicted(instance: Instance, catalog: Catalog, work: Workload, target: ServingTarget, spot: bool,
-               results: str | None) -> dict:
+               results: str | None, chips: dict) -> dict:
     row = {"instance": instance.name, "provider": instance.provider,
            "accelerator": instance.accelerator or f"CPU: {instance.cpu}", "source": "predicted", "feasible": False}
     found = DeviceSpec.from_instance(catalog, instance)
     if found is None:
         return {**row, "reason": "no accelerator or CPU figures in the catalog"}
     device, count = found
-    chip = chips_from(catalog).get(device.name) if not results else None
-    cores = max(1, (instance.vcpus or 1) // 2) if chip is not None and chip.kind == "cpu" else None
+    chip = chips.get(device.name) if not results else None
+    cores = catalog.cpu_cores(instance)
     reasons, options = [], []
     for precision in work.precisions:
         eff, band, _ = calibration(results, catalog, device.kind, precision, None)
@@ -141,6 +141,7 @@ def recommend(catalog: Catalog, work: Workload, target: ServingTarget, candidate
     """Every catalog instance predicted, and every measured machine in `results` (priced by `prices`, keyed by
     machine_id; see machine_prices) as measured; feasible ones first, cheapest first."""
     target.require_slo()
+    chips = chips_from(catalog)  # the devices the published calibration knows, once for every instance
     rows = []
     for instance in catalog.listing():
         if candidates.providers and instance.provider not in candidates.providers:
@@ -149,7 +150,7 @@ def recommend(catalog: Catalog, work: Workload, target: ServingTarget, candidate
             continue
         if candidates.spot and instance.spot_price_per_hour_usd is None:
             continue
-        rows.append(_predicted(instance, catalog, work, target, candidates.spot, results))
+        rows.append(_predicted(instance, catalog, work, target, candidates.spot, results, chips))
     if results and prices:
         records = load_records(results)
         for mid, priced in prices.items():

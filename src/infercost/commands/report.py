@@ -50,8 +50,8 @@ def _cost_rows(records, catalog, prices: dict[str, tuple[str, float] | None]) ->
             chip = chips.get(found[0].name)
             throughput, stack, band = result.throughput_per_s, "roofline (default)", f"+-{DEFAULT_ERROR:.0%}"
             if chip is not None:  # calibrated on the published corpus, with the fastest stack the device runs
-                cores = max(1, (instance.vcpus or 1) // 2) if chip.kind == "cpu" else None
-                pub = predict_published(model, chip, "fp32", 8, (profile.height, profile.width), None, cores)
+                pub = predict_published(model, chip, "fp32", 8, (profile.height, profile.width), None,
+                                        catalog.cpu_cores(instance))
                 throughput = 8 / pub.seconds * found[1]
                 stack = f"{pub.stack} (published calibration)"
                 band = f"+{math.exp(pub.band) - 1:.0%}/-{1 - math.exp(-pub.band):.0%}"

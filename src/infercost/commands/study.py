@@ -16,7 +16,7 @@ from infercost.study.execute import Outcome, run_plan
 from infercost.study.fits import fits
 from infercost.study.plan import Plan, build_plan
 from infercost.study.summary import summarize_models
-from infercost.textfiles import first_line
+from infercost.textfiles import one_line
 from infercost.timing import TimerConfig
 from infercost.view.progress import progress_bar
 
@@ -116,7 +116,7 @@ def finish(out: Path, plan: Plan, outcome: Outcome, mine=None, report: bool = Tr
 
         result.figures = draw_all(records, found, out / "figures")
     except Exception as exc:  # a late step never loses the measurements; the user is told how to retry
-        result.failures.append(f"the figures could not be drawn ({first_line(exc)})")
+        result.failures.append(f"the figures could not be drawn ({one_line(exc)})")
     before = _mtime(result.summary_path)
     if report:
         try:
@@ -124,7 +124,7 @@ def finish(out: Path, plan: Plan, outcome: Outcome, mine=None, report: bool = Tr
 
             result.report_path, result.summary_path = make_report(str(out))
         except Exception as exc:
-            result.failures.append(f"the report could not be written ({first_line(exc)})")
+            result.failures.append(f"the report could not be written ({one_line(exc)})")
     if _mtime(result.summary_path) == before:  # the report step failed before it, or was not asked for
         from infercost.report.html import summary_markdown
 

@@ -15,7 +15,7 @@ from torch import nn
 
 from infercost.errors import UsageError
 from infercost.paths import cache_dir
-from infercost.textfiles import first_line
+from infercost.textfiles import one_line
 
 
 def export_module(module: nn.Module, batch: int, height: int, width: int, in_channels: int = 3) -> Path:
@@ -32,7 +32,7 @@ def export_module(module: nn.Module, batch: int, height: int, width: int, in_cha
             torch.export.save(torch.export.export(module.eval(), example), str(path))
         except Exception as exc:  # noqa: BLE001 - any tracing failure: refused with its reason
             raise UsageError(f"{type(module).__name__} can't be sent to a child process: torch.export failed "
-                             f"({first_line(exc, 160)}); pass a zoo name, an ONNX file or python:module:factory, "
+                             f"({one_line(exc, 160)}); pass a zoo name, an ONNX file or python:module:factory, "
                              f"or measure it in this process (isolate=False)") from None
     return path
 

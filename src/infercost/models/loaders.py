@@ -16,7 +16,7 @@ from torch import nn
 
 from infercost.errors import UsageError
 from infercost.models.zoo import CLASSIFICATION, IMAGE_TO_IMAGE, ZOO, ModelSpec
-from infercost.textfiles import first_line
+from infercost.textfiles import one_line
 
 _REGISTERED: dict[str, ModelSpec] = {}
 
@@ -101,7 +101,7 @@ def _hf(target: str) -> ModelSpec:
     try:
         config = transformers.AutoConfig.from_pretrained(str(directory), local_files_only=True)
     except Exception as exc:  # noqa: BLE001 - a config transformers can't read: one line, with its reason
-        raise UsageError(f"hf:{target}: config.json does not load ({first_line(exc, 160)})") from None
+        raise UsageError(f"hf:{target}: config.json does not load ({one_line(exc, 160)})") from None
     vocab = getattr(config, "vocab_size", 0)
     if not vocab:
         raise UsageError(f"hf:{target} is a {config.model_type} model without a vocabulary; only token models "

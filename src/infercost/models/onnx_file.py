@@ -8,9 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from infercost.case import BATCH_NAMES, SEQ_NAMES, parse_dims  # noqa: F401 - the names files use
+from infercost.case import BATCH_NAMES, SEQ_NAMES
 from infercost.errors import BackendUnavailableError, UsageError
-from infercost.textfiles import first_line
+from infercost.textfiles import one_line
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ def read_inputs(path: Path) -> list[OnnxInput]:
             dtype = onnx.helper.tensor_dtype_to_np_dtype(tensor.elem_type).name
             inputs.append(OnnxInput(value.name, shape, dtype))
     except Exception as exc:  # protobuf's DecodeError, an unknown element type: the file is not an ONNX model
-        raise UsageError(f"{path}: not an ONNX model ({first_line(exc, 120)})") from None
+        raise UsageError(f"{path}: not an ONNX model ({one_line(exc, 120)})") from None
     if not inputs or not model.graph.node:
         raise UsageError(f"{path}: not an ONNX model (no graph inputs or no nodes)")
     return inputs

@@ -196,6 +196,14 @@ def _refit(published: str) -> Calibration:
 CPU_STACKS = ("torch", "tensorflow", "mxnet", "onnxruntime", "openvino")
 
 
+@functools.lru_cache(maxsize=64)
+def _shape(model: str, height: int, width: int):
+    """A model's layer arrays, made once per size (recommend asks for the same ones for every instance)."""
+    from infercost.predict.corpus_roofline import Shape
+
+    return Shape.of(model, height, width)
+
+
 @dataclass
 class PublishedPrediction:
     """One batch's predicted time on a chip, with the band its kind of prediction earned in held-out validation."""
@@ -217,7 +225,7 @@ def predict_published(model: str, chip: Chip, precision: str, batch: int, size: 
                       found: Calibration | None = None) -> PublishedPrediction:
     """The calibrated prediction; without a backend, the fastest stack the corpus knows for this kind of device."""
     from infercost.predict.corpus import Row
-    from infercost.predict.corpus_roofline import BYTES, Shape
+    from infercost.predict.corpus_roofline import BYTES
 
     found = found or calibration()
     if backend is not None and backend not in STACK_OF_BACKEND:
@@ -227,7 +235,7 @@ def predict_published(model: str, chip: Chip, precision: str, batch: int, size: 
     params, notes = found.params, []
     params, note = borrow_unseen(params, chip.generation, chip.kind)
     notes += [note] if note else []
-    shapes = {(model, size[0], size[1]): Shape.of(model, size[0], size[1])}
+    shapes = {(model, size[0], size[1]): _shape(model, size[0], size[1])}
     row = Row(0, chip.name, "", "", model, precision, str(batch), "", "throughput_per_s", 1.0, "", "", "prediction",
               "prediction")
     allowed = CPU_STACKS if chip.kind == "cpu" else tuple(dict.fromkeys(STACK_OF_BACKEND.values())) + ("triton",)

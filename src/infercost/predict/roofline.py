@@ -78,10 +78,9 @@ class DeviceSpec:
         """The device one replica runs on, and how many replicas the instance holds (one per accelerator)."""
         if instance.accelerator and instance.accelerator in catalog.accelerators:
             return cls.from_accelerator(catalog.accelerators[instance.accelerator]), max(1, instance.accelerator_count)
-        if not instance.accelerator and instance.cpu in catalog.accelerators and instance.vcpus:
-            acc = catalog.accelerators[instance.cpu]
-            cores = max(1, instance.vcpus // (acc.vcpus_per_core or 2))
-            return cls.from_accelerator(acc, cores, instance.memory_gib), 1
+        cores = catalog.cpu_cores(instance)
+        if cores:
+            return cls.from_accelerator(catalog.accelerators[instance.cpu], cores, instance.memory_gib), 1
         return None
 
     @classmethod

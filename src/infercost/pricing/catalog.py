@@ -16,7 +16,7 @@ import yaml
 from pydantic import BaseModel, ValidationError, field_validator
 
 from infercost.errors import CatalogError
-from infercost.textfiles import first_line, read_text
+from infercost.textfiles import one_line, read_text
 
 _RATE_COLUMN = {"fp32": "fp32_tflops", "fp16": "fp16_tflops", "bf16": "bf16_tflops", "int8": "int8_tops"}
 # SkyPilot's accelerator names mapped to this catalog's.
@@ -105,7 +105,7 @@ def _rows(path: Path | str, text: str) -> list[tuple[int, dict]]:
     try:
         rows = [(number, row) for number, row in enumerate(reader, 2)]
     except csv.Error as exc:
-        raise CatalogError(f"{path}:{reader.line_num}: not a CSV catalog ({first_line(exc)})") from None
+        raise CatalogError(f"{path}:{reader.line_num}: not a CSV catalog ({one_line(exc)})") from None
     for number, row in rows:
         if None in row or None in row.values():
             raise CatalogError(f"{path}:{number}: the row has {'more' if None in row else 'fewer'} fields than "
@@ -161,6 +161,13 @@ class Catalog:
                         confirmed="yes" if host.confirmed == attached.confirmed == "yes" else "no",
                         source=f"host: {host.source}; accelerator: {attached.source}",
                         as_of=min(host.as_of, attached.as_of))
+
+    def cpu_cores(self, instance: Instance) -> int | None:
+        """A CPU instance's physical cores (its vCPUs over the CPU's vCPUs per core); None for an accelerator's."""
+        acc = self.accelerators.get(instance.cpu or "") if not instance.accelerator else None
+        if acc is None or acc.kind != "cpu" or not instance.vcpus:
+            return None
+        return max(1, instance.vcpus // (acc.vcpus_per_core or 2))
 
     def accelerator(self, name: str) -> Accelerator:
         if name in self.accelerators:
@@ -232,7 +239,7 @@ def _user_file(path: Path) -> Catalog:
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f"{path}:{mark.line + 1}" if mark else str(path)
-            raise CatalogError(f"{where}: not valid YAML ({first_line(getattr(exc, 'problem', None) or exc)})") \
+            raise CatalogError(f"{where}: not valid YAML ({one_line(getattr(exc, 'problem', None) or exc)})") \
                 from None
         if not isinstance(data, dict):
             raise CatalogError(f"{path}: expected a mapping with 'instances' and/or 'accelerators'")

@@ -105,11 +105,11 @@ def fits_table(fits: Sequence) -> Table:
         table.add_column(column)
     for f in fits:
         unit = {"batch_size": "per image", "megapixels": "per MP", "tokens": "per token"}[f.x]
-        slope = f"{fmt_seconds(f.slope_s) if f.slope_s >= 0 else '-' + fmt_seconds(-f.slope_s)} {unit}"
+        slope = f"{fmt_seconds(f.slope_s)} {unit}"
         if f.quadratic_s is not None:  # attention: the cost grows with the square of the length
             slope += f" + {f.quadratic_s * 1e9:.3g} ns per token² (R² {f.linear_r2:.3f} without)"
         table.add_row(escape(f.model), f"{f.backend} {f.precision}", f.x.replace("_", " "), f.fixed,
-                      fmt_seconds(f.intercept_s) if f.intercept_s >= 0 else f"-{fmt_seconds(-f.intercept_s)}",
+                      fmt_seconds(f.intercept_s),
                       slope, f"{f.r2:.3f}", str(f.points))
     return table
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from infercost import limits
 from infercost.errors import UsageError
-from infercost.textfiles import first_line, read_text
+from infercost.textfiles import one_line, read_text
 
 STEADY, BURSTY = "steady", "bursty"
 
@@ -78,7 +78,7 @@ def read_trace(path: str | Path) -> np.ndarray:
     try:
         rows = [(reader.line_num, row) for row in reader]
     except csv.Error as exc:
-        raise UsageError(f"{path}:{reader.line_num}: the trace file is not CSV ({first_line(exc)})") from None
+        raise UsageError(f"{path}:{reader.line_num}: the trace file is not CSV ({one_line(exc)})") from None
     if not rows:
         raise UsageError(f"trace file {path} is empty")
     column = 0

@@ -15,7 +15,7 @@ from infercost import limits
 from infercost.case import Case
 from infercost.errors import UsageError
 from infercost.models import CLASSIFICATION, resolve_model
-from infercost.textfiles import first_line, read_text
+from infercost.textfiles import one_line, read_text
 
 DEFAULT_MODELS = ("vgg19", "resnet50", "unet", "edsr")
 
@@ -112,11 +112,11 @@ class Plan(BaseModel):
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             raise UsageError(f"{path}{f':{mark.line + 1}' if mark else ''}: the plan file is not valid YAML "
-                             f"({first_line(getattr(exc, 'problem', None) or exc)})") from None
+                             f"({one_line(getattr(exc, 'problem', None) or exc)})") from None
         except (ValidationError, TypeError) as exc:
             first = exc.errors()[0] if isinstance(exc, ValidationError) else {"loc": (), "msg": str(exc)}
             where = ".".join(str(p) for p in first["loc"])
-            raise UsageError(f"plan file {path}: {where + ': ' if where else ''}{first_line(first['msg'])}") \
+            raise UsageError(f"plan file {path}: {where + ': ' if where else ''}{one_line(first['msg'])}") \
                 from None
 
 
