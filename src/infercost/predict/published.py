@@ -141,9 +141,13 @@ def _published_bytes(published: str | None) -> bytes:
 class Calibration:
     params: Params
     bands: dict[str, float]  # kind of prediction -> band on |log(predicted / measured)|
-    rows: dict[str, int]  # corpus points behind each generation and stack
     models: list[str]  # the models in the corpus
     key: str
+
+    @property
+    def rows(self) -> dict[str, int]:
+        """Corpus points behind each generation and stack."""
+        return self.params.seen
 
     def to_dict(self) -> dict:
         return {"key": self.key, "params": self.params.values, "seen": self.params.seen, "bands": self.bands,
@@ -151,7 +155,7 @@ class Calibration:
 
     @classmethod
     def from_dict(cls, data: dict) -> Calibration:
-        return cls(Params(data["params"], data["seen"]), data["bands"], data["seen"], data["models"], data["key"])
+        return cls(Params(data["params"], data["seen"]), data["bands"], data["models"], data["key"])
 
 
 def build(published: str | None = None) -> Calibration:
@@ -163,8 +167,8 @@ def build(published: str | None = None) -> Calibration:
     bands["model unseen"] = _band([r.log_ratio for r in held_out(points, chips, "model")])
     bands["stack unseen"] = _band([r.log_ratio for r in held_out(points, chips, "stack")])
     params = fit(points, chips)
-    return Calibration(params, {k: v for k, v in bands.items() if v is not None}, params.seen,
-                       sorted({p.model for p in points}), _key(published))
+    return Calibration(params, {k: v for k, v in bands.items() if v is not None}, sorted({p.model for p in points}),
+                       _key(published))
 
 
 def shipped_path() -> Path:
@@ -190,7 +194,7 @@ def _refit(published: str) -> Calibration:
     base = calibration()
     points, chips = corpus_points(published)
     params = fit(points, chips)
-    return Calibration(params, base.bands, params.seen, sorted({p.model for p in points}), _key(published))
+    return Calibration(params, base.bands, sorted({p.model for p in points}), _key(published))
 
 
 CPU_STACKS = ("torch", "tensorflow", "mxnet", "onnxruntime", "openvino")
