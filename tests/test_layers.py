@@ -9,7 +9,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "infercost"
 CLI = {"cli", "cli_params", "__main__"}
 API = {"infercost", "api"}  # the package's face and the Python API: beside the CLI, above the commands
-CORE = {"errors", "limits", "units", "textfiles", "oom", "env", "paths", "process", "case", "timing",
+CORE = {"errors", "limits", "units", "textfiles", "oom", "env", "paths", "process", "case", "inputs", "timing",
         "results", "layers"}
 
 

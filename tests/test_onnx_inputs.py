@@ -15,7 +15,8 @@ from infercost.case import parse_dims
 from infercost.cli import cli
 from infercost.errors import UsageError
 from infercost.grid import dim_bindings
-from infercost.models.onnx_file import OnnxInput, bound_shape, feeds, read_inputs
+from infercost.inputs import Input
+from infercost.models.onnx_file import feeds, read_inputs
 
 pytest.importorskip("onnx")
 
@@ -40,17 +41,20 @@ def token_file(tmp_path_factory):
 
 
 def test_named_dimensions_bind_and_conventional_ones_fill_themselves():
-    tokens = OnnxInput("input_ids", ("batch_size", "seq"), "int64")
-    assert bound_shape(tokens, 4, 224, 224, {"seq": 128}) == (4, 128)
-    image = OnnxInput("x", ("N", 3, "h", "w"), "float32")
-    assert bound_shape(image, 2, 64, 96, {}) == (2, 3, 64, 96)
+    tokens = Input("input_ids", "int64", ("batch_size", "seq"))
+    assert tokens.bind(4, None, None, {"seq": 128}) == (4, 128)
+    assert Input("ids", "int64", ("batch", "sequence_length")).bind(2, None, None, {"seq": 16}) == (2, 16)
+    image = Input("x", "float32", ("N", 3, "h", "w"))
+    assert image.bind(2, 64, 96, {}) == (2, 3, 64, 96)
     with pytest.raises(UsageError, match="bind it with --dim seq=VALUE or --seq-len"):
-        bound_shape(tokens, 1, 224, 224, {})
+        tokens.bind(1, None, None, {})
+    with pytest.raises(UsageError, match="fixed at 224x224"):
+        Input("x", "float32", (1, 3, 224, 224)).bind(1, 64, 64, {})
     assert parse_dims("seq=128, heads=12") == {"seq": 128, "heads": 12}
     for bad in ("seq", "=4", "seq=0", "seq=nan"):
         with pytest.raises(UsageError):
             parse_dims(bad)
-    assert dim_bindings(["heads=2"], [16, 32])[1].startswith("heads=2,seq=32,sequence=32")
+    assert dim_bindings(["heads=2"], [16, 32]) == ["heads=2,seq=16", "heads=2,seq=32"]
     assert dim_bindings([], []) == []
 
 

@@ -66,6 +66,7 @@ class FakeRecord:
     def __init__(self, model, batch, latency, size=64):
         self.model, self.batch_size, self.height, self.width, self.precision = model, batch, size, size, "fp32"
         self.backend, self.latency_s = "torch", latency
+        self.size_label = f"{size}x{size}"
 
 
 def synthetic_points(truth: Efficiency, sizes=(64,)) -> list[Sample]:

@@ -54,7 +54,7 @@ def test_the_fit_recovers_the_times_it_was_made_from():
                     "cg:Pascal": -0.3, "cs:tensorrt": 0.4})
     points = [_point(c, b, p, s) for c in CHIPS for b in (1, 8, 64) for p in ("fp32", "fp16")
               for s in ("torch", "tensorrt")]
-    shapes = {("resnet50", 64, 64): Shape.of("resnet50", 64, 64)}
+    shapes = {("resnet50", 64, 64, None): Shape.of("resnet50", 64, 64)}
     made = Design(points, CHIPS, shapes).predict(truth)
     points = [_point(p.chip, p.batch, p.precision, p.stack, float(t)) for p, t in zip(points, made, strict=True)]
     found = Design(points, CHIPS, shapes).predict(fit(points, CHIPS, shapes))
@@ -119,3 +119,20 @@ def test_a_study_of_yours_joins_the_corpus(tmp_path):
     assert [(p.chip, p.cores, p.batch, p.seconds) for p in points] == [("EPYC Genoa", 4, 1, 0.01),
                                                                       ("EPYC Genoa", 4, 4, 0.04)]
     assert skipped == {"not ok": 1} and points[0].model == "edsr" and points[0].stack == "torch"
+
+
+def test_a_token_model_is_predicted_at_its_sequence_length():
+    from click.testing import CliRunner
+
+    from infercost.cli import cli
+
+    found = {}
+    for seq in (64, 256):
+        result = CliRunner().invoke(cli, ["predict", "bert-base", "--accelerator", "A10G", "--seq-len", str(seq),
+                                          "--json"])
+        assert result.exit_code == 0, result.output
+        found[seq] = json.loads(result.output)
+        assert found[seq]["seq_len"] == seq and found[seq]["height"] is None
+    assert found[256]["latency_s"] > 3 * found[64]["latency_s"]  # four times the tokens, and attention grows faster
+    refused = CliRunner().invoke(cli, ["predict", "resnet50", "--accelerator", "A10G", "--seq-len", "64"])
+    assert refused.exit_code == 2 and "takes images" in refused.output

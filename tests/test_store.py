@@ -55,3 +55,32 @@ def test_case_id_is_stable_and_distinguishes_cases():
     assert Case("resnet50").case_id == Case("resnet50").case_id
     assert Case("resnet50").case_id != Case("resnet50", batch_size=2).case_id
     assert Case("edsr", options=(("scale", 3),)).case_id != Case("edsr").case_id
+
+
+def test_image_cases_keep_the_ids_they_had_before_inputs_were_data():
+    # Pinned under schema 1; an image case names no inputs, so its id must not move.
+    assert Case("resnet50").case_id == "9740275c5bcbc7ac"
+    edsr = Case("edsr", precision="bf16", batch_size=4, height=512, width=384, options=(("scale", 3),))
+    assert edsr.case_id == "57ce78a964504e49"
+
+
+def test_a_schema_1_token_record_reads_without_its_1x1_image_size(tmp_path):
+    data = json.loads(make_record().to_json())
+    data.update(schema="infercost.result/1", model="bert-base", height=1, width=1, options={"dims": "seq=64"})
+    image = json.loads(make_record().to_json()) | {"schema": "infercost.result/1"}
+    (tmp_path / "results.jsonl").write_text(json.dumps(data) + "\n" + json.dumps(image) + "\n")
+    token, old_image = load_records(tmp_path)
+    assert token.height is None and token.tokens == 64 and token.size_label == "seq 64"
+    assert token.case_id == data["case_id"]  # the stored id is kept
+    assert old_image.height == 224 and old_image.case.inputs == ()
+
+
+def test_a_token_case_carries_its_inputs_and_no_image_size():
+    from infercost.grid import single_case
+
+    case = single_case("bert-base")
+    assert case.height is None and case.megapixels == 0.0 and case.size_label == "seq 128"
+    assert [i.name for i in case.inputs] == ["input_ids", "attention_mask", "token_type_ids"]
+    assert case.input_shapes() == {name: (1, 128) for name in ("input_ids", "attention_mask", "token_type_ids")}
+    assert "int64[batch, seq]" in case.input_spec
+    assert Case.from_dict(case.to_dict()) == case and "height" not in case.to_dict()

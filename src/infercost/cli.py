@@ -384,7 +384,7 @@ def study(depth: str, profile: str | None, models: str | None, backends: str | N
     out.print(f"{len(outcome.measured)} points recorded, {outcome.resumed} already there (resumed).")
     if outcome.skipped:
         out.print(f"[yellow]{len(outcome.skipped)} points skipped over the time budget[/] (run again to continue): "
-                  + ", ".join(f"{c.model} {c.backend} b{c.batch_size} {c.width}px" for c, _ in outcome.skipped[:8])
+                  + ", ".join(f"{c.model} {c.backend} b{c.batch_size} {c.size_label}" for c, _ in outcome.skipped[:8])
                   + (" ..." if len(outcome.skipped) > 8 else ""))
     out.print(f"results: {result.out_dir}/results.jsonl; fits: {result.fits_path}; figures: "
               f"{result.out_dir}/figures/ ({len(result.figures)} files); report: {result.report_path or 'none'}; "
@@ -517,7 +517,7 @@ def loadtest_cmd(model: str, qps: float, batching: str, max_batch: int, max_dela
         return _print_json(data)
     from infercost.units import fmt_seconds
 
-    out.print(f"{model} {backend} {precision} {case.width}x{case.height}, {data['policy']}, {qps:g} requests/s "
+    out.print(f"{model} {backend} {precision} {case.size_label}, {data['policy']}, {qps:g} requests/s "
               f"for {duration:g} s ({data['requests']} requests)", highlight=False)
     out.print(f"  measured:  p50 {fmt_seconds(data['p50_s'])}  p90 {fmt_seconds(data['p90_s'])}  "
               f"p99 {fmt_seconds(data['p99_s'])} (95% interval {fmt_seconds(data['p99_ci95_s'][0])} to "
@@ -569,6 +569,7 @@ def profile_cmd(model: str, resolution: str | None, batch: int, precision: str, 
 @click.option("--precision", default="fp32", show_default=True)
 @click.option("--batch", type=p.BATCH, default=1, show_default=True)
 @click.option("--resolution", default=None, help="e.g. 224 or 512x384 (default: the model's).")
+@click.option("--seq-len", type=p.BATCH, default=None, help="A token model's sequence length (default: its own).")
 @click.option("--backend", default=None,
               help="torch, tensorrt, onnxruntime, openvino, mxnet or tensorflow (default: the fastest the corpus "
                    "knows for the device); with --results, calibrate on this backend's measurements only.")
@@ -584,7 +585,7 @@ def profile_cmd(model: str, resolution: str | None, batch: int, precision: str, 
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @handled
 def predict_cmd(model: str | None, accelerator: str | None, instance: str | None, precision: str, batch: int,
-                resolution: str | None, backend: str | None, stack: str | None, results_dir: str | None,
+                resolution: str | None, seq_len: int | None, backend: str | None, stack: str | None, results_dir: str | None,
                 published: str | None, validate_dir: str | None, validate_published: bool, hold_out: str | None,
                 catalog_file: str | None, as_json: bool) -> None:
     """Predict a model's latency on a catalog accelerator or instance, calibrated on published measurements."""
@@ -602,7 +603,7 @@ def predict_cmd(model: str | None, accelerator: str | None, instance: str | None
     height, width = parse_resolution(resolution) if resolution else (None, None)
     backend = _deprecated("--stack", "--backend", stack) or backend
     data = predict_on(model, cat, Where(accelerator, instance), precision, batch,
-                      (height, width) if height else None, backend, Basis(results_dir, published))
+                      (height, width) if height else seq_len, backend, Basis(results_dir, published))
     if as_json:
         return _print_json(data)
     from infercost.units import fmt_bytes, fmt_seconds
@@ -610,7 +611,7 @@ def predict_cmd(model: str | None, accelerator: str | None, instance: str | None
     if not data["supported"]:
         return out.print(f"predicted: not supported: {data['note']}")
     out.print(f"[bold]predicted[/] {model} on {data['accelerator']} ({data['stack']} {data['precision']}, batch "
-              f"{batch}, {data['width']}x{data['height']}): {fmt_seconds(data['latency_s'])} "
+              f"{batch}, {data['size']}): {fmt_seconds(data['latency_s'])} "
               f"({fmt_seconds(data['latency_low_s'])} to {fmt_seconds(data['latency_high_s'])}), "
               f"{data['throughput_per_s']:.1f}/s, needs {fmt_bytes(data['memory_needed_bytes'])}"
               f"{'' if data['fits_in_memory'] is not False else ' (does NOT fit)'}")

@@ -10,8 +10,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from infercost.backends import backend_class
-from infercost.case import PRECISIONS, SEQ_NAMES, Case, parse_dims, parse_resolution, validate_device
+from infercost.case import PRECISIONS, Case, parse_dims, parse_resolution, validate_device
 from infercost.errors import UsageError
+from infercost.inputs import Input, token_inputs
 from infercost.limits import BATCH, check_cases
 from infercost.models import ModelSpec, resolve_model
 
@@ -31,18 +32,33 @@ def parse_batches(text: str, what: str = "batch size") -> list[int]:
     return batches
 
 
-def default_size(spec: ModelSpec, bound: bool = False) -> tuple[int, int]:
+def default_size(spec: ModelSpec, bound: bool = False) -> tuple[int, int] | None:
     """The model's default resolution; an ONNX file's own fixed size, or an error if it has none (unless its
-    dimensions are bound by name: a token model has no image size, and the case keeps the default's)."""
+    dimensions are bound by name). None for a model that takes no image."""
+    if spec.tokens:
+        return None
     if spec.source != "onnx":
         return spec.default_resolution, spec.default_resolution
     from infercost.models.onnx_file import file_resolution, read_inputs
 
     size = file_resolution(spec.path)
-    image = len(read_inputs(spec.path)[0].shape) == 4
+    image = read_inputs(spec.path)[0].image
     if size is None and image and not bound:
         raise UsageError(f"{spec.path} has a dynamic height and width: pass --resolution")
-    return size or (spec.default_resolution, spec.default_resolution)  # a token model: no image size to bind
+    return size if image else None
+
+
+def model_inputs(spec: ModelSpec) -> tuple[Input, ...]:
+    """The inputs a case names: a token model's (batch, seq) tensors, an ONNX file's own inputs unless it takes one
+    image batch; nothing for the usual image batch (implied, so image cases keep their ids)."""
+    if spec.tokens:
+        return token_inputs(spec.token_inputs)
+    if spec.source == "onnx":
+        from infercost.models.onnx_file import read_inputs
+
+        inputs = tuple(read_inputs(spec.path))
+        return () if len(inputs) == 1 and inputs[0].image else inputs
+    return ()
 
 
 def expand(models: list[str], backends: list[str], devices: list[str], precisions: list[str],
@@ -71,19 +87,18 @@ def expand(models: list[str], backends: list[str], devices: list[str], precision
                              f"of a token model; {model} is neither")
         if spec.tokens and resolutions:
             raise UsageError(f"{model} takes tokens, not images: give --seq-len, not --resolution")
+        inputs = model_inputs(spec)
         sizes = [parse_resolution(r) for r in resolutions] if resolutions else [default_size(spec, bool(dims))]
         bindings = dims or ([f"seq={spec.default_seq}"] if spec.tokens else [""])
-        if spec.source == "onnx":  # every input must be fillable before anything runs
-            from infercost.models.onnx_file import bound_shape, read_inputs
-
-            for (height, width), binding in itertools.product(sizes, bindings):
-                for inp in read_inputs(spec.path):
-                    bound_shape(inp, batches[0], height, width, parse_dims(binding))
-        for backend, device, precision, batch, (height, width), binding in itertools.product(
+        for size, binding in itertools.product(sizes, bindings):  # every input must be fillable before anything runs
+            for inp in inputs:
+                inp.bind(batches[0], *(size or (None, None)), parse_dims(binding))
+        for backend, device, precision, batch, size, binding in itertools.product(
                 backends, devices, precisions, batches, sizes, bindings):
+            height, width = size or (None, None)
             cases.append(Case(model=model, backend=backend, device=device, precision=precision,
                               batch_size=batch, height=height, width=width, channels_last=channels_last,
-                              options=(("dims", binding),) if binding else ()))
+                              options=(("dims", binding),) if binding else (), inputs=inputs))
     return cases
 
 
@@ -121,9 +136,9 @@ def single_case(model: str, backend: str = "torch", device: str = "cpu", precisi
 
 
 def dim_bindings(dims: list[str], seq_lens: list[int]) -> list[str]:
-    """The points' dimension bindings: every --dim NAME=VALUE together, once per --seq-len value (which binds the
-    conventional sequence names: seq, sequence, sequence_length, seq_len)."""
+    """The points' dimension bindings: every --dim NAME=VALUE together, once per --seq-len value (bound as seq,
+    which every conventional sequence name takes: seq, sequence, sequence_length, seq_len)."""
     fixed = ",".join(dims)
     if not seq_lens:
         return [fixed] if fixed else []
-    return [",".join(filter(None, [fixed, *(f"{name}={n}" for name in SEQ_NAMES)])) for n in seq_lens]
+    return [",".join(filter(None, [fixed, f"seq={n}"])) for n in seq_lens]

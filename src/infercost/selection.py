@@ -55,7 +55,7 @@ def choose(template: Case, pairs: list[tuple[str, str]], run: Callable[[Case], R
                       "error": record.error})
     good = [t for t in tried if t["status"] == "ok" and t["accuracy_ok"] and t["latency_s"]]
     selection = {"criterion": "lowest batch-1 median latency among stacks with accuracy_ok",
-                 "resolution": f"{template.width}x{template.height}", "tried": tried, "winner": None}
+                 "resolution": template.size_label, "tried": tried, "winner": None}
     if not good:
         return None, selection
     best = min(good, key=lambda t: t["latency_s"])

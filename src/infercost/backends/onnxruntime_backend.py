@@ -9,9 +9,8 @@ from typing import Any, ClassVar
 
 from infercost.backends.base import Backend, first_line
 from infercost.backends.onnx_export import export, quantized
-from infercost.case import parse_dims
 from infercost.errors import UnsupportedError
-from infercost.models.onnx_file import bound_shape, feeds, read_inputs
+from infercost.models.onnx_file import feeds, read_inputs
 
 _PROVIDERS = {"cpu": "CPUExecutionProvider", "cuda": "CUDAExecutionProvider"}
 
@@ -94,13 +93,13 @@ class OnnxRuntimeBackend(Backend):
     def make_input(self, seed: int = 0) -> Any:
         case = self.case
         if self.spec.source == "onnx":  # a user's file: every input, its named dimensions bound (--dim)
-            dims = parse_dims(case.option("dims"))
-            shapes = {i.name: bound_shape(i, case.batch_size, case.height, case.width, dims) for i in self.inputs}
+            shapes = {i.name: i.bind(case.batch_size, case.height, case.width, case.dims) for i in self.inputs}
             return feeds(self._model_path(), self.inputs, shapes, seed)
         if self.spec.tokens:  # a zoo token model: ids, mask and type ids by name, on the host
-            made = self.spec.example_input(case.batch_size, 1, 1, seed=seed, seq=case.seq_len(self.spec.default_seq))
+            made = self.spec.example_input(case.batch_size, None, None, seed=seed,
+                                           seq=case.seq_len(self.spec.default_seq))
             return {name: tensor.numpy() for name, tensor in made.items()}
-        shape = bound_shape(self.input, case.batch_size, case.height, case.width, {})
+        shape = self.input.bind(case.batch_size, case.height, case.width, {})
         x = self.spec.example_input(shape[0], shape[2], shape[3], seed=seed).numpy().astype(self.dtype)
         if self.case.device.startswith("cuda"):
             return self._bind(x)

@@ -9,9 +9,8 @@ from typing import Any
 
 from infercost.backends.base import Backend
 from infercost.backends.onnx_export import export, quantized
-from infercost.case import parse_dims
 from infercost.errors import UnsupportedError
-from infercost.models.onnx_file import bound_shape, feeds, read_inputs
+from infercost.models.onnx_file import feeds, read_inputs
 from infercost.paths import cache_dir
 
 _HINTS = {"fp32": "f32", "bf16": "bf16", "fp16": "f16"}
@@ -70,15 +69,15 @@ class OpenVinoBackend(Backend):
     def _shapes(self) -> dict[str, tuple]:
         """Every input's shape: a user's file binds its named dimensions (--dim); an exported model is an image."""
         case = self.case
-        dims = parse_dims(case.option("dims")) if self.spec.source == "onnx" or self.spec.tokens else {}
+        dims = case.dims if self.spec.source == "onnx" or self.spec.tokens else {}
         inputs = self.inputs if self.spec.source == "onnx" or self.spec.tokens else self.inputs[:1]
-        return {i.name: bound_shape(i, case.batch_size, case.height, case.width, dims) for i in inputs}
+        return {i.name: i.bind(case.batch_size, case.height, case.width, dims) for i in inputs}
 
     def make_input(self, seed: int = 0) -> Any:
         if self.spec.source == "onnx":
             return feeds(self.path, self.inputs, self._shapes(), seed)
         if self.spec.tokens:  # a zoo token model: ids, mask and type ids by name
-            made = self.spec.example_input(self.case.batch_size, 1, 1, seed=seed,
+            made = self.spec.example_input(self.case.batch_size, None, None, seed=seed,
                                            seq=self.case.seq_len(self.spec.default_seq))
             return {name: tensor.numpy() for name, tensor in made.items()}
         shape = self._shapes()[self.input.name]

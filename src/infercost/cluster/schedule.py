@@ -141,7 +141,7 @@ class ClusterRun:
             except NodeLost as exc:
                 with self.cond:
                     self.losses[key] += 1
-                raise NodeLost(f"{exc} (during {case.model} b{case.batch_size} {case.width}x{case.height})") \
+                raise NodeLost(f"{exc} (during {case.model} b{case.batch_size} {case.size_label})") \
                     from None
             env_update = {**record.env, **{k: env[k] for k in ("node_kind", "ray_node_id", "node_address")}}
             return record.model_copy(update={"env": env_update})

@@ -141,4 +141,4 @@ def loadtest(case: Case, target: ServingTarget, policy: Policy, run: LoadRun,
             "capacity_per_s": curve.best_throughput(policy.max_batch),
             "curve": {"batches": curve.batches, "latencies_s": curve.latencies_s},
             "scenarios": scenarios, "stack": {"backend": case.backend, "precision": case.precision,
-                                              "device": case.device, "resolution": f"{case.width}x{case.height}"}}
+                                              "device": case.device, "resolution": case.size_label}}

@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 
 from infercost.errors import UsageError
+from infercost.models import resolve_model
 from infercost.predict.calibrate import error_band, fit, samples, validate
 from infercost.predict.corpus_roofline import Chip, chips_from
 from infercost.predict.profile import profile_model
@@ -74,26 +75,43 @@ def _device(catalog: Catalog, where: Where) -> tuple[DeviceSpec, int, Chip | Non
 
 
 def predict_on(model: str, catalog: Catalog, where: Where, precision: str = "fp32", batch: int = 1,
-               size: tuple[int, int] | None = None, backend: str | None = None, basis: Basis = Basis()) -> dict:
-    """The model's predicted latency at this batch and size (height, width; None: the model's own) on `where`.
+               size: tuple[int, int] | int | None = None, backend: str | None = None, basis: Basis = Basis()) -> dict:
+    """The model's predicted latency at this batch and size (an image's (height, width), a token model's sequence
+    length; None: the model's own) on `where`.
     Calibrated on the published corpus by default (the device's generation, the stack, the precision path), or on
     `basis.results` (only `backend`'s measurements, when given); with the error band its kind of prediction earned
     in held-out validation."""
-    height, width = size or (None, None)
-    profile = profile_model(model, batch, height, width, precision)
+    seq = size if isinstance(size, int) else None
+    height, width = size if isinstance(size, tuple) else (None, None)
+    spec = resolve_model(model)
+    if seq and not spec.tokens:
+        raise UsageError(f"{model} takes images, not tokens: give --resolution, not --seq-len")
+    if height and spec.tokens:
+        raise UsageError(f"{model} takes tokens, not images: give --seq-len, not --resolution")
+    seq = seq or (spec.default_seq if spec.tokens else None)
+    profile = profile_model(model, batch, height, width, precision, seq)
     device, replicas, chip, cores = _device(catalog, where)
     if chip is not None and basis.results is None:
-        return _published(profile, device, replicas, chip, cores, backend, basis.published, where)
+        return {**_published(profile, device, replicas, chip, cores, backend, basis.published, where, seq),
+                **_size(profile, seq)}
     eff, band, _ = calibration(basis.results, catalog, device.kind, precision, backend)
     result = predict(profile, device, eff, replicas, band if band is not None else DEFAULT_ERROR)
     return {
-        **_shared(profile, device, replicas, where, result), "stack": backend or "roofline",
+        **_shared(profile, device, replicas, where, result), **_size(profile, seq), "stack": backend or "roofline",
         "calibrated_from": eff.source if eff else None,
         "efficiency": "calibrated on measurements" if eff else "uncalibrated: documented default factors",
         "error_band": band if band is not None else DEFAULT_ERROR,
         "error_band_source": "held-out validation (p90)" if band is not None else "stated default, not validated",
         "calibration": None,
     }
+
+
+def _size(profile, seq: int | None) -> dict:
+    """Where the prediction sits on the model's size axis: an image's height and width, or a sequence length."""
+    if seq:
+        return {"height": None, "width": None, "seq_len": seq, "size": f"seq {seq}"}
+    return {"height": profile.height, "width": profile.width, "seq_len": None,
+            "size": f"{profile.width}x{profile.height}"}
 
 
 def _shared(profile, device: DeviceSpec, replicas: int, where: Where, result) -> dict:
@@ -107,14 +125,14 @@ def _shared(profile, device: DeviceSpec, replicas: int, where: Where, result) ->
 
 
 def _published(profile, device: DeviceSpec, replicas: int, chip: Chip, cores: int | None, backend: str | None,
-               published: str | None, where: Where) -> dict:
+               published: str | None, where: Where, seq: int | None) -> dict:
     roofline = predict(profile, device, None, replicas, DEFAULT_ERROR)  # for memory, bound and support
     data = _shared(profile, device, replicas, where, roofline)
     if not roofline.supported:
         return {**data, "stack": backend, "calibration": None, "error_band": None, "error_band_source": None,
                 "efficiency": None, "calibrated_from": None}
     found = predict_published(profile.model, chip, profile.precision, profile.batch_size,
-                              (profile.height, profile.width), backend, cores, calibration_of(published))
+                              (profile.height, profile.width), backend, cores, calibration_of(published), seq)
     throughput = profile.batch_size / found.seconds * replicas
     return {
         **data, "latency_s": found.seconds, "latency_low_s": found.low_s, "latency_high_s": found.high_s,

@@ -134,7 +134,7 @@ def _held(point: Sample, hold_out: str) -> str:
     if hold_out == "model":
         return point.record.model
     if hold_out == "resolution":  # each measured resolution in turn: predict it from the others
-        return f"{point.record.width}x{point.record.height}"
+        return point.record.size_label
     return point.device.name
 
 

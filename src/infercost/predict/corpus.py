@@ -87,6 +87,7 @@ class Point:
     width: int
     seconds: float  # one batch
     cores: int | None = None  # physical cores, for a CPU
+    seq: int | None = None  # a token model's sequence length
 
     @property
     def source(self) -> str:

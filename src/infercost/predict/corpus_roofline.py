@@ -94,10 +94,11 @@ class Shape:
     ops: int
 
     @classmethod
-    def of(cls, model: str, height: int, width: int) -> Shape:
+    def of(cls, model: str, height: int | None, width: int | None, seq: int | None = None) -> Shape:
+        """The shape at an image's height and width, or a token model's `seq` tokens."""
         from infercost.predict.profile import profile_model
 
-        layers = profile_model(model, 1, height, width, "fp32").layers
+        layers = profile_model(model, 1, height, width, "fp32", seq).layers
         compute = [layer for layer in layers if layer.flops]
         rest = [layer for layer in layers if not layer.flops]
         return cls(np.array([layer.flops for layer in compute], dtype=float),
@@ -213,7 +214,7 @@ def _index(generation: str) -> float:
 
 
 def _key(point: Point) -> tuple:
-    return point.model, point.height, point.width
+    return point.model, point.height, point.width, point.seq
 
 
 def shapes_for(points: list[Point]) -> dict[tuple, Shape]:

@@ -201,11 +201,11 @@ CPU_STACKS = ("torch", "tensorflow", "mxnet", "onnxruntime", "openvino")
 
 
 @functools.lru_cache(maxsize=64)
-def _shape(model: str, height: int, width: int):
+def _shape(model: str, height: int | None, width: int | None, seq: int | None = None):
     """A model's layer arrays, made once per size (recommend asks for the same ones for every instance)."""
     from infercost.predict.corpus_roofline import Shape
 
-    return Shape.of(model, height, width)
+    return Shape.of(model, height, width, seq)
 
 
 @dataclass
@@ -226,8 +226,9 @@ class PublishedPrediction:
 
 def predict_published(model: str, chip: Chip, precision: str, batch: int, size: tuple[int, int],
                       backend: str | None = None, cores: int | None = None,
-                      found: Calibration | None = None) -> PublishedPrediction:
-    """The calibrated prediction; without a backend, the fastest stack the corpus knows for this kind of device."""
+                      found: Calibration | None = None, seq: int | None = None) -> PublishedPrediction:
+    """The calibrated prediction; without a backend, the fastest stack the corpus knows for this kind of device. A
+    token model is shaped at `seq` tokens (its default length when None)."""
     from infercost.predict.corpus import Row
     from infercost.predict.corpus_roofline import BYTES
 
@@ -239,14 +240,14 @@ def predict_published(model: str, chip: Chip, precision: str, batch: int, size: 
     params, notes = found.params, []
     params, note = borrow_unseen(params, chip.generation, chip.kind)
     notes += [note] if note else []
-    shapes = {(model, size[0], size[1]): _shape(model, size[0], size[1])}
+    shapes = {(model, size[0], size[1], seq): _shape(model, size[0], size[1], seq)}
     row = Row(0, chip.name, "", "", model, precision, str(batch), "", "throughput_per_s", 1.0, "", "", "prediction",
               "prediction")
     allowed = CPU_STACKS if chip.kind == "cpu" else tuple(dict.fromkeys(STACK_OF_BACKEND.values())) + ("triton",)
     stacks = [STACK_OF_BACKEND[backend]] if backend else [s for s in allowed if s in found.rows and s != "triton"]
     times = {}
     for stack in stacks or ["torch"]:
-        point = Point(row, model, chip.name, stack, precision, batch, size[0], size[1], 1.0, cores)
+        point = Point(row, model, chip.name, stack, precision, batch, size[0], size[1], 1.0, cores, seq)
         times[stack] = Design([point], {chip.name: chip}, shapes).predict(params)[0]
     stack = min(times, key=times.get)
     band = found.bands.get(UNSEEN if chip.generation not in found.rows else SEEN, max(found.bands.values()))

@@ -50,7 +50,7 @@ def throughput_vs_batch(records: Sequence[Record], out: Path) -> list[Path]:
         lines = defaultdict(list)
         for r in records:
             if r.ok and r.model == model and r.throughput_per_s:
-                lines[(stack_label(r), f"{r.width}x{r.height}")].append((r.batch_size, r.throughput_per_s))
+                lines[(stack_label(r), r.size_label)].append((r.batch_size, r.throughput_per_s))
         for (label, size), points in sorted(lines.items()):
             points.sort()
             ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=f"{label} {size}")
@@ -94,7 +94,7 @@ def batch1_latency(records: Sequence[Record], out: Path) -> list[Path]:
 
 
 def _size_tick(r: Record) -> str:
-    return r.size_label if r.tokens else f"{r.width}px"
+    return r.size_label
 
 
 def latency_vs_megapixels(records: Sequence[Record], fits: Sequence[Fit], out: Path) -> list[Path]:

@@ -41,7 +41,7 @@ def throughput_figure(records: Sequence[Record]) -> str:
     lines = defaultdict(list)
     for r in records:
         if r.ok and r.throughput_per_s:
-            lines[(r.model, stack_label(r), f"{r.width}x{r.height}")].append((r.batch_size, r.throughput_per_s))
+            lines[(r.model, stack_label(r), r.size_label)].append((r.batch_size, r.throughput_per_s))
     for (model, stack, size), points in sorted(lines.items()):
         if len(points) > 1:
             points.sort()
@@ -89,7 +89,7 @@ def megapixel_figure(records: Sequence[Record], found: Sequence[Fit]) -> str:
 def peak_figure(records: Sequence[Record]) -> str:
     rows = [r for r in records if r.ok and r.fraction_of_peak]
     traces = [{"type": "bar", "name": "fraction of probed peak",
-               "x": [f"{r.model} {stack_label(r)} b{r.batch_size} {r.width}px" for r in rows],
+               "x": [f"{r.model} {stack_label(r)} b{r.batch_size} {r.size_label}" for r in rows],
                "y": [r.fraction_of_peak for r in rows]}]
     return _figure("fig-peak", traces, {"title": {"text": "Stacks against the device's probed peak"},
                                         "yaxis": {"title": {"text": "fraction of peak"}, "tickformat": ".0%"}})
@@ -115,7 +115,7 @@ def machines_section(records: Sequence[Record]) -> str:
 def model_tables(records: Sequence[Record]) -> str:
     parts = []
     for model in sorted({r.model for r in records}):
-        rows = [(r.backend, r.device, r.precision, r.batch_size, f"{r.width}x{r.height}", r.status,
+        rows = [(r.backend, r.device, r.precision, r.batch_size, r.size_label, r.status,
                  fmt_seconds(r.latency_s), fmt_seconds(r.stats.p99_s if r.stats else None),
                  f"{r.throughput_per_s:.1f}" if r.throughput_per_s else "-", fmt_bytes(r.peak_memory_bytes),
                  r.error or "; ".join(r.warnings)) for r in records if r.model == model]
@@ -126,8 +126,8 @@ def model_tables(records: Sequence[Record]) -> str:
 
 
 def warnings_section(records: Sequence[Record], extra: Sequence[str]) -> list[str]:
-    notes = [f"{r.model} {stack_label(r)} b{r.batch_size} {r.width}px: {w}" for r in records for w in r.warnings]
-    notes += [f"{r.model} {stack_label(r)}: out of memory at batch {r.batch_size}, {r.width}x{r.height}"
+    notes = [f"{r.model} {stack_label(r)} b{r.batch_size} {r.size_label}: {w}" for r in records for w in r.warnings]
+    notes += [f"{r.model} {stack_label(r)}: out of memory at batch {r.batch_size}, {r.size_label}"
               for r in records if r.status == "oom"]
     return notes + list(extra)
 

@@ -115,13 +115,15 @@ def fits_table(fits: Sequence) -> Table:
 
 
 def models_table(rows: Sequence[dict]) -> Table:
-    """The zoo: name, task, default resolution, parameters, GFLOPs."""
+    """The zoo: name, task, inputs, default size, parameters, GFLOPs."""
     table = Table(header_style="bold")
-    for column in ("name", "task", "size", "params", "GFLOPs", "description"):
+    for column in ("name", "task", "inputs", "size", "params", "GFLOPs", "description"):
         table.add_column(column)
     for row in rows:
         size = f"seq {row['default_seq_len']}" if row["default_seq_len"] else str(row["default_resolution"])
-        table.add_row(row["name"], row["task"], size,
+        names = ", ".join(i["name"] for i in row["inputs"])
+        inputs = f"{names} {row['inputs'][0]['dtype']}[{', '.join(map(str, row['inputs'][0]['shape']))}]"
+        table.add_row(row["name"], row["task"], escape(inputs), size,
                       f"{row['params']:,}" if row["params"] is not None else "-",
                       f"{row['gflops']:.2f}" if row["gflops"] is not None else "-", escape(row["description"]))
     return table

@@ -1,4 +1,7 @@
-"""The result record, schema infercost.result/1: one JSON object per measured (or failed) point.
+"""The result record, schema infercost.result/2: one JSON object per measured (or failed) point.
+
+Version 2 added the case's inputs (names, types, symbolic shapes) and let a token point go without an image size;
+a version 1 record still reads: its token points lose the 1x1 image size they carried.
 
 Core layer (results).
 """
@@ -9,12 +12,13 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from infercost.case import Case
+from infercost.inputs import SEQ_NAMES, Input
 from infercost.timing.stats import Stats, summarize
 
-SCHEMA = "infercost.result/1"
+SCHEMA = "infercost.result/2"
 STATUSES = ("ok", "oom", "timeout", "error", "unsupported", "skipped")
 
 
@@ -35,10 +39,11 @@ class Record(BaseModel):
     device: str
     precision: str
     batch_size: int
-    height: int
-    width: int
+    height: int | None = None
+    width: int | None = None
     channels_last: bool = False
     options: dict[str, Any] = Field(default_factory=dict)
+    inputs: list[dict[str, Any]] = Field(default_factory=list)  # empty: the model's one image batch
     status: str
     error: str | None = None
     warnings: list[str] = Field(default_factory=list)
@@ -63,6 +68,19 @@ class Record(BaseModel):
 
     model_config = {"populate_by_name": True}
 
+    @model_validator(mode="before")
+    @classmethod
+    def _upgrade(cls, data: Any) -> Any:
+        """A version 1 token point carried a 1x1 image size beside its sequence binding: drop it, name the inputs
+        generically (the ids; which others the model took was not recorded). The stored case id is kept."""
+        if not isinstance(data, dict) or not str(data.get("schema", "")).endswith("/1"):
+            return data
+        dims = str((data.get("options") or {}).get("dims") or "")
+        if data.get("height") == 1 and data.get("width") == 1 and any(f"{n}=" in dims for n in SEQ_NAMES):
+            data = {**data, "height": None, "width": None,
+                    "inputs": [{"name": "input_ids", "dtype": "int64", "shape": ["batch", "seq"]}]}
+        return data
+
     @classmethod
     def for_case(cls, case: Case, run_id: str, status: str, env: dict, **fields: Any) -> Record:
         data = case.to_dict()
@@ -73,7 +91,8 @@ class Record(BaseModel):
     def case(self) -> Case:
         return Case(model=self.model, backend=self.backend, device=self.device, precision=self.precision,
                     batch_size=self.batch_size, height=self.height, width=self.width,
-                    channels_last=self.channels_last, options=tuple(sorted(self.options.items())))
+                    channels_last=self.channels_last, options=tuple(sorted(self.options.items())),
+                    inputs=tuple(Input.from_dict(i) for i in self.inputs))
 
     @property
     def ok(self) -> bool:
@@ -86,7 +105,8 @@ class Record(BaseModel):
 
     @property
     def megapixels(self) -> float:
-        return self.height * self.width / 1e6
+        """An image's megapixels; 0 for a point that took no image."""
+        return self.height * self.width / 1e6 if self.height else 0.0
 
     @property
     def tokens(self) -> int | None:
@@ -100,7 +120,7 @@ class Record(BaseModel):
 
     @property
     def size_label(self) -> str:
-        return f"seq {self.tokens}" if self.tokens else f"{self.width}x{self.height}"
+        return self.case.size_label
 
     def with_samples(self, samples: list[float]) -> Record:
         """Derive the statistics and throughput from raw samples (never stored alone)."""

@@ -33,10 +33,10 @@ def _too_slow(record: Record, plan: Plan) -> bool:
 def _stop_reason(record: Record, plan: Plan) -> str | None:
     if record.status in STOPPING:
         return f"larger than the first {STOPPING[record.status]} point (batch {record.batch_size}, " \
-               f"{record.width}x{record.height})"
+               f"{record.size_label})"
     if _too_slow(record, plan):
-        return f"one call took {record.stats.min_s:.1f} s at batch {record.batch_size}, {record.width}x" \
-               f"{record.height}, over the point budget of {plan.point_budget_s:g} s"
+        return f"one call took {record.stats.min_s:.1f} s at batch {record.batch_size}, " \
+               f"{record.size_label}, over the point budget of {plan.point_budget_s:g} s"
     return None
 
 

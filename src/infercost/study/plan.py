@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator, model_v
 from infercost import limits
 from infercost.case import Case
 from infercost.errors import UsageError
+from infercost.grid import model_inputs
 from infercost.models import CLASSIFICATION, resolve_model
 from infercost.textfiles import one_line, read_text
 
@@ -53,7 +54,7 @@ class Ladder(BaseModel):
     precision: str = "fp32"
     batches: list[int]
     resolutions: list[int]
-    seq_lens: list[int] = []  # a token model climbs these (its resolution is then 1)
+    seq_lens: list[int] = []  # a token model climbs these (its resolutions are then [1], unused)
 
     @field_validator("batches", "resolutions")
     @classmethod
@@ -65,10 +66,14 @@ class Ladder(BaseModel):
             raise ValueError(str(exc)) from None
 
     def cases(self) -> list[Case]:
-        bindings = [(("dims", f"seq={n}"),) for n in self.seq_lens] or [()]
+        """The ladder's points; a token ladder's take the model's token inputs and no image size."""
+        if self.seq_lens:
+            inputs = model_inputs(resolve_model(self.model))
+            return [Case(model=self.model, backend=self.backend, device=self.device, precision=self.precision,
+                         batch_size=b, height=None, width=None, options=(("dims", f"seq={n}"),), inputs=inputs)
+                    for b in self.batches for n in self.seq_lens]
         return [Case(model=self.model, backend=self.backend, device=self.device, precision=self.precision,
-                     batch_size=b, height=r, width=r, options=o)
-                for b in self.batches for r in self.resolutions for o in bindings]
+                     batch_size=b, height=r, width=r) for b in self.batches for r in self.resolutions]
 
 
 class Plan(BaseModel):

@@ -54,8 +54,7 @@ class _Bar:
         if self.progress is not None:
             self.progress.update(self.task, advance=1, last=escape(last))
         elif self.plain:
-            label = (f"{record.model} {record.backend} {record.precision} b{record.batch_size} "
-                     f"{record.width}x{record.height}")
+            label = f"{record.model} {record.backend} {record.precision} b{record.batch_size} {record.size_label}"
             print(f"[{self.count}/{self.total}] {label}: {last}", file=sys.stderr, flush=True)
 
 
