@@ -10,6 +10,7 @@ import pytest
 from infercost.case import Case
 from infercost.commands.report import make_report
 from infercost.results import Record, ResultsStore
+from infercost.serving.answer import Asked
 
 HOSTILE = "<script>alert(1)</script>"
 
@@ -34,7 +35,7 @@ def fill(directory) -> int:
 @pytest.mark.slow
 def test_report_escapes_user_text(tmp_path):
     fill(tmp_path)
-    html_path, md_path = make_report(str(tmp_path), price_per_hour=0.1, qps=20)
+    html_path, md_path = make_report(str(tmp_path), price_per_hour=0.1, asked=Asked(qps=20))
     page = html_path.read_text()
     assert HOSTILE not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
@@ -51,7 +52,7 @@ browser = pytest.mark.skipif(not (shutil.which("chromium") and shutil.which("chr
 def test_report_in_headless_chromium(tmp_path):
     webdriver = pytest.importorskip("selenium.webdriver")
     records = fill(tmp_path / "r")
-    html_path, _ = make_report(str(tmp_path / "r"), price_per_hour=0.1, qps=20)
+    html_path, _ = make_report(str(tmp_path / "r"), price_per_hour=0.1, asked=Asked(qps=20))
     options = webdriver.ChromeOptions()
     options.binary_location = shutil.which("chromium")
     for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

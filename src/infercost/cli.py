@@ -5,6 +5,7 @@ CLI layer (cli).
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from collections.abc import Callable
@@ -221,6 +222,30 @@ def bench(model: str, backend: str, device: str, precision: str, batch: str, res
     out.print(f"{len(records)} records appended to {out_dir}/results.jsonl")
 
 
+def traffic_options(fn: Callable) -> Callable:
+    """--qps, --slo-ms, --traffic and the sporadic load's flags, gathered into `asked` (an Asked)."""
+    @click.option("--qps", type=p.QPS, default=None,
+                  help="Steady request rate (default by kind: 50/s classification, 5/s image-to-image, 20/s text).")
+    @click.option("--slo-ms", type=p.LATENCY_MS, default=None,
+                  help="p99 latency target in ms (default by kind: 100, 1000, 200).")
+    @click.option("--traffic", default="steady", show_default=True, help="steady (Poisson), bursty, or a trace file.")
+    @click.option("--requests-per-day", type=p.REQUESTS_PER_DAY, default=2000.0, show_default=True,
+                  help="Sporadic load: requests a day.")
+    @click.option("--burst", type=p.BURST, default=20, show_default=True,
+                  help="Sporadic load: requests per burst (the first of each meets a cold server).")
+    @click.option("--keep", type=p.Duration(allow_zero=True), default="60s", show_default=True,
+                  help="Sporadic load: how long an idle server is kept before it scales to zero.")
+    @functools.wraps(fn)
+    def wrapper(*args, qps, slo_ms, traffic, requests_per_day, burst, keep, **kwargs):
+        from infercost.serving.answer import Asked
+        from infercost.serving.sporadic import SporadicLoad
+
+        asked = Asked(qps, slo_ms, traffic, SporadicLoad(requests_per_day, int(burst), keep))
+        return fn(*args, asked=asked, **kwargs)
+
+    return wrapper
+
+
 def _deprecated(old: str, new: str, value):
     """An old flag's value, with a note on stderr; None when the old flag was not given."""
     if value is not None:
@@ -344,11 +369,12 @@ def cost(instance: str | None, price_per_hour: float | None, latency_ms: float |
 @click.option("--deadline", type=p.Duration(), default=None,
               help="Per-case deadline on a cluster, e.g. 15m (default: time-out + 2m).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@traffic_options
 @handled
 def study(depth: str, profile: str | None, models: str | None, backends: str | None, precisions: str | None,
           device: str, plan_file: str | None, write_plan: str | None, out_dir: str, time_budget: float | None,
           memory_limit: int | None, timeout: float, no_probe: bool, cluster: str | None, targets: str | None,
-          deadline: float | None, as_json: bool) -> None:
+          deadline: float | None, as_json: bool, asked) -> None:
     """Measure the four architectures across batch sizes, megapixels and precisions; resumable."""
     from infercost.case import validate_device
     from infercost.commands.study import ClusterSpec, make_plan, run_cluster_study, run_study
@@ -367,9 +393,10 @@ def study(depth: str, profile: str | None, models: str | None, backends: str | N
     options = RunOptions(timeout_s=timeout, memory_limit_bytes=memory_limit)
     if cluster:
         result = run_cluster_study(plan, out_dir, ClusterSpec(cluster, targets, deadline), options, time_budget,
-                                   progress=not as_json, probe=not no_probe)
+                                   progress=not as_json, probe=not no_probe, asked=asked)
     else:
-        result = run_study(plan, out_dir, options, time_budget, progress=not as_json, probe=not no_probe)
+        result = run_study(plan, out_dir, options, time_budget, progress=not as_json, probe=not no_probe,
+                           asked=asked)
     if as_json:
         _print_json({"summary": result.summary, "fits": [f.model_dump() for f in result.fits],
                      "out": str(result.out_dir), "report": str(result.report_path) if result.report_path else None,
@@ -585,9 +612,9 @@ def profile_cmd(model: str, resolution: str | None, batch: int, precision: str, 
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @handled
 def predict_cmd(model: str | None, accelerator: str | None, instance: str | None, precision: str, batch: int,
-                resolution: str | None, seq_len: int | None, backend: str | None, stack: str | None, results_dir: str | None,
-                published: str | None, validate_dir: str | None, validate_published: bool, hold_out: str | None,
-                catalog_file: str | None, as_json: bool) -> None:
+                resolution: str | None, seq_len: int | None, backend: str | None, stack: str | None,
+                results_dir: str | None, published: str | None, validate_dir: str | None, validate_published: bool,
+                hold_out: str | None, catalog_file: str | None, as_json: bool) -> None:
     """Predict a model's latency on a catalog accelerator or instance, calibrated on published measurements."""
     from infercost.case import parse_resolution
     from infercost.commands.predict import Basis, Where, predict_on, validate_results
@@ -672,27 +699,39 @@ def _validate_results(rows: list[dict], hold_out: str, as_json: bool) -> None:
 @click.option("--top", type=p.TOP, default=10, show_default=True)
 @click.option("--catalog", "catalog_file", default=None, help="A user catalog file.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: a list of candidates.")
+@click.option("--requests-per-day", type=p.REQUESTS_PER_DAY, default=2000.0, show_default=True,
+              help="Sporadic load: requests a day.")
+@click.option("--burst", type=p.BURST, default=20, show_default=True, help="Sporadic load: requests per burst.")
+@click.option("--keep", type=p.Duration(allow_zero=True), default="60s", show_default=True,
+              help="Sporadic load: how long an idle server is kept before it scales to zero.")
 @handled
 def recommend_cmd(model: str, resolution: str | None, slo_ms: float, percentile: float, qps: float | None,
                   monthly_requests: float | None, precisions: str, traffic: str, providers: str | None, spot: bool,
                   results_dir: str | None, instance: str | None, price_per_hour: float | None, include_retired: bool,
-                  top: int, catalog_file: str | None, as_json: bool) -> None:
-    """Rank every catalog instance for serving MODEL under a latency target: cost, replicas, measured or predicted."""
+                  top: int, catalog_file: str | None, as_json: bool, requests_per_day: float, burst: float,
+                  keep: float) -> None:
+    """Rank every catalog instance for serving MODEL under a latency target: cost, replicas, measured or predicted;
+    then the answer for steady and for sporadic load, as the report and summary.md give it."""
     from infercost.case import parse_resolution
+    from infercost.commands.answer import answer_for
     from infercost.commands.cost import machine_prices
-    from infercost.commands.recommend import Candidates, Workload, answer
+    from infercost.commands.recommend import Candidates, Recommendation, Workload
     from infercost.grid import split_list
     from infercost.results import load_records
+    from infercost.serving.answer import Assumptions, answer_lines
+    from infercost.serving.sporadic import SporadicLoad
     from infercost.serving.target import ServingTarget
 
     target = ServingTarget.from_volume(slo_ms / 1e3, qps, monthly_requests, percentile, traffic)
+    sporadic = SporadicLoad(requests_per_day, int(burst), keep)
     height, width = parse_resolution(resolution) if resolution else (None, None)
     cat = _catalog(catalog_file)
-    prices = machine_prices(cat, load_records(results_dir), instance, price_per_hour, spot) if results_dir else None
+    records = load_records(results_dir) if results_dir else []
+    prices = machine_prices(cat, records, instance, price_per_hour, spot) if results_dir else None
     work = Workload(model, height, width, tuple(split_list(precisions)))
-    found = answer(cat, work, target, Candidates(tuple(split_list(providers)) or None, include_retired, spot),
-                   results_dir, prices)
-    shown = found.shown(top)
+    found = answer_for(cat, work, records, Assumptions(target, sporadic, ("--qps", "--slo-ms")), results_dir, prices,
+                       Candidates(tuple(split_list(providers)) or None, include_retired, spot))
+    shown = Recommendation(found.ranking, found.sentence).shown(top)
     if as_json:
         return _print_json(shown)
     from infercost.report.tables import recommend_table
@@ -703,6 +742,8 @@ def recommend_cmd(model: str, resolution: str | None, slo_ms: float, percentile:
         out.print(f"{len(infeasible)} cannot meet it, e.g. " + "; ".join(
             f"{r['instance']}: {r['reason']}" for r in infeasible[:4]), highlight=False, markup=False)
     out.print(found.sentence, highlight=False, markup=False)
+    for line in answer_lines(found):
+        out.print(line, highlight=False, markup=False)
 
 
 @cli.command(name="report")
@@ -710,13 +751,12 @@ def recommend_cmd(model: str, resolution: str | None, slo_ms: float, percentile:
 @click.option("-o", "--output", default=None, help="HTML file (default: DIRECTORY/report.html).")
 @click.option("--instance", default=None, help="The instance the results were measured on (for prices).")
 @click.option("--price-per-hour", type=p.PRICE, default=None, help="Price of the machine measured.")
-@click.option("--qps", type=p.QPS, default=10.0, show_default=True, help="Rate for the serving comparison.")
-@click.option("--slo-ms", type=p.LATENCY_MS, default=None, help="Latency target (default: 4x batch-1 latency).")
+@traffic_options
 @handled
-def report_cmd(directory: str, output: str | None, instance: str | None, price_per_hour: float | None, qps: float,
-               slo_ms: float | None) -> None:
+def report_cmd(directory: str, output: str | None, instance: str | None, price_per_hour: float | None,
+               asked) -> None:
     """Write a self-contained HTML report (works offline) and summary.md from stored results."""
     from infercost.commands.report import make_report
 
-    html_path, md_path = make_report(directory, output, price_per_hour, instance, qps, slo_ms)
+    html_path, md_path = make_report(directory, output, price_per_hour, instance, asked)
     out.print(f"report: {html_path}; summary: {md_path}", highlight=False)

@@ -64,6 +64,9 @@ TIMEOUT_S = Bound(0, 7 * 86_400, low_open=True, unit="s")
 TIME_S = Bound(0, 86_400, unit="s")
 DURATION = Bound(0, 366 * 86_400, low_open=True, unit="s")
 MEMORY = Bound(1, 2**50, unit="bytes")
+REQUESTS_PER_DAY = Bound(1e-3, 1e7 * 86_400, unit="requests")  # sporadic load
+BURST = Bound(1, 1_000_000, integer=True, unit="requests")
+KEEP_S = Bound(0, 86_400, unit="s")
 TOLERANCE = Bound(0, 1e6, low_open=True)
 
 

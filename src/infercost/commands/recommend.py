@@ -6,7 +6,9 @@ Command layer: a thin entry point that Python callers use as the CLI does.
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from infercost.commands.predict import calibration
@@ -15,7 +17,7 @@ from infercost.predict.corpus_roofline import chips_from
 from infercost.predict.profile import profile_model
 from infercost.predict.published import predict_published
 from infercost.predict.roofline import DEFAULT_ERROR, DeviceSpec, predict
-from infercost.pricing.catalog import Catalog, Instance
+from infercost.pricing.catalog import Accelerator, Catalog, Instance
 from infercost.pricing.cost import cost_per_request, instances_for, monthly_cost
 from infercost.results import Record, load_records, machine_id
 from infercost.serving import LatencyCurve, Policy, curve_from_records
@@ -28,12 +30,27 @@ REQUESTS = 4_000  # per simulated run while sizing: enough for a p99, fast enoug
 
 @dataclass(frozen=True)
 class Workload:
-    """What is served: a model at a resolution (None: the model's own), in the precisions worth trying."""
+    """What is served: a model at a resolution (None: the model's own), in the precisions worth trying. `cpu_stack`
+    is the (backend, precision) that measured fastest on a CPU here: CPU instances are predicted with it where their
+    CPU supports the precision."""
 
     model: str
     height: int | None = None
     width: int | None = None
     precisions: tuple[str, ...] = ("fp32",)
+    cpu_stack: tuple[str, str] | None = None
+
+
+def cpu_choice(work: Workload, cpu: Accelerator | None) -> tuple[str | None, tuple[str, ...], str | None]:
+    """The backend and precisions a CPU instance is predicted with, and why where it differs from what won here:
+    the winning stack where the CPU has the precision's instructions, else that backend at fp32."""
+    if work.cpu_stack is None:
+        return None, work.precisions, None
+    backend, precision = work.cpu_stack
+    if cpu is None or precision == "fp32" or cpu.peak_flops(precision):
+        return backend, (precision,), None
+    return backend, ("fp32",), (f"{backend} {precision} won here, but {cpu.name} has no {precision} instructions "
+                                f"(no AMX, AVX512-BF16 or VNNI figures in the catalog): predicted at fp32")
 
 
 @dataclass(frozen=True)
@@ -68,18 +85,25 @@ def _size(curve: LatencyCurve, target: ServingTarget, per_instance: int, price: 
 
 
 def _predicted(instance: Instance, catalog: Catalog, work: Workload, target: ServingTarget, spot: bool,
-               results: str | None, chips: dict) -> dict:
+               results: str | None, chips: dict, measured_kinds: frozenset = frozenset()) -> dict:
     row = {"instance": instance.name, "provider": instance.provider,
-           "accelerator": instance.accelerator or f"CPU: {instance.cpu}", "source": "predicted", "feasible": False}
+           "accelerator": instance.accelerator or f"CPU: {instance.cpu}", "source": "predicted", "feasible": False,
+           "price_per_hour_usd": instance.price(spot)}
     found = DeviceSpec.from_instance(catalog, instance)
     if found is None:
         return {**row, "reason": "no accelerator or CPU figures in the catalog"}
     device, count = found
-    chip = chips.get(device.name) if not results else None
+    # Calibrated on the results where they measured this kind of device (and stack), else on the published corpus.
+    own = bool(results) and device.kind in measured_kinds
+    chip = chips.get(device.name)
     cores = catalog.cpu_cores(instance)
+    backend, precisions, stack_note = None, work.precisions, None
+    if device.kind == "cpu":
+        backend, precisions, stack_note = cpu_choice(work, catalog.accelerators.get(instance.cpu or ""))
+    row["stack_note"] = stack_note
     reasons, options = [], []
-    for precision in work.precisions:
-        eff, band, _ = calibration(results, catalog, device.kind, precision, None)
+    for precision in precisions:
+        eff, band, _ = calibration(results, catalog, device.kind, precision, backend) if own else (None, None, [])
         predictions = [predict(profile_model(work.model, b, work.height, work.width, precision), device, eff, 1,
                                band or DEFAULT_ERROR) for b in BATCHES]
         if not predictions[0].supported:
@@ -89,12 +113,13 @@ def _predicted(instance: Instance, catalog: Catalog, work: Workload, target: Ser
         if not fitting:
             reasons.append(f"{precision}: out of memory even at batch 1")
             continue
-        stack = f"roofline ({predictions[0].efficiency})"
+        stack = f"{backend} (calibrated here)" if eff and backend else f"roofline ({predictions[0].efficiency})"
         latencies = [p.latency_s for _, p in fitting]
-        if chip is not None:  # the published calibration, with the fastest stack the device would really run
+        if eff is None and chip is not None:  # the published calibration, with the stack the device would run
             shape = profile_model(work.model, 1, work.height, work.width, precision)
             size = (shape.height, shape.width)
-            published = [predict_published(work.model, chip, precision, b, size, None, cores) for b, _ in fitting]
+            published = [predict_published(work.model, chip, precision, b, size, backend, cores)
+                         for b, _ in fitting]
             latencies = [found.seconds for found in published]
             stack, band = published[0].stack, math.exp(published[0].band) - 1
         curve = LatencyCurve([b for b, _ in fitting], latencies)
@@ -103,7 +128,7 @@ def _predicted(instance: Instance, catalog: Catalog, work: Workload, target: Ser
             continue
         sized = _size(curve, target, count, instance.price(spot))
         if sized:
-            options.append({**sized, "precision": precision, "stack": stack,
+            options.append({**sized, "precision": precision, "stack": stack, "latency_1_s": curve.latency(1),
                             "error_band": band if band is not None else DEFAULT_ERROR})
     if not options:
         return {**row, "reason": "; ".join(reasons) or "no policy meets the target at this rate"}
@@ -123,7 +148,8 @@ def _measured(records: list[Record], priced: tuple[str, float] | None, work: Wor
     name = priced[0] if priced else where
     provider = catalog.instances[name].provider if name in catalog.instances else "measured machine"
     row = {"instance": name, "provider": provider, "accelerator": f"measured: {parts[3]} on {where}",
-           "source": "measured", "stack": parts[1], "precision": parts[2], "error_band": None}
+           "source": "measured", "stack": parts[1], "precision": parts[2], "error_band": None,
+           "latency_1_s": curve.latency(1), "price_per_hour_usd": priced[1] if priced else None}
     if priced is None:
         return {**row, "feasible": False, "reason": "measured, but nothing names its price (its fingerprint has no "
                                                     "catalog instance type)"}
@@ -142,6 +168,8 @@ def recommend(catalog: Catalog, work: Workload, target: ServingTarget, candidate
     machine_id; see machine_prices) as measured; feasible ones first, cheapest first."""
     target.require_slo()
     chips = chips_from(catalog)  # the devices the published calibration knows, once for every instance
+    records = load_records(results) if results else []
+    kinds = frozenset("cpu" if r.device == "cpu" else "gpu" for r in records if r.ok)
     rows = []
     for instance in catalog.listing():
         if candidates.providers and instance.provider not in candidates.providers:
@@ -150,9 +178,8 @@ def recommend(catalog: Catalog, work: Workload, target: ServingTarget, candidate
             continue
         if candidates.spot and instance.spot_price_per_hour_usd is None:
             continue
-        rows.append(_predicted(instance, catalog, work, target, candidates.spot, results, chips))
+        rows.append(_predicted(instance, catalog, work, target, candidates.spot, results, chips, kinds))
     if results and prices:
-        records = load_records(results)
         for mid, priced in prices.items():
             row = _measured([r for r in records if machine_id(r.env) == mid], priced, work, target, catalog)
             if row:
@@ -164,11 +191,13 @@ def recommend(catalog: Catalog, work: Workload, target: ServingTarget, candidate
 class Recommendation:
     rows: list[dict]  # every candidate, feasible ones first, cheapest first
     sentence: str  # the answer in words, with what a tenfold change in traffic would do
+    rerank: Callable[[float], list[dict]] | None = None  # the ranking at a multiple of the traffic (cached)
 
     def shown(self, top: int) -> list[dict]:
         """The `top` cheapest feasible candidates, then every infeasible one with its reason."""
         keys = ("instance", "provider", "accelerator", "stack", "precision", "batch_policy", "replicas", "p99_s",
-                "cost_per_inference_usd", "monthly_cost_usd", "source", "error_band", "feasible", "reason")
+                "cost_per_inference_usd", "monthly_cost_usd", "source", "error_band", "feasible", "reason",
+                "stack_note")
         rows = [{k: r.get(k) for k in keys} for r in self.rows]
         feasible = [r for r in rows if r["feasible"]]
         for r in feasible:
@@ -180,8 +209,12 @@ def answer(catalog: Catalog, work: Workload, target: ServingTarget, candidates: 
            results: str | None = None, prices: dict[str, tuple[str, float] | None] | None = None) -> Recommendation:
     """The ranking and the sentence that names the winner, reranked at ten times and a tenth of the traffic."""
     rows = recommend(catalog, work, target, candidates, results, prices)
-    return Recommendation(rows, verdict(rows, target, lambda factor: recommend(
-        catalog, work, target.at_rate(target.qps * factor), candidates, results, prices)))
+
+    @functools.cache
+    def rerank(factor: float) -> list[dict]:
+        return recommend(catalog, work, target.at_rate(target.qps * factor), candidates, results, prices)
+
+    return Recommendation(rows, verdict(rows, target, rerank), rerank)
 
 
 def _tie(first: dict, second: dict) -> bool:

@@ -12,6 +12,7 @@ from pathlib import Path
 from infercost.probe import device_probe, with_peak
 from infercost.results.store import ResultsStore, machine_id
 from infercost.runner import Runner, RunOptions
+from infercost.serving.answer import Asked
 from infercost.study.execute import Outcome, run_plan
 from infercost.study.fits import fits
 from infercost.study.plan import Plan, build_plan
@@ -48,7 +49,7 @@ def _options(plan: Plan, options: RunOptions | None) -> RunOptions:
 
 
 def run_study(plan: Plan, out_dir: str, options: RunOptions | None = None, time_budget_s: float | None = None,
-              progress: bool = True, probe: bool = True) -> StudyResult:
+              progress: bool = True, probe: bool = True, asked: Asked | None = None) -> StudyResult:
     """Run the plan here, resumably, then fits, summary, figures and the report (see finish)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -59,7 +60,7 @@ def run_study(plan: Plan, out_dir: str, options: RunOptions | None = None, time_
     with progress_bar(len(plan.cases()), enabled=progress, plain=progress) as bar:
         outcome = run_plan(plan, store, lambda case: with_peak(runner.run(case), probes.get(case.device)),
                            on_start=lambda c: bar.start(c.label), on_done=bar.done, time_budget_s=time_budget_s)
-    return finish(out, plan, outcome)
+    return finish(out, plan, outcome, asked=asked)
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,8 @@ class ClusterSpec:
 
 
 def run_cluster_study(plan: Plan, out_dir: str, cluster: ClusterSpec, options: RunOptions | None = None,
-                      time_budget_s: float | None = None, progress: bool = True, probe: bool = True) -> StudyResult:
+                      time_budget_s: float | None = None, progress: bool = True, probe: bool = True,
+                      asked: Asked | None = None) -> StudyResult:
     """The plan on every node kind of a Ray cluster (or those in `targets`); results stream into one directory."""
     from infercost.cluster import ClusterRun, parse_targets
     from infercost.cluster.ray_bridge import RayWork, cluster_nodes, connect, connected
@@ -96,12 +98,14 @@ def run_cluster_study(plan: Plan, out_dir: str, cluster: ClusterSpec, options: R
         if started_here:
             ray.shutdown()
     names = {k.name for k in kinds}
-    return finish(out, plan, outcome, lambda r: r.env.get("node_kind") in names)
+    return finish(out, plan, outcome, lambda r: r.env.get("node_kind") in names, asked=asked)
 
 
-def finish(out: Path, plan: Plan, outcome: Outcome, mine=None, report: bool = True) -> StudyResult:
-    """Fits, summary.md, figures and the report, from what is stored (this machine's records, or those `mine`
-    accepts). Each late step that fails is one line in `failures`: the measurements and the fits stay written."""
+def finish(out: Path, plan: Plan, outcome: Outcome, mine=None, report: bool = True,
+           asked: Asked | None = None) -> StudyResult:
+    """Fits, summary.md, figures and the report (answering for the traffic `asked`), from what is stored (this
+    machine's records, or those `mine` accepts). Each late step that fails is one line in `failures`: the
+    measurements and the fits stay written."""
     from infercost.env import fingerprint
 
     here = machine_id(fingerprint())
@@ -122,14 +126,14 @@ def finish(out: Path, plan: Plan, outcome: Outcome, mine=None, report: bool = Tr
         try:
             from infercost.commands.report import make_report
 
-            result.report_path, result.summary_path = make_report(str(out))
+            result.report_path, result.summary_path = make_report(str(out), asked=asked)
         except Exception as exc:
             result.failures.append(f"the report could not be written ({one_line(exc)})")
     if _mtime(result.summary_path) == before:  # the report step failed before it, or was not asked for
         from infercost.report.html import summary_markdown
 
         reason = result.failures[-1] if result.failures else "not asked for"
-        result.summary_path.write_text(summary_markdown(records, f"No recommendation: {reason}."), encoding="utf-8")
+        result.summary_path.write_text(summary_markdown(records, (), f"No answer: {reason}."), encoding="utf-8")
     return result
 
 

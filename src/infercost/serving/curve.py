@@ -105,7 +105,7 @@ def curve_from_records(records: list[Record], model: str, stack: str | None = No
     for r in ok:
         sizes[_size(r)] += 1
     size = max((s for s in sizes if not resolution or s[:2] == tuple(resolution)),
-               key=lambda s: (sizes[s], -s[0] * s[1]), default=tuple(resolution or ()) + ("",))
+               key=lambda s: (sizes[s], -(s[0] or 0) * (s[1] or 0), s[2]), default=tuple(resolution or ()) + ("",))
     ok = [r for r in ok if _size(r) == size]
     if not ok:
         raise UsageError(f"no results for {model} at {size[1]}x{size[0]}")
