@@ -84,16 +84,12 @@ def _sporadic(rows: list[dict], load: SporadicLoad, slo_s: float, cold: float | 
         return options, "no option meets the latency target at batch 1"
     if cold is None:
         return options, "scale to zero and pay per use need a cold start measured here (no measurement of this model)"
-    missed = load.cold_fraction > 1 - target_percentile / 100
     waits = [o for o in options if o["kind"] == "scale to zero"]
     note = ""
     if waits:
         best = min(waits, key=lambda o: o["monthly_cost_usd"])
-        note = (f"scale to zero on {best['option'].split()[-1]} beats keeping it warm below "
-                f"{best['break_even_per_day']:,.0f} requests a day in bursts of {load.burst}")
-    if missed and cold is not None:
-        note += (f"{'; ' if note else ''}a cold server makes the first request of each burst wait "
-                 f"(1 in {load.burst}, more than the p{target_percentile:g} allows)")
+        note = (f"below {best['break_even_per_day']:,.0f} requests a day (bursts of {load.burst}), scaling "
+                f"{best['option'].split()[-1]} to zero beats keeping it warm")
     return options, note
 
 

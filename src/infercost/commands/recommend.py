@@ -21,6 +21,7 @@ from infercost.pricing.catalog import Accelerator, Catalog, Instance
 from infercost.pricing.cost import cost_per_request, instances_for, monthly_cost
 from infercost.results import Record, load_records, machine_id
 from infercost.serving import LatencyCurve, Policy, curve_from_records
+from infercost.serving.answer import band_text
 from infercost.serving.capacity import replicas_for
 from infercost.serving.target import ServingTarget
 
@@ -49,8 +50,8 @@ def cpu_choice(work: Workload, cpu: Accelerator | None) -> tuple[str | None, tup
     backend, precision = work.cpu_stack
     if cpu is None or precision == "fp32" or cpu.peak_flops(precision):
         return backend, (precision,), None
-    return backend, ("fp32",), (f"{backend} {precision} won here, but {cpu.name} has no {precision} instructions "
-                                f"(no AMX, AVX512-BF16 or VNNI figures in the catalog): predicted at fp32")
+    return backend, ("fp32",), f"{backend} {precision} won here; {cpu.name} has no {precision} rate in the catalog: " \
+                               f"fp32"
 
 
 @dataclass(frozen=True)
@@ -115,13 +116,18 @@ def _predicted(instance: Instance, catalog: Catalog, work: Workload, target: Ser
             continue
         stack = f"{backend} (calibrated here)" if eff and backend else f"roofline ({predictions[0].efficiency})"
         latencies = [p.latency_s for _, p in fitting]
-        if eff is None and chip is not None:  # the published calibration, with the stack the device would run
+        if chip is not None:
             shape = profile_model(work.model, 1, work.height, work.width, precision)
             size = (shape.height, shape.width)
+        if eff is None and chip is not None:  # the published calibration, with the stack the device would run
             published = [predict_published(work.model, chip, precision, b, size, backend, cores)
                          for b, _ in fitting]
             latencies = [found.seconds for found in published]
             stack, band = published[0].stack, math.exp(published[0].band) - 1
+        elif eff is not None and chip is not None:  # calibrated here, carried to another chip: no narrower a band
+            # than the published calibration earned on chips it had not seen
+            carried = predict_published(work.model, chip, precision, 1, size, backend, cores)
+            band = max(band or 0.0, math.exp(carried.band) - 1)
         curve = LatencyCurve([b for b, _ in fitting], latencies)
         if curve.latency(1) > target.slo_s:
             reasons.append(f"{precision}: too slow even at batch 1 ({curve.latency(1) * 1e3:.1f} ms predicted)")
@@ -234,7 +240,7 @@ def verdict(rows: list[dict], target: ServingTarget, rerank) -> str:
             f"{win['replicas']} x at {win['monthly_cost_usd']:,.0f} USD a month, "
             f"{win['cost_per_inference_usd'] * 1e6:.3g} USD per million inferences, p{target.percentile:g} "
             f"{win['p99_s'] * 1e3:.1f} ms ({win['source']}"
-            + (f", +-{win['error_band']:.0%}" if win["error_band"] is not None else "") + ").")
+            + (f", {band_text(win).removeprefix('predicted ')}" if win["error_band"] is not None else "") + ").")
     if len(feasible) > 1:
         second = feasible[1]
         if _tie(win, second):

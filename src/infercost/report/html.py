@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import math
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
@@ -55,7 +56,18 @@ def _figure(fig_id: str, traces: list[dict], layout: dict, height: int = 380) ->
             f'{{responsive:true,displaylogo:false}});}})();</script>')
 
 
-LOG = {"type": "log", "dtick": 1}  # one label a decade: log ticks in between crowd each other
+def _log_axis(values: Sequence[float]) -> dict:
+    """A log axis whose labels don't crowd and read in full: 1, 2 and 5 of each decade over a short span, 1 of
+    each decade beyond (plotly's own minor labels are a bare '2' or '5')."""
+    values = [v for v in values if v and v > 0]
+    if not values:
+        return {"type": "log"}
+    low, high = math.floor(math.log10(min(values))), math.ceil(math.log10(max(values)))
+    steps = (1, 2, 5) if high - low <= 3 else (1,)
+    bottom, top = min(values) / 3, max(values) * 1.5  # room below the least value, so a bar shows its height
+    ticks = [m * 10.0**k for k in range(low - 1, high + 1) for m in steps if bottom <= m * 10.0**k <= top]
+    return {"type": "log", "tickvals": ticks, "ticktext": [f"{t:,.4g}" for t in ticks],
+            "range": [math.log10(bottom), math.log10(top)]}
 
 
 def throughput_figure(records: Sequence[Record], colours: dict[str, str]) -> str:
@@ -76,7 +88,8 @@ def throughput_figure(records: Sequence[Record], colours: dict[str, str]) -> str
                                                                  "line style: model)"},
                                               "xaxis": {"title": {"text": "batch size"}, "type": "log", "dtick":
                                                         0.30103},
-                                              "yaxis": {"title": {"text": "inferences / s"}, **LOG}})
+                                              "yaxis": {"title": {"text": "inferences / s"},
+                                                        **_log_axis([y for t in traces for y in t["y"]])}})
 
 
 def batch1_figure(records: Sequence[Record], colours: dict[str, str]) -> str:
@@ -87,7 +100,8 @@ def batch1_figure(records: Sequence[Record], colours: dict[str, str]) -> str:
         traces.append({"type": "bar", "name": stack, "x": models, "marker": {"color": colours[stack]},
                        "y": [best[(m, stack)].latency_s * 1e3 for m in models]})
     return _figure("fig-batch1", traces, {"title": {"text": "Batch-1 latency by model and stack"}, "barmode": "group",
-                                          "yaxis": {"title": {"text": "ms"}, **LOG}})
+                                          "yaxis": {"title": {"text": "ms"},
+                                                    **_log_axis([y for t in traces for y in t["y"]])}})
 
 
 def size_figure(records: Sequence[Record], found: Sequence[Fit], colours: dict[str, str], axis: str) -> str:
@@ -151,7 +165,7 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[object]], cls: str = 
 def _money(value: float | None) -> str:
     if value is None:
         return "-"
-    return f"{value:,.0f}" if value >= 100 else f"{value:,.2f}"
+    return f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
 
 
 def _option(row: dict | None) -> str:
@@ -172,7 +186,7 @@ def answer_section(answers: Sequence[ModelAnswer]) -> str:
         given = f" (from {', '.join(a.assumptions.given)})" if a.assumptions.given else " (default for its kind)"
         seen[a.assumptions.target.describe() + given].append(a.model)
     steady = "; ".join(f"{', '.join(models)}: {text}" for text, models in seen.items())
-    sporadic = answers[0].assumptions.sporadic.describe()
+    sporadic = f"{answers[0].assumptions.sporadic.describe()}; {answers[0].assumptions.cold_note}"
     rows = [(a.model, _option(a.steady), _money(a.steady and a.steady["monthly_cost_usd"]), band_text(a.steady),
              _option(a.steady_next) if a.steady_next else "-", a.steady_change,
              a.sporadic_best["option"] if a.sporadic_best else "none meets the target",

@@ -33,6 +33,15 @@ class Assumptions:
     def describe(self) -> str:
         return f"steady: {self.target.describe()}; sporadic: {self.sporadic.describe()}"
 
+    @property
+    def cold_note(self) -> str:
+        """What scaling to zero does to the latency target: the first request of each burst meets a cold server."""
+        share = self.sporadic.cold_fraction
+        allowed = 1 - self.target.percentile / 100
+        verdict = "more than" if share > allowed else "within what"
+        return (f"scaled to zero, the first request of each burst (1 in {self.sporadic.burst}) waits for a cold start: "
+                f"{verdict} the p{self.target.percentile:g} target allows")
+
 
 @dataclass(frozen=True)
 class Asked:
@@ -81,12 +90,15 @@ class ModelAnswer:
 
 
 def band_text(row: dict | None) -> str:
+    """'measured', or a prediction's band: +-x% (on the latency; above 100%, its lower side said apart)."""
     if row is None:
         return "-"
     if row.get("source") == "measured":
         return "measured"
     band = row.get("error_band") if "error_band" in row else row.get("band")
-    return f"predicted +-{band:.0%}" if band is not None and math.isfinite(band) else "predicted"
+    if band is None or not math.isfinite(band):
+        return "predicted"
+    return f"predicted +-{band:.0%}" if band <= 1 else f"predicted +{band:.0%}/-{1 - 1 / (1 + band):.0%}"
 
 
 def steady_text(row: dict | None) -> str:
@@ -110,5 +122,5 @@ def answer_lines(found: ModelAnswer) -> list[str]:
             f"[{band_text(found.steady)}]; next {steady_text(found.steady_next)}; would change with "
             f"{found.steady_change}.",
             f"{found.model}, sporadic ({found.assumptions.sporadic.describe()}): {sporadic_text(found.sporadic_best)}"
-            f"; next {sporadic_text(found.sporadic_next)}" + (f"; {found.sporadic_change}." if found.sporadic_change
-                                                                else ".")]
+            f"; next {sporadic_text(found.sporadic_next)}" + (f"; {found.sporadic_change}" if found.sporadic_change
+                                                                else "") + f"; {found.assumptions.cold_note}."]
