@@ -131,3 +131,22 @@ def test_report_in_headless_chromium(tmp_path):
         assert (tmp_path / "report.png").stat().st_size > 10_000
     finally:
         driver.quit()
+
+
+@pytest.mark.slow
+def test_summary_and_recommend_print_the_same_answer(tmp_path):
+    from click.testing import CliRunner
+
+    from infercost.cli import cli
+
+    fill(tmp_path)
+    _, md_path = make_report(str(tmp_path), price_per_hour=0.1, asked=Asked(qps=20, slo_ms=100))
+    summary = md_path.read_text()
+    result = CliRunner().invoke(cli, ["recommend", "--model", "resnet50", "--resolution", "64", "--qps", "20",
+                                      "--slo-ms", "100", "--results", str(tmp_path), "--price-per-hour", "0.1"],
+                                env={"COLUMNS": "400"})
+    assert result.exit_code == 0, result.output
+    printed = [line for line in result.output.splitlines() if line.startswith("resnet50, ")]
+    assert len(printed) == 2 and "steady" in printed[0] and "sporadic" in printed[1]
+    for line in printed:
+        assert f"- {line}" in summary

@@ -54,3 +54,17 @@ def test_a_plan_with_fewer_vcpus_runs_longer_and_says_so_and_a_model_too_big_is_
     functions = names["Azure Functions (consumption)"]
     assert functions.duration_s == pytest.approx(0.2) and "scaled linearly" in functions.notes[-1]
     assert "Azure Functions (consumption)" not in {o.plan.name for o in offerings(0.1, 2, 2 * 2**30, 1.0)}
+
+
+def test_the_catalog_lists_each_plan_with_its_rates_dates_and_sources():
+    from click.testing import CliRunner
+
+    from infercost.cli import cli
+
+    result = CliRunner().invoke(cli, ["catalog", "pay-per-use", "--json"])
+    assert result.exit_code == 0, result.output
+    import json
+
+    rows = json.loads(result.output)
+    assert {row["plan"] for row in rows} == {plan.name for plan in PLANS}
+    assert all(rate["source"].startswith("http") and rate["as_of"] for row in rows for rate in row["rates"])

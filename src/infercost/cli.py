@@ -289,6 +289,23 @@ def catalog_list(provider: str | None, accelerator: str | None, catalog_file: st
     out.print(f"{len(rows)} instances; accelerator and CPU figures: infercost catalog show NAME")
 
 
+@catalog.command("pay-per-use")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@handled
+def catalog_pay_per_use(as_json: bool) -> None:
+    """The serverless plans sporadic load is priced on: each rate with its unit, date and source."""
+    from infercost.pricing.pay_per_use import plan_rows
+
+    rows = plan_rows()
+    if as_json:
+        return _print_json(rows)
+    from infercost.report.tables import pay_per_use_table
+
+    out.print(pay_per_use_table(rows))
+    out.print("Also in the source, not priced here: GPU offerings (their duration would be a prediction on another "
+              "chip). Free tiers are not subtracted.", highlight=False)
+
+
 @catalog.command("show")
 @click.argument("name")
 @click.option("--catalog", "catalog_file", default=None, help="A user catalog (YAML, CSV or SkyPilot vms.csv).")

@@ -44,14 +44,19 @@ class Workload:
 
 def cpu_choice(work: Workload, cpu: Accelerator | None) -> tuple[str | None, tuple[str, ...], str | None]:
     """The backend and precisions a CPU instance is predicted with, and why where it differs from what won here:
-    the winning stack where the CPU has the precision's instructions, else that backend at fp32."""
+    the winning stack's precision where the CPU has its instructions (a bf16 or int8 rate in the catalog), int8 too
+    where it has VNNI-class int8, else that backend at fp32."""
     if work.cpu_stack is None:
         return None, work.precisions, None
     backend, precision = work.cpu_stack
-    if cpu is None or precision == "fp32" or cpu.peak_flops(precision):
+    if cpu is None or precision == "fp32":
         return backend, (precision,), None
-    return backend, ("fp32",), f"{backend} {precision} won here; {cpu.name} has no {precision} rate in the catalog: " \
-                               f"fp32"
+    usable = tuple(p for p in dict.fromkeys((precision, "int8")) if cpu.peak_flops(p))
+    if precision in usable:
+        return backend, usable, None
+    if usable:
+        return backend, usable, f"{backend} {precision} won here; {cpu.name} has no {precision} rate: int8 instead"
+    return backend, ("fp32",), f"{backend} {precision} won here; {cpu.name} has no {precision} or int8 rate: fp32"
 
 
 @dataclass(frozen=True)

@@ -128,8 +128,8 @@ def price_plan(plan: Plan, latency_s: float, cores: int, peak_memory_bytes: int 
         notes.append(f"{vcpus:g} vCPU: the {cores}-core latency measured here scaled linearly (an assumption)")
     cpu, mem, fee = _rate(plan, plan.cpu), _rate(plan, plan.memory), _rate(plan, plan.requests)
     per_second = 0.0
-    if cpu is not None:
-        per_second += cpu.price_usd * vcpus
+    if cpu is not None:  # a physical core is two vCPUs (Modal bills physical cores)
+        per_second += cpu.price_usd * (vcpus / 2 if "physical" in cpu.unit else vcpus)
     if mem is not None:
         per_second += mem.price_usd * memory / (GIB if "GiB" in mem.unit else GB)
     request_fee = fee.price_usd / 1e6 if fee is not None else 0.0
@@ -140,3 +140,16 @@ def price_plan(plan: Plan, latency_s: float, cores: int, peak_memory_bytes: int 
 def offerings(latency_s: float, cores: int, peak_memory_bytes: int | None, cold_s: float) -> list[PayPerUse]:
     """Every CPU plan the model fits, configured for it."""
     return [found for plan in PLANS if (found := price_plan(plan, latency_s, cores, peak_memory_bytes, cold_s))]
+
+
+def plan_rows() -> list[dict]:
+    """Every plan with the rates it is priced from, for `infercost catalog pay-per-use`."""
+    rows = []
+    for plan in PLANS:
+        rates_used = [(what, _rate(plan, name)) for what, name in (("cpu", plan.cpu), ("memory", plan.memory),
+                                                                     ("requests", plan.requests)) if name]
+        rows.append({"plan": plan.name, "provider": plan.provider, "offering": plan.offering,
+                     "max_vcpus": plan.max_vcpus, "max_memory_gib": plan.max_memory_gib, "note": plan.note,
+                     "rates": [{"what": what, "resource": r.resource, "unit": r.unit, "price_usd": r.price_usd,
+                                "as_of": r.as_of, "source": r.source_url} for what, r in rates_used]})
+    return rows

@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from infercost.results.record import Record
+from infercost.serving.answer import band_text
 from infercost.units import fmt_bytes, fmt_seconds
 
 
@@ -172,13 +173,25 @@ def profile_table(layers: Sequence[dict], total: dict) -> Table:
 def recommend_table(shown: Sequence[dict], title: str, top: int) -> Table:
     """The cheapest feasible candidates: instance, precision, batching, replicas, p99, cost and where it came from."""
     table = Table(header_style="bold", title=title)
-    for column in ("instance", "accelerator", "precision", "policy", "replicas", "p99", "USD/1M", "USD/month",
-                   "source"):
+    for column in ("instance", "accelerator", "stack", "precision", "policy", "replicas", "p99", "USD/1M",
+                   "USD/month", "source"):
         table.add_column(column)
     for r in [r for r in shown if r["feasible"]][:top]:
-        band = (f" +-{r['error_band']:.0%}" if r["error_band"] is not None else "") + \
-            (" (tie)" if r.get("tie_with_cheapest") else "")
-        table.add_row(escape(r["instance"]), escape(r["accelerator"]), r["precision"], r["batch_policy"],
+        band = band_text(r) + (" (tie)" if r.get("tie_with_cheapest") else "")
+        table.add_row(escape(r["instance"]), escape(r["accelerator"]), escape((r.get("stack") or "-").split(" (")[0]),
+                      r["precision"], r["batch_policy"],
                       str(r["replicas"]), f"{r['p99_s'] * 1e3:.1f} ms", f"{r['cost_per_inference_usd'] * 1e6:.3g}",
-                      f"{r['monthly_cost_usd']:,.0f}", r["source"] + band)
+                      f"{r['monthly_cost_usd']:,.0f}", band)
+    return table
+
+
+def pay_per_use_table(rows: Sequence[dict]) -> Table:
+    """The serverless plans: each rate, its unit, date and source."""
+    table = Table(header_style="bold")
+    for column in ("plan", "rate", "USD", "unit", "as of", "source"):
+        table.add_column(column)
+    for row in rows:
+        for i, rate in enumerate(row["rates"]):
+            table.add_row(escape(row["plan"]) if i == 0 else "", rate["what"], f"{rate['price_usd']:.4g}",
+                          escape(rate["unit"]), rate["as_of"], escape(rate["source"]))
     return table
