@@ -61,9 +61,18 @@ class Case:
         return self.height * self.width / 1e6 if self.height else 0.0
 
     @property
+    def output_len(self) -> int | None:
+        """Tokens to generate: set for a generation case (its prompt is the sequence length), else None."""
+        value = self.option("output_len")
+        return int(value) if value else None
+
+    @property
     def size_label(self) -> str:
-        """The point's size as people name it: 'seq 128' for tokens, '224x224' (width x height) for an image."""
+        """The point's size as people name it: 'seq 128' for tokens, 'prompt 128 + 32 out' for generation, '224x224'
+        (width x height) for an image."""
         seq = self.seq_len(0)
+        if seq and self.output_len:
+            return f"prompt {seq} + {self.output_len} out"
         if seq:
             return f"seq {seq}"
         return f"{self.width}x{self.height}" if self.height else (self.option("dims") or "its fixed size")
@@ -85,7 +94,7 @@ class Case:
     @property
     def model_options(self) -> dict:
         """The options that build the model (the dimension bindings are the input's, not the model's)."""
-        return {k: v for k, v in self.options if k != "dims"}
+        return {k: v for k, v in self.options if k not in ("dims", "output_len", "cache")}
 
     @property
     def dims(self) -> dict[str, int]:

@@ -184,6 +184,9 @@ def env(as_json: bool) -> None:
               help="Bind an ONNX file's named dynamic dimension, e.g. --dim seq=128 (repeatable).")
 @click.option("--seq-len", default=None, help="Sequence lengths, e.g. 128,512: bind seq / sequence / "
                                               "sequence_length in an ONNX file.")
+@click.option("--prompt-len", default=None, help="Prompt lengths for generation, e.g. 128,512 (with --output-len).")
+@click.option("--output-len", default=None,
+              help="Tokens to generate, e.g. 32: makes the points generation cases (TTFT, TPOT; a causal model).")
 @click.option("--method", type=click.Choice(["adaptive", "seed"]), default="adaptive", show_default=True,
               help="adaptive: stop on the median's CI; seed: the classic 11 calls, mean of the last 10.")
 @click.option("--min-time", type=p.TIME_S, default=1.0, show_default=True, help="Seconds of timed calls at least.")
@@ -194,7 +197,8 @@ def env(as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the records as a JSON array instead of a table.")
 @handled
 def bench(model: str, backend: str, device: str, precision: str, batch: str, resolution: str | None,
-          channels_last: bool, dims: tuple[str, ...], seq_len: str | None, method: str, min_time: float,
+          channels_last: bool, dims: tuple[str, ...], seq_len: str | None, prompt_len: str | None,
+          output_len: str | None, method: str, min_time: float,
           max_time: float, memory_limit: int | None,
           timeout: float, out_dir: str, as_json: bool, tolerance: str | None, no_check: bool, no_probe: bool,
           auto_compile: bool) -> None:
@@ -205,10 +209,15 @@ def bench(model: str, backend: str, device: str, precision: str, batch: str, res
     from infercost.runner import RunOptions
     from infercost.timing import TimerConfig
 
-    seq_lens = parse_batches(seq_len, "sequence length") if seq_len else []
+    if prompt_len and seq_len:
+        raise UsageError("give --prompt-len or --seq-len, not both (a prompt length is a generation's sequence length)")
+    if prompt_len and not output_len:
+        raise UsageError("--prompt-len goes with --output-len (the tokens to generate)")
+    seq_lens = parse_batches(prompt_len or seq_len, "sequence length") if (prompt_len or seq_len) else []
+    output_lens = tuple(parse_batches(output_len, "output length")) if output_len else ()
     grid = Grid(tuple(split_list(model)), tuple(split_list(backend)), tuple(split_list(device)),
                 tuple(split_list(precision)), tuple(parse_batches(batch)), tuple(split_list(resolution)),
-                channels_last, tuple(dim_bindings(list(dims), seq_lens)))
+                channels_last, tuple(dim_bindings(list(dims), seq_lens)), output_lens)
     options = RunOptions(TimerConfig(method=method, min_time_s=min_time, max_time_s=max(max_time, min_time)),
                          timeout, memory_limit, tolerances=parse_tolerances(tolerance), check_output=not no_check)
     records = run_bench(grid, options, out_dir, progress=not as_json, probe=not no_probe, auto_compile=auto_compile)

@@ -114,6 +114,7 @@ class Grid:
     resolutions: tuple[str, ...] = ()
     channels_last: bool = False
     dims: tuple[str, ...] = ()  # an ONNX file's named dimensions, "seq=128,heads=12" per point
+    output_lens: tuple[int, ...] = ()  # tokens to generate: each makes the points generation cases
 
 
     @property
@@ -125,8 +126,17 @@ class Grid:
         """Every point, validated; under auto, torch fp32 stands in until the stack is chosen."""
         backends = ["torch"] if self.auto else list(self.backends)
         precisions = ["fp32"] if self.auto else list(self.precisions)
-        return expand(list(self.models), backends, list(self.devices), precisions, list(self.batches),
-                      list(self.resolutions) or None, self.channels_last, list(self.dims))
+        cases = expand(list(self.models), backends, list(self.devices), precisions, list(self.batches),
+                       list(self.resolutions) or None, self.channels_last, list(self.dims))
+        if not self.output_lens:
+            return cases
+        for model in self.models:
+            if resolve_model(model).causal is None:
+                raise UsageError(f"--output-len generates tokens; {model} is not a causal language model "
+                                 f"(gpt2, llama-1.1b, or hf:DIR of one)")
+        check_cases(len(cases) * len(self.output_lens), "the grid")
+        return [c.with_(options=tuple(sorted((*c.options, ("output_len", n))))) for c in cases
+                for n in self.output_lens]
 
 
 def single_case(model: str, backend: str = "torch", device: str = "cpu", precision: str = "fp32",

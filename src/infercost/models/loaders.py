@@ -116,10 +116,15 @@ def _hf(target: str) -> ModelSpec:
                                                        attn_implementation="eager")
         return HiddenStates(model)
 
+    def causal(**_: object) -> nn.Module:
+        return transformers.AutoModelForCausalLM.from_pretrained(str(directory), local_files_only=True,
+                                                                 attn_implementation="eager")
+
     accepted = inspect.signature(transformers.AutoModel.from_config(config).forward).parameters
     inputs = tuple(n for n in ("input_ids", "attention_mask", "token_type_ids") if n in accepted)
+    is_causal = any(a.endswith("CausalLM") or a.endswith("LMHeadModel") for a in config.architectures or ())
     return ModelSpec(f"hf:{target}", TEXT, 1, build, in_channels=0, source="hf", path=str(directory),
-                     vocab_size=vocab, token_inputs=inputs,
+                     vocab_size=vocab, token_inputs=inputs, causal=causal if is_causal else None,
                      description=f"Hugging Face {config.model_type} from {directory.name}")
 
 

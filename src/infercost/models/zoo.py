@@ -36,6 +36,7 @@ class ModelSpec:
     token_inputs: tuple[str, ...] = ()  # the inputs a token model takes, by name
     default_seq: int = 128
     any_size: bool = True  # False: the model runs at its default resolution only (ViT's position embeddings)
+    causal: Callable[..., nn.Module] | None = field(default=None, repr=False, compare=False)  # with its LM head
 
     @property
     def tokens(self) -> bool:
@@ -156,6 +157,30 @@ def _gpt2(**_: object) -> nn.Module:
     return HiddenStates(transformers.GPT2Model(config))
 
 
+def _gpt2_lm(**_: object) -> nn.Module:
+    """GPT-2 small with its language-model head (tied to the embeddings), for generation; random weights."""
+    transformers = transformers_module()
+    return transformers.GPT2LMHeadModel(transformers.GPT2Config(attn_implementation="eager"))
+
+
+def _llama_config():
+    """A Llama-architecture model of about 1.1B parameters (TinyLlama's shape): hidden 2048, 22 layers, 32 heads,
+    4 key-value heads, intermediate 5632, vocabulary 32,000."""
+    transformers = transformers_module()
+    return transformers.LlamaConfig(hidden_size=2048, num_hidden_layers=22, num_attention_heads=32,
+                                    num_key_value_heads=4, intermediate_size=5632, vocab_size=32_000,
+                                    max_position_embeddings=2048, attn_implementation="eager")
+
+
+def _llama(**_: object) -> nn.Module:
+    transformers = transformers_module()
+    return HiddenStates(transformers.LlamaModel(_llama_config()))
+
+
+def _llama_lm(**_: object) -> nn.Module:
+    return transformers_module().LlamaForCausalLM(_llama_config())
+
+
 def _vit_b16(**_: object) -> nn.Module:
     from torchvision.models import vit_b_16
 
@@ -183,8 +208,12 @@ ZOO: dict[str, ModelSpec] = {
                            token_inputs=("input_ids", "attention_mask", "token_type_ids"),
                            description="BERT-base encoder (transformers, random weights); --seq-len sets the length"),
     "gpt2": ModelSpec("gpt2", TEXT, 1, _gpt2, in_channels=0, vocab_size=50_257,
-                      token_inputs=("input_ids", "attention_mask"),
-                      description="GPT-2 small, one forward pass (transformers, random weights)"),
+                      token_inputs=("input_ids", "attention_mask"), causal=_gpt2_lm,
+                      description="GPT-2 small (transformers, random weights); --output-len generates"),
+    "llama-1.1b": ModelSpec("llama-1.1b", TEXT, 1, _llama, in_channels=0, vocab_size=32_000,
+                            token_inputs=("input_ids", "attention_mask"), causal=_llama_lm,
+                            description="Llama architecture, 1.1B (TinyLlama's shape, random weights); "
+                                        "--output-len generates"),
     "vit-b16": ModelSpec("vit-b16", CLASSIFICATION, 224, _vit_b16, any_size=False,
                          description="ViT-B/16 (torchvision); 224x224 only: its position embeddings fix the size"),
     "unet": ModelSpec("unet", IMAGE_TO_IMAGE, 256, _unet, description="U-Net, 64 base channels, batch norm",

@@ -62,6 +62,7 @@ class Record(BaseModel):
     accuracy_ok: bool | None = None
     fraction_of_peak: float | None = None
     selection: dict[str, Any] | None = None  # --backend auto: what was tried, how long each took, the winner
+    generation: dict[str, Any] | None = None  # a generation case: TTFT, TPOT, ITL, tokens/s (generation/metrics.py)
     started_at: str
     finished_at: str | None = None
     env: dict[str, Any] = Field(default_factory=dict)

@@ -54,6 +54,8 @@ def _check_output(backend, spec, case: Case, inputs, tolerances: dict | None) ->
 def measure_case(case: Case, options: RunOptions | None = None) -> Record:
     """Load, time and describe one case. Every failure comes back as a record, never as an exception."""
     options = options or RunOptions()
+    if case.output_len:
+        return measure_generation_case(case, options)
     timer_config = options.timer
     started = now_iso()
     base = {"run_id": options.run_id, "started_at": started, "timing": {"method": timer_config.method}}
@@ -101,6 +103,46 @@ def measure_case(case: Case, options: RunOptions | None = None) -> Record:
         record = record.model_copy(update={"achieved_flops_per_s": flops / record.latency_s})
     backend.close()
     return record
+
+
+def measure_generation_case(case: Case, options: RunOptions) -> Record:
+    """A generation case: the causal model with a KV cache, timed token by token (generation/measure.py)."""
+    from infercost.generation.measure import Generator, generation_record_fields, load_causal, measure
+
+    config = options.timer
+    base = {"run_id": options.run_id, "started_at": now_iso(), "timing": {"method": "generation"}}
+    rss_before = rss_bytes()
+    try:
+        import torch
+
+        spec = resolve_model(case.model)
+        t0 = time.perf_counter()
+        model = load_causal(spec, case)
+        load_s = time.perf_counter() - t0
+        cuda = case.device.startswith("cuda")
+        if cuda:
+            torch.cuda.reset_peak_memory_stats()
+        generator = Generator(model, case, case.seq_len(spec.default_seq), case.output_len, spec.vocab_size,
+                              sync=torch.cuda.synchronize if cuda else (lambda: None))
+        runs, cold = measure(generator, config.min_time_s, config.max_time_s)
+        element = {"fp32": 4, "bf16": 2, "fp16": 2, "int8": 4}[case.precision]  # int8: weights only, cache fp32
+        found = generation_record_fields(generator, runs, element)
+    except UnsupportedError as exc:
+        return Record.for_case(case, status="unsupported", error=str(exc), env=fingerprint(), **base)
+    except InfercostError as exc:
+        return Record.for_case(case, status="error", error=str(exc), env=fingerprint(), **base)
+    except Exception as exc:  # noqa: BLE001 - an out-of-memory or a crash is data, not a crash of the run
+        status = "oom" if looks_like_oom(exc) else "error"
+        return Record.for_case(case, status=status, error=f"{type(exc).__name__}: {first_line(exc)}",
+                               env=fingerprint(), **base)
+    peak = torch.cuda.max_memory_allocated() if cuda else max(0, peak_rss_bytes() - rss_before)
+    params = sum(p.numel() for p in model.parameters()) or None
+    stack = {"framework": "torch", "torch": torch.__version__, "cache": generator.cache_kind,
+             "compiled": case.backend == "torch-compile",
+             "quantization": "dynamic int8 (linear layers)" if case.precision == "int8" else None}
+    return Record.for_case(case, status="ok", env=fingerprint(), cold_start_s=cold, load_s=load_s,
+                           peak_memory_bytes=peak, params=params, stack=stack, generation=found,
+                           finished_at=now_iso(), **base).with_samples([run[-1] for run in runs])
 
 
 def main(argv: list[str]) -> int:

@@ -1,0 +1,109 @@
+"""Generation: TTFT, TPOT and inter-token latency as vLLM and AIPerf define them, on a fake clock; a tiny causal
+model generated with a static and a dynamic KV cache; generation cases in the grid and the CLI."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from infercost.case import Case
+from infercost.errors import UsageError
+from infercost.generation.metrics import generation_metrics
+
+transformers = pytest.importorskip("transformers")
+
+
+def test_the_definitions_on_exact_token_times():
+    # Two runs of four tokens: the first token at 0.5 s, then one every 0.1 s (and 0.2 s once in the second run).
+    runs = [[0.5, 0.6, 0.7, 0.8], [0.5, 0.6, 0.8, 0.9]]
+    found = generation_metrics(runs, batch=2)
+    assert found["ttft_s"] == 0.5
+    assert found["e2e_s"] == pytest.approx(0.85)  # the median of 0.8 and 0.9
+    assert found["tpot_s"] == pytest.approx((0.1 + 0.4 / 3) / 2)  # (e2e - ttft) / (output - 1), median over runs
+    assert found["itl_p50_s"] == pytest.approx(0.1) and found["itl_p99_s"] == pytest.approx(0.2, abs=0.01)
+    assert found["output_tokens_per_s"] == pytest.approx(2 * 4 / 0.85)
+    with pytest.raises(ValueError):
+        generation_metrics([[]], 1)
+
+
+@pytest.fixture(scope="module")
+def tiny_gpt2(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("tiny-gpt2")
+    config = transformers.GPT2Config(n_layer=2, n_embd=32, n_head=2, vocab_size=97, n_positions=64,
+                                     attn_implementation="eager")
+    transformers.GPT2LMHeadModel(config).save_pretrained(directory)
+    return f"hf:{directory}"
+
+
+class FakeClock:
+    """Each reading is 10 ms after the last: a prefill and every decode step take exactly one tick."""
+
+    def __init__(self) -> None:
+        self.ticks = itertools.count()
+
+    def __call__(self) -> float:
+        return next(self.ticks) * 0.01
+
+
+@pytest.mark.parametrize("cache", ["static", "dynamic"])
+def test_a_tiny_causal_model_generates_with_either_cache_on_a_fake_clock(tiny_gpt2, cache):
+    from infercost.generation.measure import Generator, generation_record_fields, load_causal, measure
+    from infercost.models import resolve_model
+
+    spec = resolve_model(tiny_gpt2)
+    case = Case.from_dict({
+                    "model": tiny_gpt2, "batch_size": 2, "inputs": [{"name": "input_ids", "dtype": "int64",
+                                                                     "shape": ["batch", "seq"]}],
+                    "options": {"cache": cache, "dims": "seq=8", "output_len": 5}})
+    generator = Generator(load_causal(spec, case), case, 8, 5, spec.vocab_size, clock=FakeClock())
+    runs, cold = measure(generator, min_time_s=0.0, max_time_s=10.0, min_runs=3)
+    assert len(runs) == 3 and all(run == pytest.approx([0.01, 0.02, 0.03, 0.04, 0.05]) for run in runs)
+    found = generation_record_fields(generator, runs, element_bytes=4)
+    assert found["ttft_s"] == pytest.approx(0.01) and found["tpot_s"] == pytest.approx(0.01)
+    assert found["kv_cache_bytes"] == 2 * 2 * 2 * (8 + 5) * 32 * 4  # k and v, layers, batch, tokens, hidden, fp32
+    assert found["cache"] == cache
+
+
+def test_static_and_dynamic_caches_generate_the_same_tokens(tiny_gpt2):
+    import torch
+
+    from infercost.generation.measure import Generator, load_causal
+    from infercost.models import resolve_model
+
+    spec = resolve_model(tiny_gpt2)
+    tokens = {}
+    for cache in ("static", "dynamic"):
+        case = Case.from_dict({"model": tiny_gpt2, "batch_size": 1, "inputs": [{"name": "input_ids",
+                               "dtype": "int64", "shape": ["batch", "seq"]}],
+                               "options": {"cache": cache, "dims": "seq=6", "output_len": 4}})
+        generator = Generator(load_causal(spec, case), case, 6, 4, spec.vocab_size)
+        generator.run()
+        tokens[cache] = generator.last_tokens
+    assert torch.equal(tokens["static"], tokens["dynamic"])
+
+
+def test_an_output_length_makes_generation_cases_and_refuses_a_model_that_cannot_generate():
+    from infercost.grid import Grid, dim_bindings
+
+    cases = Grid(("gpt2",), batches=(1, 4), dims=tuple(dim_bindings([], [128, 512])), output_lens=(32,)).cases()
+    assert len(cases) == 4 and all(c.output_len == 32 for c in cases)
+    assert {c.size_label for c in cases} == {"prompt 128 + 32 out", "prompt 512 + 32 out"}
+    with pytest.raises(UsageError, match="not a causal language model"):
+        Grid(("bert-base",), dims=("seq=16",), output_lens=(8,)).cases()
+
+
+def test_generation_records_come_out_of_bench(tiny_gpt2, tmp_path):
+    from infercost.commands.bench import run_bench
+    from infercost.grid import Grid
+    from infercost.runner import RunOptions
+    from infercost.timing import TimerConfig
+
+    grid = Grid((tiny_gpt2,), batches=(1,), dims=("seq=8",), output_lens=(4,))
+    records = run_bench(grid, RunOptions(TimerConfig(min_time_s=0.0, max_time_s=1.0)), str(tmp_path),
+                        progress=False, probe=False)
+    record = records[0]
+    assert record.status == "ok", record.error
+    assert record.generation["output_tokens"] == 4 and record.generation["ttft_s"] > 0
+    assert record.generation["e2e_s"] >= record.generation["ttft_s"]
+    assert record.size_label == "prompt 8 + 4 out" and record.peak_memory_bytes is not None
