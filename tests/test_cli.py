@@ -42,7 +42,7 @@ def test_bench_json(tmp_path):
 def test_models_json():
     result = run("models", "--json")
     names = {row["name"]: row for row in json.loads(result.output)}
-    assert set(names) == {"vgg19", "resnet50", "bert-base", "gpt2", "vit-b16", "unet", "edsr"}
+    assert set(names) == {"vgg19", "resnet50", "bert-base", "gpt2", "llama-1.1b", "vit-b16", "unet", "edsr"}
     assert names["resnet50"]["params"] == 25_557_032 and names["resnet50"]["gflops"] > 8
 
 
