@@ -26,6 +26,8 @@ DEFAULT_TOLERANCES = {"fp32": 1e-3, "fp16": 1e-2, "bf16": 5e-2, "int8": 2.5e-1}
 def parse_tolerances(text: str | None) -> dict[str, float]:
     """'bf16=0.05,int8=0.2' -> the defaults with those replaced."""
     tolerances = dict(DEFAULT_TOLERANCES)
+    if text is not None and not text.replace(",", "").strip():
+        raise UsageError("no tolerance given; use e.g. --tolerance bf16=0.05")
     for part in (text or "").split(","):
         if not part.strip():
             continue

@@ -68,7 +68,10 @@ class ResultsStore:
         self.path = self.directory / RESULTS_FILE
 
     def append(self, record: Record) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ResultsError(f"can't write results to {self.directory}: {exc.strerror or exc}") from None
         self._heal_torn_tail()
         line = record.to_json() + "\n"
         with open(self.path, "a", encoding="utf-8") as fh:
