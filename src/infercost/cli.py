@@ -486,8 +486,17 @@ def merge(directories: tuple[str, ...], output: str) -> None:
 @click.option("--device", default=None, help="Only results from this device.")
 @click.option("--resolution", default=None, help="Only results at this resolution (default: the most measured).")
 @click.option("--qps", type=p.QPS, required=True, help="Mean request rate.")
-@click.option("--slo-ms", type=p.LATENCY_MS, required=True, help="Latency target in milliseconds.")
+@click.option("--slo-ms", type=p.LATENCY_MS, default=None, help="Latency target in milliseconds (not generation).")
 @click.option("--percentile", type=p.PERCENTILE, default=99.0, show_default=True, help="Percentile held to the target.")
+@click.option("--prompt-len", default=None, help="Generation: prompt tokens, fixed (128) or a range (64:512).")
+@click.option("--output-len", default=None, help="Generation: output tokens, fixed or a range; makes it continuous "
+                                                 "batching.")
+@click.option("--slo-ttft-ms", type=p.LATENCY_MS, default=None, help="Generation: p99 time-to-first-token target.")
+@click.option("--slo-tpot-ms", type=p.LATENCY_MS, default=None, help="Generation: p99 time-per-output-token target.")
+@click.option("--kv-budget", type=p.Size(), default=None,
+              help="Generation: KV-cache memory per replica (default: the measured machine's, less the weights).")
+@click.option("--token-budget", type=p.BATCH, default=2048, show_default=True,
+              help="Generation: tokens one iteration may process.")
 @click.option("--batching", type=click.Choice(["none", "dynamic"]), default="dynamic", show_default=True)
 @click.option("--max-batch", type=p.MAX_BATCH, default=8, show_default=True)
 @click.option("--max-delay-ms", type=p.DELAY_MS, default=5.0, show_default=True)
@@ -502,10 +511,14 @@ def merge(directories: tuple[str, ...], output: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @handled
 def simulate_cmd(results_dir: str, model: str, stack: str | None, device: str | None, resolution: str | None,
-                 qps: float, slo_ms: float, percentile: float, batching: str, max_batch: int, max_delay_ms: float,
+                 qps: float, slo_ms: float | None, percentile: float, prompt_len: str | None, output_len: str | None,
+                 slo_ttft_ms: float | None, slo_tpot_ms: float | None, kv_budget: int | None, token_budget: int,
+                 batching: str, max_batch: int, max_delay_ms: float,
                  traffic: str, arrivals: str | None, replicas: int | None, instance: str | None,
                  price_per_hour: float | None, catalog_file: str | None, as_json: bool) -> None:
-    """Simulate serving a request stream from measured latencies: percentiles, capacity, replicas, cost."""
+    """Simulate serving a request stream from measured latencies: percentiles, capacity, replicas, cost. With
+    --output-len, a language model served with continuous batching (TTFT and TPOT targets, cost per million
+    output tokens)."""
     from infercost.case import parse_resolution
     from infercost.commands.cost import resolve_price
     from infercost.commands.serving import simulate_stream
@@ -513,6 +526,12 @@ def simulate_cmd(results_dir: str, model: str, stack: str | None, device: str | 
     from infercost.serving import Policy, curve_from_records
     from infercost.serving.target import ServingTarget
 
+    if output_len or prompt_len:
+        return _simulate_generation(results_dir, model, qps, prompt_len, output_len, slo_ttft_ms, slo_tpot_ms,
+                                    kv_budget, token_budget, resolve_price(_catalog(catalog_file), instance,
+                                                                           price_per_hour, False), as_json)
+    if slo_ms is None:
+        raise UsageError("--slo-ms is needed (or, for a language model, --output-len with TTFT and TPOT targets)")
     traffic = _deprecated("--arrivals", "--traffic", arrivals) or traffic
     target = ServingTarget(qps, slo_ms / 1e3, percentile, traffic)
     policy = Policy.named(batching, max_batch, max_delay_ms / 1e3)
@@ -530,6 +549,35 @@ def simulate_cmd(results_dir: str, model: str, stack: str | None, device: str | 
         out.print(f"[yellow]warning:[/] {data['warning']}")
     if price is None:
         out.print("No price: pass --instance NAME or --price-per-hour X for the monthly cost.")
+
+
+def _simulate_generation(results_dir: str, model: str, qps: float, prompt_len: str | None, output_len: str | None,
+                         slo_ttft_ms: float | None, slo_tpot_ms: float | None, kv_budget: int | None,
+                         token_budget: int, priced: tuple, as_json: bool) -> None:
+    from infercost.commands.serving import simulate_generation
+    from infercost.results import load_records
+    from infercost.serving.continuous import GenerationTarget, parse_lengths
+
+    if not (prompt_len and output_len and slo_ttft_ms and slo_tpot_ms):
+        raise UsageError("generation needs --prompt-len, --output-len, --slo-ttft-ms and --slo-tpot-ms")
+    target = GenerationTarget(qps, parse_lengths(prompt_len, "prompt length"),
+                              parse_lengths(output_len, "output length"), slo_ttft_ms / 1e3, slo_tpot_ms / 1e3)
+    name, price = priced
+    data = {**simulate_generation(load_records(results_dir), model, target, price, kv_budget, token_budget),
+            "instance": name}
+    if as_json:
+        return _print_json(data)
+    from infercost.units import fmt_seconds
+
+    out.print(f"{model} ({data['stack']}), continuous batching at {qps:g} requests/s: TTFT p50 "
+              f"{fmt_seconds(data['ttft_p50_s'])}, p99 {fmt_seconds(data['ttft_p99_s'])}; TPOT p50 "
+              f"{fmt_seconds(data['tpot_p50_s'])}, p99 {fmt_seconds(data['tpot_p99_s'])}; goodput "
+              f"{data['goodput_per_s']:.3g}/s", highlight=False)
+    cost = (f"; {data['cost_per_million_output_tokens']:.4g} USD per million output tokens"
+            if data["cost_per_million_output_tokens"] else "; no price: pass --instance or --price-per-hour")
+    out.print(f"one replica sustains {data['max_qps_under_slo']:.3g} requests/s under p99 TTFT {slo_ttft_ms:g} ms "
+              f"and TPOT {slo_tpot_ms:g} ms; replicas {data['replicas'] or 'none suffice'}{cost}", highlight=False)
+    return None
 
 
 @cli.command(name="loadtest")

@@ -5,12 +5,16 @@ Command layer: thin entry points over serving/ and pricing/ that a Python caller
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from infercost import limits
+from infercost.errors import UsageError
 from infercost.pricing.cost import cost_per_request, monthly_cost
 from infercost.serving import LatencyCurve, Policy, simulate
 from infercost.serving.capacity import best_policy, max_rate_under_slo, replicas_for
+from infercost.serving.continuous import Budget, GenerationTarget, fit_step_cost, serve_generation
 from infercost.serving.target import ServingTarget
 
 SIM_REQUESTS = 200_000
@@ -64,3 +68,43 @@ def simulate_stream(curve: LatencyCurve, target: ServingTarget, policy: Policy, 
                            f"({curve.max_batch}): latencies there are extrapolated")
     comparison = compare_policies(curve, target, price_per_hour, arrivals, policy if policy.max_batch > 1 else None)
     return {**main, "comparison": comparison}
+
+
+def kv_budget_tokens(records, memory_bytes: int | None = None) -> int:
+    """KV-cache tokens one replica holds: the memory given, else the measured machine's (its GPU's, else its RAM),
+    less the weights and a fifth kept free, over the cache bytes a token takes (from the records)."""
+    points = [r for r in records if r.ok and r.generation and r.generation.get("kv_cache_bytes")]
+    if not points:
+        raise UsageError("no ok generation records (bench with --output-len first)")
+    r = points[0]
+    per_token = r.generation["kv_cache_bytes"] / (r.batch_size * (r.generation["prompt_tokens"]
+                                                                  + r.generation["output_tokens"]))
+    if memory_bytes is None:
+        gpus = r.env.get("gpus") or []
+        memory_bytes = (gpus[0].get("memory_bytes") if gpus and r.device.startswith("cuda") else None) \
+            or r.env.get("ram_bytes")
+    if not memory_bytes:
+        raise UsageError("the records don't say how much memory the machine has: pass --kv-budget SIZE")
+    weights = (r.params or 0) * {"fp32": 4, "bf16": 2, "fp16": 2, "int8": 1}.get(r.precision, 4)
+    free = memory_bytes * 0.8 - weights
+    if free < per_token:
+        raise UsageError(f"the weights ({weights / 2**30:.1f} GiB) leave no room for a KV cache in "
+                         f"{memory_bytes / 2**30:.1f} GiB")
+    return int(free // per_token)
+
+
+def simulate_generation(records, model: str, target: GenerationTarget, price_per_hour: float | None = None,
+                        kv_bytes: int | None = None, step_tokens: int = 2048) -> dict:
+    """The model's generation records fitted to a step cost, then the load served with continuous batching."""
+    mine = [r for r in records if r.model == model and r.generation]
+    if not mine:
+        raise UsageError(f"no generation records for {model} (bench it with --prompt-len and --output-len)")
+    fastest = min((r for r in mine if r.ok), key=lambda r: r.generation["tpot_s"] or math.inf, default=None)
+    if fastest is None:
+        raise UsageError(f"no ok generation records for {model}")
+    stack = [r for r in mine if r.ok and (r.backend, r.precision, r.device) ==
+             (fastest.backend, fastest.precision, fastest.device)]
+    cost = fit_step_cost(stack)
+    budget = Budget(kv_budget_tokens(stack, kv_bytes), step_tokens)
+    return {"model": model, "stack": f"{fastest.backend} {fastest.precision} ({fastest.device})",
+            **serve_generation(cost, budget, target, price_per_hour)}

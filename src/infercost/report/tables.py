@@ -24,6 +24,10 @@ def records_table(records: Sequence[Record], title: str | None = None) -> Table:
     for r in records:
         stats = r.stats
         note = r.error if r.error else "; ".join(r.warnings)
+        if r.generation and not r.error:
+            g = r.generation
+            note = (f"TTFT {fmt_seconds(g['ttft_s'])}, TPOT {fmt_seconds(g.get('tpot_s'))}, "
+                    f"{g['output_tokens_per_s']:.3g} tok/s" + (f"; {note}" if note else ""))
         table.add_row(escape(r.model), r.backend, r.device, r.stack.get("precision", r.precision), str(r.batch_size),
                       r.size_label, _status(r.status), fmt_seconds(r.latency_s),
                       fmt_seconds(stats.p99_s if stats else None),

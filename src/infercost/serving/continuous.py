@@ -1,0 +1,235 @@
+"""Serving a language model with continuous batching: an iteration-level scheduler, as vLLM schedules.
+
+Domain layer (serving). Each iteration decodes one token for every running request and may also prefill waiting
+ones: requests are admitted in arrival order while their prompt fits the token budget left in the step and their
+whole context (prompt + output) fits the KV-cache budget still free; a finished request frees its cache at once.
+An iteration takes the step cost fitted to the measured generation records (StepCost): the prefill of the admitted
+prompts plus one decode step of the running batch at its mean context.
+
+From the simulated requests: TTFT and TPOT percentiles (vLLM's definitions, generation/metrics.py), goodput (the
+requests a second meeting both targets), the highest rate one replica sustains with p99 TTFT and p99 TPOT under the
+targets, the replicas for the asked rate and the cost per million output tokens.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from infercost.errors import UsageError
+from infercost.pricing.cost import SECONDS_PER_MONTH
+
+
+@dataclass(frozen=True)
+class StepCost:
+    """Seconds for one iteration: prefill = a + b x tokens + c x sum(prompt^2) over the admitted prompts; decode =
+    d + e x batch + f x batch x context. Fitted by non-negative least squares to measured TTFT and TPOT."""
+
+    prefill: tuple[float, float, float]
+    decode: tuple[float, float, float]
+    source: str = ""
+
+    def prefill_s(self, prompts: list[int]) -> float:
+        if not prompts:
+            return 0.0
+        a, b, c = self.prefill
+        return a + b * sum(prompts) + c * sum(p * p for p in prompts)
+
+    def decode_s(self, batch: int, context: float) -> float:
+        if batch == 0:
+            return 0.0
+        d, e, f = self.decode
+        return d + e * batch + f * batch * context
+
+
+def _nnls(rows: list[list[float]], targets: list[float]) -> list[float]:
+    from scipy.optimize import nnls
+
+    matrix = np.array(rows, dtype=float)
+    scale = matrix.max(axis=0)
+    scale[scale == 0] = 1.0
+    found, _ = nnls(matrix / scale, np.array(targets, dtype=float))
+    return list(found / scale)
+
+
+def fit_step_cost(records) -> StepCost:
+    """The step cost from generation records (ok, one model and stack): TTFT against the prompt tokens, TPOT
+    against the batch and its context. Fewer distinct points fit fewer terms: one point makes the prefill
+    proportional to its tokens and the decode step constant (weights read once a step, whatever the batch)."""
+    points = [r for r in records if r.ok and r.generation and r.generation.get("tpot_s")]
+    if not points:
+        raise UsageError("no ok generation records to fit a step cost on (bench with --output-len first)")
+    prefill = [(r.batch_size, r.generation["prompt_tokens"], r.generation["ttft_s"]) for r in points]
+    decode = [(r.batch_size, r.generation["prompt_tokens"] + r.generation["output_tokens"] / 2,
+               r.generation["tpot_s"]) for r in points]
+    if len({(b, p) for b, p, _ in prefill}) >= 3:
+        a, b, c = _nnls([[1.0, n * p, n * p * p] for n, p, _ in prefill], [t for *_, t in prefill])
+    else:
+        a, c = 0.0, 0.0
+        b = float(np.mean([t / (n * p) for n, p, t in prefill]))
+    if len({(n, ctx) for n, ctx, _ in decode}) >= 3:
+        d, e, f = _nnls([[1.0, n, n * ctx] for n, ctx, _ in decode], [t for *_, t in decode])
+    elif len({n for n, _, _ in decode}) == 2:
+        (n1, _, t1), (n2, _, t2) = sorted({(n, 0, t) for n, _, t in decode})[:2]
+        e = max(0.0, (t2 - t1) / (n2 - n1))
+        d, f = max(0.0, t1 - e * n1), 0.0
+    else:
+        d, e, f = float(np.mean([t for *_, t in decode])), 0.0, 0.0
+    label = f"{points[0].model} {points[0].backend} {points[0].precision}, {len(points)} generation points"
+    return StepCost((a, b, c), (d, e, f), label)
+
+
+@dataclass(frozen=True)
+class Budget:
+    """What one replica holds: KV-cache tokens (every running request's prompt + output reserved) and tokens one
+    iteration may process (prefill tokens plus one per decoding request)."""
+
+    kv_tokens: int
+    step_tokens: int = 2048
+
+    def __post_init__(self) -> None:
+        if self.kv_tokens < 1 or self.step_tokens < 1:
+            raise UsageError("the KV-cache budget and the token budget must be at least one token")
+
+
+def simulate_continuous(arrivals: np.ndarray, prompts: np.ndarray, outputs: np.ndarray, cost: StepCost,
+                        budget: Budget) -> dict:
+    """Every request through the iteration-level scheduler; per request its TTFT, TPOT and end-to-end seconds."""
+    count = len(arrivals)
+    if count == 0:
+        raise UsageError("no requests to simulate")
+    too_big = int(np.max(prompts + outputs))
+    if too_big > budget.kv_tokens:
+        raise UsageError(f"a request needs {too_big} tokens of KV cache, more than the budget of {budget.kv_tokens}")
+    first = np.full(count, np.nan)
+    done = np.full(count, np.nan)
+    waiting: deque[int] = deque()
+    running: list[int] = []
+    made = np.zeros(count, dtype=int)
+    kv_used, now, nxt = 0, 0.0, 0
+    while nxt < count or waiting or running:
+        if not waiting and not running:
+            now = max(now, float(arrivals[nxt]))
+        while nxt < count and arrivals[nxt] <= now:
+            waiting.append(nxt)
+            nxt += 1
+        room = budget.step_tokens - len(running)
+        admitted = []
+        while waiting:
+            head = waiting[0]
+            need = int(prompts[head] + outputs[head])
+            fits_step = prompts[head] <= room or (not admitted and not running)
+            if kv_used + need > budget.kv_tokens or not fits_step:
+                break
+            waiting.popleft()
+            admitted.append(head)
+            kv_used += need
+            room -= int(prompts[head])
+        context = float(np.mean([prompts[i] + made[i] for i in running])) if running else 0.0
+        step = cost.prefill_s([int(prompts[i]) for i in admitted]) + cost.decode_s(len(running), context)
+        if step <= 0:
+            step = 1e-9
+        now += step
+        for i in running:
+            made[i] += 1
+        for i in admitted:
+            made[i] = 1
+            first[i] = now
+        running += admitted
+        finished = [i for i in running if made[i] >= outputs[i]]
+        for i in finished:
+            done[i] = now
+            kv_used -= int(prompts[i] + outputs[i])
+        running = [i for i in running if made[i] < outputs[i]]
+    ttft = first - arrivals
+    e2e = done - arrivals
+    tpot = np.where(outputs > 1, (e2e - ttft) / np.maximum(outputs - 1, 1), 0.0)
+    return {"ttft_s": ttft, "tpot_s": tpot, "e2e_s": e2e, "span_s": float(np.nanmax(done) - arrivals[0])}
+
+
+@dataclass(frozen=True)
+class GenerationTarget:
+    """The load and its targets: a Poisson rate, prompt and output lengths (fixed, a range drawn uniformly, or a
+    trace of (time, prompt, output)), and p99 targets for TTFT and TPOT."""
+
+    qps: float
+    prompt: tuple[int, int]  # low, high (equal: fixed)
+    output: tuple[int, int]
+    slo_ttft_s: float
+    slo_tpot_s: float
+    trace: tuple[tuple[float, int, int], ...] = ()
+
+    def requests(self, count: int, seed: int = 0, qps: float | None = None):
+        rng = np.random.default_rng(seed)
+        rate = qps or self.qps
+        if self.trace:
+            rows = np.array(self.trace[:count], dtype=float)
+            times = rows[:, 0] - rows[0, 0]
+            span = times[-1] if times[-1] > 0 else 1.0
+            times = times * (len(times) / rate) / span  # the trace's shape at the asked mean rate
+            return times, rows[:, 1].astype(int), rows[:, 2].astype(int)
+        times = np.cumsum(rng.exponential(1.0 / rate, count))
+        prompts = rng.integers(self.prompt[0], self.prompt[1] + 1, count)
+        outputs = rng.integers(self.output[0], self.output[1] + 1, count)
+        return times, prompts, outputs
+
+
+def parse_lengths(text: str, what: str) -> tuple[int, int]:
+    """'128' -> (128, 128); '64:512' -> drawn uniformly from 64 to 512."""
+    from infercost.limits import DIM
+
+    low, _, high = str(text).partition(":")
+    low_n = int(DIM.check(what, low))
+    high_n = int(DIM.check(what, high)) if high else low_n
+    if high_n < low_n:
+        raise UsageError(f"{what} {text!r}: the range runs low:high")
+    return low_n, high_n
+
+
+def _summary(sim: dict, target: GenerationTarget, qps: float) -> dict:
+    ttft, tpot = sim["ttft_s"], sim["tpot_s"]
+    good = (ttft <= target.slo_ttft_s) & (tpot <= target.slo_tpot_s)
+    return {"qps": qps, "ttft_p50_s": float(np.percentile(ttft, 50)), "ttft_p99_s": float(np.percentile(ttft, 99)),
+            "tpot_p50_s": float(np.percentile(tpot, 50)), "tpot_p99_s": float(np.percentile(tpot, 99)),
+            "goodput_per_s": float(good.mean() * qps), "met_fraction": float(good.mean())}
+
+
+def _meets(row: dict, target: GenerationTarget) -> bool:
+    return row["ttft_p99_s"] <= target.slo_ttft_s and row["tpot_p99_s"] <= target.slo_tpot_s
+
+
+def serve_generation(cost: StepCost, budget: Budget, target: GenerationTarget, price_per_hour: float | None = None,
+                     requests: int = 2_000) -> dict:
+    """The asked rate on one replica, the highest rate a replica sustains under both p99 targets (bisection on the
+    rate, the same request draws each time), the replicas for the asked rate and what a million output tokens
+    cost."""
+    def at(qps: float) -> dict:
+        times, prompts, outputs = target.requests(requests, qps=qps)
+        return _summary(simulate_continuous(times, prompts, outputs, cost, budget), target, qps)
+
+    asked = at(target.qps)
+    low, high = 0.0, target.qps
+    while _meets(at(high), target) and high < 1e6:
+        low, high = high, high * 2
+    if low == 0.0 and not _meets(at(high * 1e-3), target):
+        capacity = 0.0
+    else:
+        low = low or high * 1e-3
+        for _ in range(20):
+            mid = math.sqrt(low * high)
+            low, high = (mid, high) if _meets(at(mid), target) else (low, mid)
+            if high / low < 1.02:
+                break
+        capacity = low
+    mean_output = float(np.mean(target.requests(requests)[2]))
+    replicas = math.ceil(target.qps / capacity) if capacity > 0 else None
+    cost_per_million = (price_per_hour * replicas * 730 / (target.qps * SECONDS_PER_MONTH * mean_output) * 1e6
+                        if price_per_hour and replicas else None)
+    return {**asked, "max_qps_under_slo": capacity, "replicas": replicas,
+            "monthly_cost_usd": price_per_hour * replicas * 730 if price_per_hour and replicas else None,
+            "cost_per_million_output_tokens": cost_per_million, "mean_output_tokens": mean_output,
+            "kv_budget_tokens": budget.kv_tokens, "step_token_budget": budget.step_tokens,
+            "step_cost": {"prefill": list(cost.prefill), "decode": list(cost.decode), "fitted_on": cost.source}}

@@ -1,0 +1,111 @@
+"""The continuous-batching simulator: exact on hand-made step costs, the KV budget holds requests back, the step
+cost fitted to records recovers its terms, and capacity, replicas and cost per million output tokens follow."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from infercost.case import Case
+from infercost.results import Record
+from infercost.serving.continuous import (
+    Budget,
+    GenerationTarget,
+    StepCost,
+    fit_step_cost,
+    parse_lengths,
+    serve_generation,
+    simulate_continuous,
+)
+
+COST = StepCost(prefill=(0.0, 0.001, 0.0), decode=(0.02, 0.0, 0.0))  # 1 ms a prompt token, 20 ms a decode step
+
+
+def test_one_request_alone_takes_its_prefill_then_a_step_a_token():
+    sim = simulate_continuous(np.array([0.0]), np.array([100]), np.array([5]), COST, Budget(1000))
+    assert sim["ttft_s"][0] == pytest.approx(0.1)
+    assert sim["tpot_s"][0] == pytest.approx(0.02) and sim["e2e_s"][0] == pytest.approx(0.1 + 4 * 0.02)
+
+
+def test_a_request_joins_the_running_batch_and_a_full_cache_holds_one_back():
+    arrivals, prompts, outputs = np.array([0.0, 0.0]), np.array([100, 100]), np.array([3, 3])
+    together = simulate_continuous(arrivals, prompts, outputs, COST, Budget(1000))
+    assert together["ttft_s"] == pytest.approx([0.2, 0.2])  # both prompts in one iteration
+    held = simulate_continuous(arrivals, prompts, outputs, COST, Budget(150))
+    assert held["ttft_s"][0] == pytest.approx(0.1)
+    # The second is admitted once the first finished and freed its cache: after its two decode steps.
+    assert held["ttft_s"][1] == pytest.approx(0.1 + 2 * 0.02 + 0.1)
+    limited = simulate_continuous(arrivals, prompts, outputs, COST, Budget(1000, step_tokens=150))
+    assert limited["ttft_s"][1] > limited["ttft_s"][0]  # the token budget admits one prompt a step
+
+
+def _record(batch: int, prompt: int, output: int, ttft: float, tpot: float) -> Record:
+    case = Case.from_dict({"model": "gpt2", "batch_size": batch, "inputs": [
+        {"name": "input_ids", "dtype": "int64", "shape": ["batch", "seq"]}],
+        "options": {"dims": f"seq={prompt}", "output_len": output}})
+    return Record.for_case(case, run_id="r", status="ok", env={}, generation={
+        "prompt_tokens": prompt, "output_tokens": output, "ttft_s": ttft, "tpot_s": tpot})
+
+
+def test_the_step_cost_fitted_to_records_recovers_its_terms():
+    truth = StepCost((0.005, 2e-4, 1e-7), (0.01, 0.002, 1e-6))
+    records = [_record(b, p, 32, truth.prefill_s([p] * b), truth.decode_s(b, p + 16))
+               for b in (1, 2, 4) for p in (64, 256, 512)]
+    found = fit_step_cost(records)
+    for b, p in ((1, 128), (8, 384)):
+        assert found.prefill_s([p] * b) == pytest.approx(truth.prefill_s([p] * b), rel=0.02)
+        assert found.decode_s(b, p) == pytest.approx(truth.decode_s(b, p), rel=0.02)
+    single = fit_step_cost([_record(1, 128, 32, 0.128, 0.02)])
+    assert single.prefill_s([256]) == pytest.approx(0.256) and single.decode_s(4, 500) == pytest.approx(0.02)
+
+
+def test_capacity_replicas_and_the_cost_of_a_million_output_tokens():
+    target = GenerationTarget(qps=2.0, prompt=(100, 100), output=(10, 10), slo_ttft_s=0.5, slo_tpot_s=0.1)
+    found = serve_generation(COST, Budget(20_000), target, price_per_hour=1.0, requests=400)
+    assert found["max_qps_under_slo"] > 0 and found["replicas"] == max(1, -(-2.0 // found["max_qps_under_slo"]))
+    month_tokens = 2.0 * 730 * 3600 * 10
+    assert found["cost_per_million_output_tokens"] == pytest.approx(found["replicas"] * 730 / month_tokens * 1e6)
+    assert found["goodput_per_s"] <= 2.0 and found["ttft_p50_s"] >= 0.1
+    tighter = serve_generation(COST, Budget(20_000), GenerationTarget(2.0, (100, 100), (10, 10), 0.15, 0.1),
+                               requests=400)
+    assert tighter["max_qps_under_slo"] <= found["max_qps_under_slo"]
+
+
+def test_lengths_parse_fixed_or_as_a_range():
+    assert parse_lengths("128", "prompt length") == (128, 128)
+    assert parse_lengths("64:512", "prompt length") == (64, 512)
+    from infercost.errors import UsageError
+
+    for bad in ("0", "512:64", "x"):
+        with pytest.raises(UsageError):
+            parse_lengths(bad, "prompt length")
+
+
+def test_simulate_serves_a_language_model_from_generation_records(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from infercost.cli import cli
+    from infercost.results import ResultsStore
+
+    store = ResultsStore(tmp_path)
+    for b in (1, 4):
+        for p in (64, 256):
+            record = _record(b, p, 16, 0.002 * b * p / 10, 0.02 + 0.002 * b)
+            record = record.model_copy(update={"params": 124_439_808, "env": {"ram_bytes": 8 * 2**30},
+                                               "generation": {**record.generation,
+                                                              "kv_cache_bytes": 36_864 * b * (p + 16)}})
+            store.append(record.with_samples([0.5]))
+    result = CliRunner().invoke(cli, ["simulate", "--results", str(tmp_path), "--model", "gpt2", "--qps", "2",
+                                      "--prompt-len", "64:256", "--output-len", "16", "--slo-ttft-ms", "500",
+                                      "--slo-tpot-ms", "100", "--price-per-hour", "1", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    for key in ("ttft_p50_s", "ttft_p99_s", "tpot_p50_s", "tpot_p99_s", "goodput_per_s", "max_qps_under_slo",
+                "replicas", "cost_per_million_output_tokens"):
+        assert data[key] is not None, key
+    assert data["kv_budget_tokens"] == int((8 * 2**30 * 0.8 - 124_439_808 * 4) // 36_864)
+    missing = CliRunner().invoke(cli, ["simulate", "--results", str(tmp_path), "--model", "gpt2", "--qps", "2",
+                                       "--output-len", "16"])
+    assert missing.exit_code == 2 and "--slo-ttft-ms" in missing.output
