@@ -107,3 +107,30 @@ def test_generation_records_come_out_of_bench(tiny_gpt2, tmp_path):
     assert record.generation["output_tokens"] == 4 and record.generation["ttft_s"] > 0
     assert record.generation["e2e_s"] >= record.generation["ttft_s"]
     assert record.size_label == "prompt 8 + 4 out" and record.peak_memory_bytes is not None
+
+
+def test_predict_generation_gives_ttft_and_tpot_with_bands_and_the_memory_check():
+    import json
+
+    from click.testing import CliRunner
+
+    from infercost.cli import cli
+
+    def predicted(*args):
+        result = CliRunner().invoke(cli, ["predict", "gpt2", "--accelerator", "L4", "--json", *args])
+        assert result.exit_code == 0, result.output
+        return json.loads(result.output)["generation"]
+
+    one = predicted("--prompt-len", "512", "--output-len", "128", "--batch", "1")
+    eight = predicted("--prompt-len", "512", "--output-len", "128", "--batch", "8")
+    for g in (one, eight):
+        assert g["ttft_low_s"] < g["ttft_s"] < g["ttft_high_s"] and g["tpot_low_s"] < g["tpot_s"] < g["tpot_high_s"]
+        assert g["decode_bound"] == "memory bandwidth" and g["fits_in_memory"] is True
+    # A batch reads the weights once a step: eight sequences cost far less than eight times one.
+    assert one["tpot_s"] < eight["tpot_s"] < 2 * one["tpot_s"]
+    assert eight["output_tokens_per_s"] > 4 * one["output_tokens_per_s"]
+    huge = predicted("--prompt-len", "1000", "--output-len", "1000", "--batch", "4096")
+    assert huge["fits_in_memory"] is False
+    refused = CliRunner().invoke(cli, ["predict", "bert-base", "--accelerator", "L4", "--prompt-len", "64",
+                                       "--output-len", "8"])
+    assert refused.exit_code == 2 and "not a causal language model" in refused.output

@@ -671,6 +671,8 @@ def profile_cmd(model: str, resolution: str | None, batch: int, precision: str, 
 @click.option("--batch", type=p.BATCH, default=1, show_default=True)
 @click.option("--resolution", default=None, help="e.g. 224 or 512x384 (default: the model's).")
 @click.option("--seq-len", type=p.BATCH, default=None, help="A token model's sequence length (default: its own).")
+@click.option("--prompt-len", type=p.BATCH, default=None, help="Generation: prompt tokens (with --output-len).")
+@click.option("--output-len", type=p.BATCH, default=None, help="Generation: tokens to generate; predicts TTFT, TPOT.")
 @click.option("--backend", default=None,
               help="torch, tensorrt, onnxruntime, openvino, mxnet or tensorflow (default: the fastest the corpus "
                    "knows for the device); with --results, calibrate on this backend's measurements only.")
@@ -686,7 +688,8 @@ def profile_cmd(model: str, resolution: str | None, batch: int, precision: str, 
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @handled
 def predict_cmd(model: str | None, accelerator: str | None, instance: str | None, precision: str, batch: int,
-                resolution: str | None, seq_len: int | None, backend: str | None, stack: str | None,
+                resolution: str | None, seq_len: int | None, prompt_len: int | None, output_len: int | None,
+                backend: str | None, stack: str | None,
                 results_dir: str | None, published: str | None, validate_dir: str | None, validate_published: bool,
                 hold_out: str | None, catalog_file: str | None, as_json: bool) -> None:
     """Predict a model's latency on a catalog accelerator or instance, calibrated on published measurements."""
@@ -703,6 +706,9 @@ def predict_cmd(model: str | None, accelerator: str | None, instance: str | None
         raise UsageError("give a MODEL to predict, or --validate DIR, or --validate-published")
     height, width = parse_resolution(resolution) if resolution else (None, None)
     backend = _deprecated("--stack", "--backend", stack) or backend
+    if output_len or prompt_len:
+        return _predict_generation(model, cat, Where(accelerator, instance), precision, batch, prompt_len,
+                                   output_len, backend, Basis(results_dir, published), as_json)
     data = predict_on(model, cat, Where(accelerator, instance), precision, batch,
                       (height, width) if height else seq_len, backend, Basis(results_dir, published))
     if as_json:
@@ -722,6 +728,27 @@ def predict_cmd(model: str | None, accelerator: str | None, instance: str | None
     out.print(f"  calibrated on {basis}; band {fmt_seconds(data['latency_low_s'])} to "
               f"{fmt_seconds(data['latency_high_s'])} ({data['error_band_source']})"
               + (f"; {data['note']}" if data["note"] else ""), highlight=False)
+
+
+def _predict_generation(model, cat, where, precision: str, batch: int, prompt_len: int | None,
+                        output_len: int | None, backend: str | None, basis, as_json: bool) -> None:
+    from infercost.commands.predict import predict_generation_on
+    from infercost.units import fmt_bytes, fmt_seconds
+
+    if not (prompt_len and output_len):
+        raise UsageError("generation needs --prompt-len and --output-len")
+    data = predict_generation_on(model, cat, where, precision, batch, prompt_len, output_len, backend, basis)
+    if as_json:
+        return _print_json(data)
+    g = data["generation"]
+    fits = "" if g["fits_in_memory"] is not False else " (does NOT fit)"
+    out.print(f"[bold]predicted[/] {model} on {data['accelerator']} ({precision}, batch {batch}, prompt {prompt_len}, "
+              f"{output_len} out): TTFT {fmt_seconds(g['ttft_s'])} ({fmt_seconds(g['ttft_low_s'])} to "
+              f"{fmt_seconds(g['ttft_high_s'])}), TPOT {fmt_seconds(g['tpot_s'])} ({fmt_seconds(g['tpot_low_s'])} "
+              f"to {fmt_seconds(g['tpot_high_s'])}, {g['decode_bound']}-bound), {g['output_tokens_per_s']:.4g} "
+              f"output tokens/s; needs {fmt_bytes(g['memory_needed_bytes'])}{fits}")
+    out.print(f"  TTFT band: {g['ttft_band_source']}; TPOT band: {g['tpot_band_source']}", highlight=False)
+    return None
 
 
 def _validate_published(hold_out: str, published: str | None, as_json: bool) -> None:

@@ -157,3 +157,15 @@ def validate_results(results: str, catalog: Catalog, hold_out: str) -> list[dict
         raise UsageError(f"no usable points in {results} (ok records of profileable models on a known device; "
                          "run infercost probe on the machine that measured them)")
     return validate(points, hold_out)
+
+
+def predict_generation_on(model: str, catalog: Catalog, where: Where, precision: str, batch: int, prompt: int,
+                          output: int, backend: str | None = None, basis: Basis = Basis()) -> dict:
+    """A generation's TTFT and TPOT on `where`: the prefill predicted as the model's forward pass over the prompt,
+    the decode from the bandwidth it needs (predict/generation.py)."""
+    from infercost.predict.generation import DecoderShape, predict_generation
+
+    shape = DecoderShape.of(model)
+    prefill = predict_on(model, catalog, where, precision, batch, prompt, backend, basis)
+    device, _, _, _ = _device(catalog, where)
+    return {**prefill, "generation": predict_generation(prefill, shape, device, precision, batch, prompt, output)}

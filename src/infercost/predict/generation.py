@@ -1,0 +1,92 @@
+"""Predicting generation on hardware not measured: prefill on the roofline, decode on memory bandwidth.
+
+Domain layer (predict).
+
+- Prefill (the time to first token) is the model's forward pass over the prompt: compute-bound, predicted as any
+  token model is (the calibrated corpus roofline where the catalog knows the chip, with its validated band).
+- Decode reads every weight and the KV cache of every running sequence at each step, so it is bandwidth-bound;
+  a batch amortizes the weights (read once a step for the whole batch) but not its caches. A step takes
+  max(bytes / (bandwidth x memory efficiency), FLOPs / (peak x compute efficiency)) plus the per-layer launch
+  overhead, with the documented default efficiencies of the device's kind (roofline.DEFAULTS). The published corpus
+  holds no decode measurements, so this band is the stated default, not a validated one; say so.
+- Memory: the weights plus the KV cache at prompt + output tokens for the batch must fit the device's memory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from infercost.errors import UsageError
+from infercost.predict.roofline import DEFAULT_ERROR, DEFAULTS, DeviceSpec
+
+BYTES = {"fp32": 4, "fp16": 2, "bf16": 2, "int8": 1}
+
+
+@dataclass(frozen=True)
+class DecoderShape:
+    """What decode reads and computes: parameters, layers, hidden size, KV-cache bytes per token per element."""
+
+    params: int
+    layers: int
+    hidden: int
+    kv_elements_per_token: int  # 2 x layers x kv heads x head dim
+
+    @classmethod
+    def of(cls, model: str) -> DecoderShape:
+        import torch
+
+        from infercost.models import resolve_model
+
+        spec = resolve_model(model)
+        if spec.causal is None:
+            raise UsageError(f"{model} is not a causal language model: generation needs gpt2, llama-1.1b or hf:DIR")
+        with torch.device("meta"):
+            built = spec.causal()
+        config = built.config
+        heads = config.num_attention_heads
+        kv_heads = getattr(config, "num_key_value_heads", None) or heads
+        head_dim = getattr(config, "head_dim", None) or config.hidden_size // heads
+        params = sum(p.numel() for p in built.parameters())
+        return cls(params, config.num_hidden_layers, config.hidden_size,
+                   2 * config.num_hidden_layers * kv_heads * head_dim)
+
+
+def decode_step(shape: DecoderShape, device: DeviceSpec, precision: str, batch: int, context: float) -> dict:
+    """One decode step for `batch` sequences at `context` tokens each: seconds, and what bounds it."""
+    element = BYTES[precision]
+    kv_element = 2 if precision in ("fp16", "bf16") else 4  # int8 here quantizes weights only
+    weights = shape.params * element
+    cache = shape.kv_elements_per_token * kv_element * context * batch
+    flops = 2 * shape.params * batch + 4 * shape.layers * context * shape.hidden * batch
+    eff = DEFAULTS.get(device.kind, DEFAULTS["gpu"])
+    peak, _ = device.rate(precision)
+    memory_s = (weights + cache) / (device.bandwidth * eff.memory)
+    compute_s = flops / (peak * eff.compute) if peak else float("inf")
+    seconds = max(memory_s, compute_s) + eff.overhead_s * shape.layers * 4
+    return {"seconds": seconds, "bound": "memory bandwidth" if memory_s >= compute_s else "compute",
+            "weights_bytes": weights, "kv_read_bytes": cache}
+
+
+def predict_generation(prefill: dict, shape: DecoderShape, device: DeviceSpec, precision: str, batch: int,
+                       prompt: int, output: int) -> dict:
+    """The `generation` block of a prediction: TTFT from the prefill prediction, TPOT from the decode step at the
+    mean context, end-to-end, output tokens per second, memory, each with its band and where the band comes from."""
+    step = decode_step(shape, device, precision, batch, prompt + output / 2)
+    kv_element = 2 if precision in ("fp16", "bf16") else 4
+    kv_total = shape.kv_elements_per_token * kv_element * (prompt + output) * batch
+    needed = step["weights_bytes"] + kv_total
+    tpot = step["seconds"]
+    ttft = prefill["latency_s"]
+    e2e = ttft + (output - 1) * tpot
+    band = DEFAULT_ERROR
+    return {
+        "prompt_tokens": prompt, "output_tokens": output, "batch_size": batch,
+        "ttft_s": ttft, "ttft_low_s": prefill["latency_low_s"], "ttft_high_s": prefill["latency_high_s"],
+        "ttft_band_source": prefill.get("error_band_source"),
+        "tpot_s": tpot, "tpot_low_s": tpot / (1 + band), "tpot_high_s": tpot * (1 + band),
+        "tpot_band_source": "stated default (+-50%), not validated: the published corpus has no decode rows",
+        "decode_bound": step["bound"], "e2e_s": e2e, "output_tokens_per_s": batch * output / e2e,
+        "weights_bytes": step["weights_bytes"], "kv_cache_bytes": kv_total, "memory_needed_bytes": needed,
+        "fits_in_memory": None if device.memory_bytes is None else needed <= device.memory_bytes,
+        "predicted": True,
+    }
