@@ -134,3 +134,23 @@ def test_predict_generation_gives_ttft_and_tpot_with_bands_and_the_memory_check(
     refused = CliRunner().invoke(cli, ["predict", "bert-base", "--accelerator", "L4", "--prompt-len", "64",
                                        "--output-len", "8"])
     assert refused.exit_code == 2 and "not a causal language model" in refused.output
+
+
+@pytest.mark.slow
+def test_recommend_ranks_instances_by_cost_per_million_output_tokens_under_both_targets():
+    import json
+
+    from click.testing import CliRunner
+
+    from infercost.cli import cli
+
+    result = CliRunner().invoke(cli, ["recommend", "--model", "gpt2", "--prompt-len", "256", "--output-len", "64",
+                                      "--qps", "4", "--slo-ttft-ms", "500", "--slo-tpot-ms", "50",
+                                      "--providers", "aws", "--json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    feasible = [r for r in rows if r["feasible"]]
+    assert feasible and all(r["ttft_p99_s"] <= 0.5 and r["tpot_p99_s"] <= 0.05 for r in feasible)
+    costs = [r["cost_per_million_output_tokens"] for r in feasible]
+    assert costs == sorted(costs)
+    assert all(r["reason"] for r in rows if not r["feasible"])

@@ -785,9 +785,13 @@ def _validate_results(rows: list[dict], hold_out: str, as_json: bool) -> None:
 @cli.command(name="recommend")
 @click.option("--model", required=True)
 @click.option("--resolution", default=None, help="e.g. 224 or 512x384 (default: the model's).")
-@click.option("--slo-ms", type=p.LATENCY_MS, required=True, help="Latency target in milliseconds.")
+@click.option("--slo-ms", type=p.LATENCY_MS, default=None, help="Latency target in milliseconds.")
 @click.option("--percentile", type=p.PERCENTILE, default=99.0, show_default=True)
 @click.option("--qps", type=p.QPS, default=None, help="Mean request rate.")
+@click.option("--prompt-len", default=None, help="Generation: prompt tokens, fixed or a range (64:512).")
+@click.option("--output-len", default=None, help="Generation: output tokens; ranks by cost per million of them.")
+@click.option("--slo-ttft-ms", type=p.LATENCY_MS, default=None, help="Generation: p99 time-to-first-token target.")
+@click.option("--slo-tpot-ms", type=p.LATENCY_MS, default=None, help="Generation: p99 time-per-output-token target.")
 @click.option("--monthly-requests", type=p.MONTHLY_REQUESTS, default=None, help="Requests a month (instead of --qps).")
 @click.option("--precision", "precisions", default="fp32,fp16,bf16,int8", show_default=True)
 @click.option("--traffic", default="steady", show_default=True, help="steady (Poisson), bursty, or a trace file.")
@@ -806,8 +810,10 @@ def _validate_results(rows: list[dict], hold_out: str, as_json: bool) -> None:
 @click.option("--keep", type=p.Duration(allow_zero=True), default="60s", show_default=True,
               help="Sporadic load: how long an idle server is kept before it scales to zero.")
 @handled
-def recommend_cmd(model: str, resolution: str | None, slo_ms: float, percentile: float, qps: float | None,
-                  monthly_requests: float | None, precisions: str, traffic: str, providers: str | None, spot: bool,
+def recommend_cmd(model: str, resolution: str | None, slo_ms: float | None, percentile: float, qps: float | None,
+                  prompt_len: str | None, output_len: str | None, slo_ttft_ms: float | None,
+                  slo_tpot_ms: float | None, monthly_requests: float | None, precisions: str, traffic: str,
+                  providers: str | None, spot: bool,
                   results_dir: str | None, instance: str | None, price_per_hour: float | None, include_retired: bool,
                   top: int, catalog_file: str | None, as_json: bool, requests_per_day: float, burst: float,
                   keep: float) -> None:
@@ -823,6 +829,12 @@ def recommend_cmd(model: str, resolution: str | None, slo_ms: float, percentile:
     from infercost.serving.sporadic import SporadicLoad
     from infercost.serving.target import ServingTarget
 
+    if prompt_len or output_len:
+        return _recommend_generation(model, qps, prompt_len, output_len, slo_ttft_ms, slo_tpot_ms, precisions,
+                                     Candidates(tuple(split_list(providers)) or None, include_retired, spot),
+                                     _catalog(catalog_file), top, as_json)
+    if slo_ms is None:
+        raise UsageError("--slo-ms is needed (or, for a language model, --output-len with TTFT and TPOT targets)")
     target = ServingTarget.from_volume(slo_ms / 1e3, qps, monthly_requests, percentile, traffic)
     sporadic = SporadicLoad(requests_per_day, int(burst), keep)
     height, width = parse_resolution(resolution) if resolution else (None, None)
@@ -845,6 +857,38 @@ def recommend_cmd(model: str, resolution: str | None, slo_ms: float, percentile:
     out.print(found.sentence, highlight=False, markup=False)
     for line in answer_lines(found):
         out.print(line, highlight=False, markup=False)
+
+
+def _recommend_generation(model: str, qps: float | None, prompt_len: str | None, output_len: str | None,
+                          slo_ttft_ms: float | None, slo_tpot_ms: float | None, precisions: str, candidates,
+                          cat, top: int, as_json: bool) -> None:
+    from infercost.commands.recommend import recommend_generation
+    from infercost.grid import split_list
+    from infercost.serving.continuous import GenerationTarget, parse_lengths
+
+    if not (qps and prompt_len and output_len and slo_ttft_ms and slo_tpot_ms):
+        raise UsageError("generation needs --qps, --prompt-len, --output-len, --slo-ttft-ms and --slo-tpot-ms")
+    target = GenerationTarget(qps, parse_lengths(prompt_len, "prompt length"),
+                              parse_lengths(output_len, "output length"), slo_ttft_ms / 1e3, slo_tpot_ms / 1e3)
+    wanted = tuple(p for p in split_list(precisions) if p != "int8") or ("fp32",)
+    rows = recommend_generation(cat, model, target, wanted, candidates)
+    shown = [r for r in rows if r["feasible"]][:top] + [r for r in rows if not r["feasible"]]
+    if as_json:
+        return _print_json(shown)
+    from infercost.report.tables import generation_recommend_table
+
+    out.print(generation_recommend_table(shown, f"{model}: {qps:g} requests/s, prompt {prompt_len}, output "
+                                                f"{output_len}, p99 TTFT {slo_ttft_ms:g} ms, TPOT {slo_tpot_ms:g} ms",
+                                         top))
+    feasible = [r for r in rows if r["feasible"]]
+    if feasible:
+        win = feasible[0]
+        out.print(f"{win['instance']} ({win['accelerator']}, {win['precision']}) is cheapest: {win['replicas']} x at "
+                  f"{win['monthly_cost_usd']:,.0f} USD a month, {win['cost_per_million_output_tokens']:.3g} USD per "
+                  f"million output tokens (predicted; decode band +-50%, stated, not validated).", highlight=False)
+    else:
+        out.print("No candidate meets both targets at this rate.")
+    return None
 
 
 @cli.command(name="report")

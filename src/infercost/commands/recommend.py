@@ -261,3 +261,71 @@ def verdict(rows: list[dict], target: ServingTarget, rerank) -> str:
     else:
         text += " The winner stays the same at 10x and at a tenth of the traffic."
     return text
+
+
+def recommend_generation(catalog: Catalog, model: str, target, precisions: tuple[str, ...] = ("fp32", "fp16", "bf16"),
+                         candidates: Candidates = Candidates(), requests: int = 300) -> list[dict]:
+    """Every catalog instance ranked by cost per million output tokens under p99 TTFT and TPOT targets: the step
+    cost predicted on its device (predict/generation.py), served with continuous batching (serving/continuous.py),
+    one replica per accelerator."""
+    from infercost.predict.generation import DecoderShape, kv_tokens, step_cost
+    from infercost.serving.continuous import Budget, serve_generation, summary_at
+
+    shape = DecoderShape.of(model)
+    chips = chips_from(catalog)
+    prompt = (target.prompt[0] + target.prompt[1]) // 2
+    rows = []
+    for instance in catalog.listing():
+        if candidates.providers and instance.provider not in candidates.providers:
+            continue
+        if instance.status == "retired" and not candidates.include_retired:
+            continue
+        row = {"instance": instance.name, "provider": instance.provider,
+               "accelerator": instance.accelerator or f"CPU: {instance.cpu}", "source": "predicted",
+               "feasible": False}
+        found = DeviceSpec.from_instance(catalog, instance)
+        if found is None:
+            rows.append({**row, "reason": "no accelerator or CPU figures in the catalog"})
+            continue
+        device, count = found
+        options, reasons = [], []
+        for precision in precisions:
+            if device.rate(precision)[0] is None or (device.kind == "cpu" and precision == "fp16"):
+                reasons.append(f"{precision}: no rate")
+                continue
+            tokens = kv_tokens(shape, device, precision)
+            if tokens < target.prompt[1] + target.output[1]:
+                reasons.append(f"{precision}: the weights leave no room for one request's KV cache")
+                continue
+            chip = chips.get(device.name)
+            profile = profile_model(model, 1, None, None, precision, prompt)
+            if chip is not None:
+                found_pub = predict_published(model, chip, precision, 1, (profile.height, profile.width), None,
+                                              catalog.cpu_cores(instance), seq=prompt)
+                prefill_s, band = found_pub.seconds, math.exp(found_pub.band) - 1
+            else:
+                prefill = predict(profile, device, None, 1, DEFAULT_ERROR)
+                prefill_s, band = prefill.latency_s, DEFAULT_ERROR
+            cost, budget = step_cost(shape, device, precision, prefill_s / prompt), Budget(min(tokens, 1_000_000))
+            served = serve_generation(cost, budget, target, None, requests, tolerance=1.1)
+            if not served["max_qps_under_slo"]:
+                reasons.append(f"{precision}: misses the targets even alone (TTFT p99 "
+                               f"{served['ttft_p99_s'] * 1e3:.0f} ms, TPOT p99 {served['tpot_p99_s'] * 1e3:.1f} ms)")
+                continue
+            replicas = math.ceil(target.qps / served["max_qps_under_slo"])
+            instances = instances_for(replicas, count)
+            if replicas > 1:  # the percentiles each replica sees at its share of the rate
+                served = {**served, **summary_at(cost, budget, target, target.qps / replicas, requests)}
+            monthly = monthly_cost(instance.price(candidates.spot), instances)
+            per_million = monthly / (target.qps * 730 * 3600 * served["mean_output_tokens"]) * 1e6
+            options.append({"precision": precision, "replicas": instances, "ttft_p99_s": served["ttft_p99_s"],
+                            "tpot_p99_s": served["tpot_p99_s"], "max_qps_per_replica": served["max_qps_under_slo"],
+                            "monthly_cost_usd": monthly, "cost_per_million_output_tokens": per_million,
+                            "error_band": max(band, DEFAULT_ERROR)})
+        if options:
+            best = min(options, key=lambda o: (o["monthly_cost_usd"], -o["max_qps_per_replica"]))
+            rows.append({**row, **best, "feasible": True,
+                         "reason": None})
+        else:
+            rows.append({**row, "reason": "; ".join(reasons) or "no precision fits"})
+    return sorted(rows, key=lambda r: (not r["feasible"], r.get("cost_per_million_output_tokens") or math.inf))

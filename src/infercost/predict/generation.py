@@ -90,3 +90,27 @@ def predict_generation(prefill: dict, shape: DecoderShape, device: DeviceSpec, p
         "fits_in_memory": None if device.memory_bytes is None else needed <= device.memory_bytes,
         "predicted": True,
     }
+
+
+def step_cost(shape: DecoderShape, device: DeviceSpec, precision: str, prefill_s_per_token: float):
+    """The continuous-batching step cost on a device not measured: the prefill at the predicted seconds per prompt
+    token, a decode step at the weights' read time plus each sequence's cache read (serving/continuous.StepCost)."""
+    from infercost.serving.continuous import StepCost
+
+    eff = DEFAULTS.get(device.kind, DEFAULTS["gpu"])
+    kv_element = 2 if precision in ("fp16", "bf16") else 4
+    weights_s = shape.params * BYTES[precision] / (device.bandwidth * eff.memory) + eff.overhead_s * shape.layers * 4
+    per_context_s = shape.kv_elements_per_token * kv_element / (device.bandwidth * eff.memory)
+    peak, _ = device.rate(precision)
+    per_sequence_s = 2 * shape.params / (peak * eff.compute) if peak else 0.0  # compute a sequence adds
+    return StepCost((0.0, prefill_s_per_token, 0.0), (weights_s, per_sequence_s, per_context_s),
+                    f"predicted for {device.name}")
+
+
+def kv_tokens(shape: DecoderShape, device: DeviceSpec, precision: str) -> int:
+    """KV-cache tokens a device holds beside the weights, a tenth of its memory kept free."""
+    if device.memory_bytes is None:
+        return 0
+    kv_element = 2 if precision in ("fp16", "bf16") else 4
+    free = device.memory_bytes * 0.9 - shape.params * BYTES[precision]
+    return max(0, int(free // (shape.kv_elements_per_token * kv_element)))

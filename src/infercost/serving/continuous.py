@@ -13,6 +13,7 @@ targets, the replicas for the asked rate and the cost per million output tokens.
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import deque
 from dataclasses import dataclass
@@ -97,53 +98,75 @@ class Budget:
 
 def simulate_continuous(arrivals: np.ndarray, prompts: np.ndarray, outputs: np.ndarray, cost: StepCost,
                         budget: Budget) -> dict:
-    """Every request through the iteration-level scheduler; per request its TTFT, TPOT and end-to-end seconds."""
+    """Every request through the iteration-level scheduler; per request its TTFT, TPOT and end-to-end seconds.
+
+    Runs of decode-only iterations (nothing waiting can be admitted before the next request finishes or arrives)
+    are advanced together: their step times form an arithmetic series, since the batch's context grows by one token
+    a sequence each step."""
     count = len(arrivals)
     if count == 0:
         raise UsageError("no requests to simulate")
     too_big = int(np.max(prompts + outputs))
     if too_big > budget.kv_tokens:
         raise UsageError(f"a request needs {too_big} tokens of KV cache, more than the budget of {budget.kv_tokens}")
+    arrive = [float(a) for a in arrivals]
+    prompt = [int(p) for p in prompts]
+    output = [int(o) for o in outputs]
     first = np.full(count, np.nan)
     done = np.full(count, np.nan)
     waiting: deque[int] = deque()
-    running: list[int] = []
-    made = np.zeros(count, dtype=int)
-    kv_used, now, nxt = 0, 0.0, 0
+    finishing: list[tuple[int, int]] = []  # (the iteration it finishes in, request), a heap
+    running = 0
+    context = 0  # the running sequences' tokens so far, summed
+    kv_used, now, nxt, step_no = 0, 0.0, 0, 0
+    d, e, f = cost.decode
     while nxt < count or waiting or running:
         if not waiting and not running:
-            now = max(now, float(arrivals[nxt]))
-        while nxt < count and arrivals[nxt] <= now:
+            now = max(now, arrive[nxt])
+        while nxt < count and arrive[nxt] <= now:
             waiting.append(nxt)
             nxt += 1
-        room = budget.step_tokens - len(running)
+        room = budget.step_tokens - running
         admitted = []
         while waiting:
             head = waiting[0]
-            need = int(prompts[head] + outputs[head])
-            fits_step = prompts[head] <= room or (not admitted and not running)
-            if kv_used + need > budget.kv_tokens or not fits_step:
+            need = prompt[head] + output[head]
+            if kv_used + need > budget.kv_tokens or not (prompt[head] <= room or (not admitted and not running)):
                 break
             waiting.popleft()
             admitted.append(head)
             kv_used += need
-            room -= int(prompts[head])
-        context = float(np.mean([prompts[i] + made[i] for i in running])) if running else 0.0
-        step = cost.prefill_s([int(prompts[i]) for i in admitted]) + cost.decode_s(len(running), context)
-        if step <= 0:
-            step = 1e-9
-        now += step
-        for i in running:
-            made[i] += 1
-        for i in admitted:
-            made[i] = 1
-            first[i] = now
-        running += admitted
-        finished = [i for i in running if made[i] >= outputs[i]]
-        for i in finished:
+            room -= prompt[head]
+        if not admitted and running:
+            # Decode only until the next finish, or until the first step that ends past the next arrival (which may
+            # then be admitted), whichever comes first.
+            steps = finishing[0][0] - step_no
+            j = np.arange(steps)
+            times = now + np.cumsum(d + e * running + f * (context + j * running))
+            if not waiting and nxt < count:  # (a request already waiting waits for a finish: nothing else frees room)
+                cut = int(np.searchsorted(times, arrive[nxt], side="left")) + 1
+                steps = max(1, min(steps, cut))
+            now = float(times[steps - 1])
+            step_no += steps
+            context += steps * running
+        else:
+            step = cost.prefill_s([prompt[i] for i in admitted])
+            if running:
+                step += d + e * running + f * context
+            now += max(step, 1e-9)
+            step_no += 1
+            context += running
+            for i in admitted:
+                first[i] = now
+                context += prompt[i] + 1
+                heapq.heappush(finishing, (step_no + output[i] - 1, i))
+            running += len(admitted)
+        while finishing and finishing[0][0] <= step_no:
+            _, i = heapq.heappop(finishing)
             done[i] = now
-            kv_used -= int(prompts[i] + outputs[i])
-        running = [i for i in running if made[i] < outputs[i]]
+            kv_used -= prompt[i] + output[i]
+            running -= 1
+            context -= prompt[i] + output[i]
     ttft = first - arrivals
     e2e = done - arrivals
     tpot = np.where(outputs > 1, (e2e - ttft) / np.maximum(outputs - 1, 1), 0.0)
@@ -197,18 +220,23 @@ def _summary(sim: dict, target: GenerationTarget, qps: float) -> dict:
             "goodput_per_s": float(good.mean() * qps), "met_fraction": float(good.mean())}
 
 
+def summary_at(cost: StepCost, budget: Budget, target: GenerationTarget, qps: float, requests: int = 2_000) -> dict:
+    """The percentiles and goodput of one replica serving `qps`."""
+    times, prompts, outputs = target.requests(requests, qps=qps)
+    return _summary(simulate_continuous(times, prompts, outputs, cost, budget), target, qps)
+
+
 def _meets(row: dict, target: GenerationTarget) -> bool:
     return row["ttft_p99_s"] <= target.slo_ttft_s and row["tpot_p99_s"] <= target.slo_tpot_s
 
 
 def serve_generation(cost: StepCost, budget: Budget, target: GenerationTarget, price_per_hour: float | None = None,
-                     requests: int = 2_000) -> dict:
+                     requests: int = 2_000, tolerance: float = 1.02) -> dict:
     """The asked rate on one replica, the highest rate a replica sustains under both p99 targets (bisection on the
     rate, the same request draws each time), the replicas for the asked rate and what a million output tokens
     cost."""
     def at(qps: float) -> dict:
-        times, prompts, outputs = target.requests(requests, qps=qps)
-        return _summary(simulate_continuous(times, prompts, outputs, cost, budget), target, qps)
+        return summary_at(cost, budget, target, qps, requests)
 
     asked = at(target.qps)
     low, high = 0.0, target.qps
@@ -221,7 +249,7 @@ def serve_generation(cost: StepCost, budget: Budget, target: GenerationTarget, p
         for _ in range(20):
             mid = math.sqrt(low * high)
             low, high = (mid, high) if _meets(at(mid), target) else (low, mid)
-            if high / low < 1.02:
+            if high / low < tolerance:
                 break
         capacity = low
     mean_output = float(np.mean(target.requests(requests)[2]))
