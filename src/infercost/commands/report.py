@@ -63,6 +63,8 @@ def make_report(directory: str, output: str | None = None, price_per_hour: float
         raise UsageError(f"no records in {directory}")
     catalog = load_catalog()
     prices = machine_prices(catalog, records, instance, price_per_hour, False)
+    generation = [r for r in records if r.generation]
+    records = [r for r in records if not r.generation]  # forward passes; generation has its own section
     found, warnings = answers(directory, records, catalog, prices, asked)
     serving = []
     for item in found:
@@ -76,7 +78,8 @@ def make_report(directory: str, output: str | None = None, price_per_hour: float
                     compare_policies(curve, target, price, target.arrivals(20_000), None)]
     md_path = Path(directory) / "summary.md"
     md_path.write_text(summary_markdown(records, found), encoding="utf-8")  # first: it needs no plotly
-    page = build_report(directory, records, measured_cost_rows(records, prices), serving, found, warnings)
+    page = build_report(directory, records, measured_cost_rows(records, prices), serving, found, warnings,
+                        generation)
     html_path = Path(output) if output else Path(directory) / "report.html"
     html_path.write_text(page, encoding="utf-8")
     return html_path, md_path

@@ -287,13 +287,50 @@ table.sortable th{cursor:pointer}.figure{margin:1em 0}h2{border-bottom:1px solid
 """
 
 
+def generation_section(records: Sequence[Record]) -> str:
+    """Generation records: the table, TTFT against prompt length and TPOT against batch, one colour per stack."""
+    ok = [r for r in records if r.ok and r.generation]
+    if not ok:
+        return ""
+    colours = stack_colours(ok)
+    rows = [(r.model, stack_label(r), r.batch_size, r.generation["prompt_tokens"], r.generation["output_tokens"],
+             fmt_seconds(r.generation["ttft_s"]), fmt_seconds(r.generation.get("tpot_s")),
+             fmt_seconds(r.generation.get("itl_p99_s")), f"{r.generation['output_tokens_per_s']:.3g}",
+             fmt_bytes(r.generation.get("kv_cache_bytes")), fmt_bytes(r.peak_memory_bytes)) for r in ok]
+    table = _table(("model", "stack", "batch", "prompt", "output", "TTFT", "TPOT", "ITL p99", "output tokens/s",
+                    "KV cache", "peak memory"), rows, "sortable")
+    ttft, tpot = defaultdict(list), defaultdict(list)
+    for r in ok:
+        ttft[(r.model, stack_label(r), r.batch_size)].append((r.generation["prompt_tokens"], r.generation["ttft_s"]))
+        tpot[(r.model, stack_label(r), r.generation["prompt_tokens"])].append((r.batch_size, r.generation["tpot_s"]))
+
+    def traces(groups: dict, label: str) -> list[dict]:
+        found = []
+        for (model, stack, fixed), points in sorted(groups.items()):
+            points.sort()
+            found.append({"type": "scatter", "mode": "lines+markers", "name": f"{model} {stack} {label} {fixed}",
+                          "legendgroup": stack, "x": [p[0] for p in points], "y": [p[1] * 1e3 for p in points],
+                          "line": {"color": colours[stack]}, "marker": {"color": colours[stack]}})
+        return found
+
+    return (table + _figure("fig-ttft", traces(ttft, "batch"), {
+        "title": {"text": "Time to first token against prompt length"},
+        "xaxis": {"title": {"text": "prompt tokens"}}, "yaxis": {"title": {"text": "ms"}}})
+        + _figure("fig-tpot", traces(tpot, "prompt"), {
+            "title": {"text": "Time per output token against batch"},
+            "xaxis": {"title": {"text": "batch (sequences decoded together)"}},
+            "yaxis": {"title": {"text": "ms"}}}))
+
+
 def build_report(directory: str | Path, records: Sequence[Record], measured_costs: Sequence[dict],
-                 serving_rows: Sequence[dict], answers: Sequence[ModelAnswer], extra_warnings: Sequence[str]) -> str:
+                 serving_rows: Sequence[dict], answers: Sequence[ModelAnswer], extra_warnings: Sequence[str],
+                 generation: Sequence[Record] = ()) -> str:
     import plotly.offline
 
     found = fits(records)
     colours = stack_colours(records)
-    raw = base64.b64encode("".join(r.to_json() + "\n" for r in records).encode()).decode()
+    everything = list(records) + list(generation)
+    raw = base64.b64encode("".join(r.to_json() + "\n" for r in everything).encode()).decode()
     serving = _table(("model", "policy", "qps", "p50", "p99", "replicas", "max qps / replica", "USD / month"),
                      [(s["model"], s["policy"], s["qps"], fmt_seconds(s["p50_s"]), fmt_seconds(s["p99_s"]),
                        s["replicas"], f"{s['max_qps_under_slo']:.1f}", _money(s["monthly_cost_usd"]))
@@ -321,11 +358,13 @@ carry the band held-out validation earned. Details, figures and the raw data fol
 <h2>Figures</h2>{figures or "<p>No figure: no ok measurements.</p>"}
 <h2>Cost per model</h2>{cost_section(answers, measured_costs)}
 <h2>Sporadic load: warm, scale to zero, pay per use</h2>{sporadic_section(answers)}
+{"<h2>Generation: time to first token, time per output token</h2>" + generation_section(generation)
+ if generation else ""}
 <h2>Batch-1 against dynamic batching (this machine)</h2>{serving}
 <h2>Warnings</h2><ul>{warn}</ul>
 <h2>Per model</h2>{model_tables(records)}
 <h2>Raw data</h2><p><a id="raw-download" download="results.jsonl"
-href="data:application/x-ndjson;base64,{raw}">results.jsonl</a> ({len(records)} records)</p>
+href="data:application/x-ndjson;base64,{raw}">results.jsonl</a> ({len(everything)} records)</p>
 <script>{_SORT}</script>
 </body></html>"""
 

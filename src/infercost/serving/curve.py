@@ -93,7 +93,8 @@ def curve_from_records(records: list[Record], model: str, stack: str | None = No
                        resolution: tuple[int, int] | None = None) -> LatencyCurve:
     """This model's latency-by-batch curve for one stack and resolution (default: the fastest batch-1 stack at
     the most-measured resolution)."""
-    ok = [r for r in records if r.ok and r.model == model and r.latency_s and (device is None or r.device == device)]
+    ok = [r for r in records if r.ok and r.model == model and r.latency_s and not r.generation
+          and (device is None or r.device == device)]
     if not ok:
         raise UsageError(f"no ok results for model {model!r} in these results")
     if stack:

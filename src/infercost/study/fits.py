@@ -53,7 +53,7 @@ def fits(records: Iterable[Record]) -> list[Fit]:
     by_batch: dict[tuple, list[Record]] = defaultdict(list)
     by_area: dict[tuple, list[Record]] = defaultdict(list)
     for r in records:
-        if not r.ok or not r.latency_s:
+        if not r.ok or not r.latency_s or r.generation:  # a generation's end-to-end time is no forward pass
             continue
         stack = (r.model, r.backend, r.device, r.precision, r.env.get("node_kind"))
         by_batch[stack + (r.size_label,)].append(r)
