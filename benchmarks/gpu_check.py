@@ -70,6 +70,13 @@ def main() -> None:
           f"{data['p99_s'] * 1e3:.2f} ms (95% interval {data['p99_ci95_s'][0] * 1e3:.2f} to "
           f"{data['p99_ci95_s'][1] * 1e3:.2f}), simulated p99 {data['simulated']['p99_s'] * 1e3:.2f} ms, "
           f"utilization {data['utilization']:.0%}, mean batch {data['mean_batch']:.2f}")
+    generation = Grid(("gpt2",), ("torch",), ("cuda",), ("fp32", "fp16", "bf16"), (1, 8), dims=("seq=128",),
+                      output_lens=(32,)).cases()
+    for record in (runner.run(c) for c in generation):
+        g = record.generation or {}
+        print(f"generation gpt2 cuda {record.precision} b{record.batch_size} prompt 128 +32: {record.status} "
+              f"TTFT {g.get('ttft_s')} TPOT {g.get('tpot_s')} tok/s {g.get('output_tokens_per_s')} "
+              f"peak {record.peak_memory_bytes} {record.error or ''}")
     print(f"gpu check took {time.time() - start:.0f} s")
 
 

@@ -27,3 +27,15 @@ def test_cuda_probe():
     from infercost.probe import run_probe
 
     assert run_probe("cuda", ("fp16",))["peak_flops_per_s"]["fp16"] > 1e12
+
+
+def test_cuda_generation_is_timed_with_the_device_synchronised():
+    from infercost.grid import Grid
+    from infercost.runner import Runner, RunOptions
+    from infercost.timing import TimerConfig
+
+    case = Grid(("gpt2",), devices=("cuda",), precisions=("fp16",), dims=("seq=32",), output_lens=(8,)).cases()[0]
+    record = Runner(RunOptions(TimerConfig(min_time_s=0.1, max_time_s=1.0))).run(case)
+    assert record.status == "ok", record.error
+    assert 0 < record.generation["ttft_s"] <= record.generation["e2e_s"]
+    assert record.peak_memory_bytes > record.generation["kv_cache_bytes"]
