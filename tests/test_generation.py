@@ -154,3 +154,14 @@ def test_recommend_ranks_instances_by_cost_per_million_output_tokens_under_both_
     costs = [r["cost_per_million_output_tokens"] for r in feasible]
     assert costs == sorted(costs)
     assert all(r["reason"] for r in rows if not r["feasible"])
+
+
+def test_a_study_of_a_causal_model_climbs_generation_ladders_over_batch_and_prompt():
+    from infercost.study.plan import GENERATION_OUTPUT, build_plan
+
+    plan = build_plan("quick", ["gpt2"], flags=[])
+    generation = [lad for lad in plan.ladders if lad.output_len]
+    assert {lad.backend for lad in generation} == {"torch"}
+    assert any(len(lad.batches) > 1 for lad in generation) and any(len(lad.seq_lens) > 1 for lad in generation)
+    assert all(c.output_len == GENERATION_OUTPUT for lad in generation for c in lad.cases())
+    assert not [lad for lad in build_plan("quick", flags=[]).ladders if lad.output_len]  # the default study

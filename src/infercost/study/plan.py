@@ -19,6 +19,7 @@ from infercost.models import CLASSIFICATION, resolve_model
 from infercost.textfiles import one_line, read_text
 
 DEFAULT_MODELS = ("vgg19", "resnet50", "unet", "edsr")
+GENERATION_OUTPUT = 32  # tokens each generation point of a study generates
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ class Ladder(BaseModel):
     batches: list[int]
     resolutions: list[int]
     seq_lens: list[int] = []  # a token model climbs these (its resolutions are then [1], unused)
+    output_len: int | None = None  # a generation ladder: tokens generated at each point (seq_lens: prompt lengths)
 
     @field_validator("batches", "resolutions")
     @classmethod
@@ -69,8 +71,10 @@ class Ladder(BaseModel):
         """The ladder's points; a token ladder's take the model's token inputs and no image size."""
         if self.seq_lens:
             inputs = model_inputs(resolve_model(self.model))
+            extra = (("output_len", self.output_len),) if self.output_len else ()
             return [Case(model=self.model, backend=self.backend, device=self.device, precision=self.precision,
-                         batch_size=b, height=None, width=None, options=(("dims", f"seq={n}"),), inputs=inputs)
+                         batch_size=b, height=None, width=None, options=(("dims", f"seq={n}"), *extra),
+                         inputs=inputs)
                     for b in self.batches for n in self.seq_lens]
         return [Case(model=self.model, backend=self.backend, device=self.device, precision=self.precision,
                      batch_size=b, height=r, width=r) for b in self.batches for r in self.resolutions]
@@ -187,5 +191,13 @@ def build_plan(profile: str = "quick", models: list[str] | None = None, backends
             else:
                 ladders += [Ladder(**common, batches=[b], resolutions=list(chosen.resolutions))
                             for b in chosen.i2i_batches]
+            if spec.causal is not None and backend in ("torch", "torch-compile"):
+                # Generation: up the batch at the middle prompt length, and up the prompt at batch 1, each
+                # stopping at its first out-of-memory point.
+                middle = chosen.seq_lens[len(chosen.seq_lens) // 2]
+                ladders += [Ladder(**common, batches=batch_ladder[:4], resolutions=[1], seq_lens=[middle],
+                                   output_len=GENERATION_OUTPUT),
+                            Ladder(**common, batches=[1], resolutions=[1], seq_lens=list(chosen.seq_lens),
+                                   output_len=GENERATION_OUTPUT)]
     return Plan(profile=profile, min_time_s=chosen.min_time_s, max_time_s=chosen.max_time_s,
                 point_budget_s=chosen.point_budget_s, ladders=ladders)
