@@ -213,6 +213,8 @@ def bench(model: str, backend: str, device: str, precision: str, batch: str, res
         raise UsageError("give --prompt-len or --seq-len, not both (a prompt length is a generation's sequence length)")
     if prompt_len and not output_len:
         raise UsageError("--prompt-len goes with --output-len (the tokens to generate)")
+    if resolution is not None and not split_list(resolution):
+        raise UsageError("no resolution given; use e.g. --resolution 224,512x384")
     seq_lens = parse_batches(prompt_len or seq_len, "sequence length") if (prompt_len or seq_len) else []
     output_lens = tuple(parse_batches(output_len, "output length")) if output_len else ()
     grid = Grid(tuple(split_list(model)), tuple(split_list(backend)), tuple(split_list(device)),

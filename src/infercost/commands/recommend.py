@@ -67,6 +67,13 @@ class Candidates:
     include_retired: bool = False
     spot: bool = False
 
+    def instances(self, catalog: Catalog) -> list[Instance]:
+        """The catalog's instances that compete: of these providers, current unless retired ones are asked for,
+        with a spot price when spot prices are."""
+        return [i for i in catalog.listing() if (not self.providers or i.provider in self.providers)
+                and (i.status != "retired" or self.include_retired)
+                and (not self.spot or i.spot_price_per_hour_usd is not None)]
+
 
 def _policies(slo_s: float) -> list[Policy]:
     return [Policy.none(), Policy(8, slo_s / 10)]
@@ -181,15 +188,8 @@ def recommend(catalog: Catalog, work: Workload, target: ServingTarget, candidate
     chips = chips_from(catalog)  # the devices the published calibration knows, once for every instance
     records = load_records(results) if results else []
     kinds = frozenset("cpu" if r.device == "cpu" else "gpu" for r in records if r.ok)
-    rows = []
-    for instance in catalog.listing():
-        if candidates.providers and instance.provider not in candidates.providers:
-            continue
-        if instance.status == "retired" and not candidates.include_retired:
-            continue
-        if candidates.spot and instance.spot_price_per_hour_usd is None:
-            continue
-        rows.append(_predicted(instance, catalog, work, target, candidates.spot, results, chips, kinds))
+    rows = [_predicted(instance, catalog, work, target, candidates.spot, results, chips, kinds)
+            for instance in candidates.instances(catalog)]
     if results and prices:
         for mid, priced in prices.items():
             row = _measured([r for r in records if machine_id(r.env) == mid], priced, work, target, catalog)
@@ -275,11 +275,7 @@ def recommend_generation(catalog: Catalog, model: str, target, precisions: tuple
     chips = chips_from(catalog)
     prompt = (target.prompt[0] + target.prompt[1]) // 2
     rows = []
-    for instance in catalog.listing():
-        if candidates.providers and instance.provider not in candidates.providers:
-            continue
-        if instance.status == "retired" and not candidates.include_retired:
-            continue
+    for instance in candidates.instances(catalog):
         row = {"instance": instance.name, "provider": instance.provider,
                "accelerator": instance.accelerator or f"CPU: {instance.cpu}", "source": "predicted",
                "feasible": False}
