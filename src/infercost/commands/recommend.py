@@ -274,6 +274,7 @@ def recommend_generation(catalog: Catalog, model: str, target, precisions: tuple
     shape = DecoderShape.of(model)
     chips = chips_from(catalog)
     prompt = (target.prompt[0] + target.prompt[1]) // 2
+    profiles = {}  # the prompt's forward pass per precision, profiled once for every instance
     rows = []
     for instance in candidates.instances(catalog):
         row = {"instance": instance.name, "provider": instance.provider,
@@ -294,7 +295,7 @@ def recommend_generation(catalog: Catalog, model: str, target, precisions: tuple
                 reasons.append(f"{precision}: the weights leave no room for one request's KV cache")
                 continue
             chip = chips.get(device.name)
-            profile = profile_model(model, 1, None, None, precision, prompt)
+            profile = profiles.setdefault(precision, profile_model(model, 1, None, None, precision, prompt))
             if chip is not None:
                 found_pub = predict_published(model, chip, precision, 1, (profile.height, profile.width), None,
                                               catalog.cpu_cores(instance), seq=prompt)

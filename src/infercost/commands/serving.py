@@ -11,6 +11,7 @@ import numpy as np
 
 from infercost import limits
 from infercost.errors import UsageError
+from infercost.layers import BYTES
 from infercost.pricing.cost import cost_per_request, monthly_cost
 from infercost.serving import LatencyCurve, Policy, simulate
 from infercost.serving.capacity import best_policy, max_rate_under_slo, replicas_for
@@ -85,7 +86,7 @@ def kv_budget_tokens(records, memory_bytes: int | None = None) -> int:
             or r.env.get("ram_bytes")
     if not memory_bytes:
         raise UsageError("the records don't say how much memory the machine has: pass --kv-budget SIZE")
-    weights = (r.params or 0) * {"fp32": 4, "bf16": 2, "fp16": 2, "int8": 1}.get(r.precision, 4)
+    weights = (r.params or 0) * BYTES.get(r.precision, 4)
     free = memory_bytes * 0.8 - weights
     if free < per_token:
         raise UsageError(f"the weights ({weights / 2**30:.1f} GiB) leave no room for a KV cache in "

@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from infercost.case import Case
 from infercost.errors import UnsupportedError, UsageError
+from infercost.generation.kv import kv_elements_per_token
 from infercost.generation.metrics import generation_metrics
 from infercost.models import ModelSpec
 
@@ -23,12 +24,8 @@ CACHES = ("static", "dynamic")
 
 
 def kv_cache_bytes(config, batch: int, tokens: int, element_bytes: int) -> int:
-    """Keys and values of every layer for `tokens` positions: 2 x layers x batch x tokens x kv heads x head dim."""
-    layers = config.num_hidden_layers
-    heads = config.num_attention_heads
-    kv_heads = getattr(config, "num_key_value_heads", None) or heads
-    head_dim = getattr(config, "head_dim", None) or config.hidden_size // heads
-    return 2 * layers * batch * tokens * kv_heads * head_dim * element_bytes
+    """Keys and values of every layer for `tokens` positions of `batch` sequences."""
+    return kv_elements_per_token(config) * batch * tokens * element_bytes
 
 
 def _linear_conv1d(model):

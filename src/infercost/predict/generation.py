@@ -17,9 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from infercost.errors import UsageError
+from infercost.generation.kv import kv_element_bytes, kv_elements_per_token
+from infercost.layers import BYTES
 from infercost.predict.roofline import DEFAULT_ERROR, DEFAULTS, DeviceSpec
-
-BYTES = {"fp32": 4, "fp16": 2, "bf16": 2, "int8": 1}
 
 
 @dataclass(frozen=True)
@@ -43,18 +43,14 @@ class DecoderShape:
         with torch.device("meta"):
             built = spec.causal()
         config = built.config
-        heads = config.num_attention_heads
-        kv_heads = getattr(config, "num_key_value_heads", None) or heads
-        head_dim = getattr(config, "head_dim", None) or config.hidden_size // heads
         params = sum(p.numel() for p in built.parameters())
-        return cls(params, config.num_hidden_layers, config.hidden_size,
-                   2 * config.num_hidden_layers * kv_heads * head_dim)
+        return cls(params, config.num_hidden_layers, config.hidden_size, kv_elements_per_token(config))
 
 
 def decode_step(shape: DecoderShape, device: DeviceSpec, precision: str, batch: int, context: float) -> dict:
     """One decode step for `batch` sequences at `context` tokens each: seconds, and what bounds it."""
     element = BYTES[precision]
-    kv_element = 2 if precision in ("fp16", "bf16") else 4  # int8 here quantizes weights only
+    kv_element = kv_element_bytes(precision)
     weights = shape.params * element
     cache = shape.kv_elements_per_token * kv_element * context * batch
     flops = 2 * shape.params * batch + 4 * shape.layers * context * shape.hidden * batch
@@ -72,7 +68,7 @@ def predict_generation(prefill: dict, shape: DecoderShape, device: DeviceSpec, p
     """The `generation` block of a prediction: TTFT from the prefill prediction, TPOT from the decode step at the
     mean context, end-to-end, output tokens per second, memory, each with its band and where the band comes from."""
     step = decode_step(shape, device, precision, batch, prompt + output / 2)
-    kv_element = 2 if precision in ("fp16", "bf16") else 4
+    kv_element = kv_element_bytes(precision)
     kv_total = shape.kv_elements_per_token * kv_element * (prompt + output) * batch
     needed = step["weights_bytes"] + kv_total
     tpot = step["seconds"]
@@ -98,7 +94,7 @@ def step_cost(shape: DecoderShape, device: DeviceSpec, precision: str, prefill_s
     from infercost.serving.continuous import StepCost
 
     eff = DEFAULTS.get(device.kind, DEFAULTS["gpu"])
-    kv_element = 2 if precision in ("fp16", "bf16") else 4
+    kv_element = kv_element_bytes(precision)
     weights_s = shape.params * BYTES[precision] / (device.bandwidth * eff.memory) + eff.overhead_s * shape.layers * 4
     per_context_s = shape.kv_elements_per_token * kv_element / (device.bandwidth * eff.memory)
     peak, _ = device.rate(precision)
@@ -111,6 +107,6 @@ def kv_tokens(shape: DecoderShape, device: DeviceSpec, precision: str) -> int:
     """KV-cache tokens a device holds beside the weights, a tenth of its memory kept free."""
     if device.memory_bytes is None:
         return 0
-    kv_element = 2 if precision in ("fp16", "bf16") else 4
+    kv_element = kv_element_bytes(precision)
     free = device.memory_bytes * 0.9 - shape.params * BYTES[precision]
     return max(0, int(free // (shape.kv_elements_per_token * kv_element)))

@@ -107,6 +107,7 @@ def measure_case(case: Case, options: RunOptions | None = None) -> Record:
 
 def measure_generation_case(case: Case, options: RunOptions) -> Record:
     """A generation case: the causal model with a KV cache, timed token by token (generation/measure.py)."""
+    from infercost.generation.kv import kv_element_bytes
     from infercost.generation.measure import Generator, generation_record_fields, load_causal, measure
 
     config = options.timer
@@ -125,8 +126,7 @@ def measure_generation_case(case: Case, options: RunOptions) -> Record:
         generator = Generator(model, case, case.seq_len(spec.default_seq), case.output_len, spec.vocab_size,
                               sync=torch.cuda.synchronize if cuda else (lambda: None))
         runs, cold = measure(generator, config.min_time_s, config.max_time_s)
-        element = {"fp32": 4, "bf16": 2, "fp16": 2, "int8": 4}[case.precision]  # int8: weights only, cache fp32
-        found = generation_record_fields(generator, runs, element)
+        found = generation_record_fields(generator, runs, kv_element_bytes(case.precision))
     except UnsupportedError as exc:
         return Record.for_case(case, status="unsupported", error=str(exc), env=fingerprint(), **base)
     except InfercostError as exc:
