@@ -58,14 +58,22 @@ def _nnls(rows: list[list[float]], targets: list[float]) -> list[float]:
 
 def fit_step_cost(records) -> StepCost:
     """The step cost from generation records (ok, one model and stack): TTFT against the prompt tokens, TPOT
-    against the batch and its context. Fewer distinct points fit fewer terms: one point makes the prefill
-    proportional to its tokens and the decode step constant (weights read once a step, whatever the batch)."""
+    against the batch and its context."""
     points = [r for r in records if r.ok and r.generation and r.generation.get("tpot_s")]
     if not points:
         raise UsageError("no ok generation records to fit a step cost on (bench with --output-len first)")
     prefill = [(r.batch_size, r.generation["prompt_tokens"], r.generation["ttft_s"]) for r in points]
     decode = [(r.batch_size, r.generation["prompt_tokens"] + r.generation["output_tokens"] / 2,
                r.generation["tpot_s"]) for r in points]
+    label = f"{points[0].model} {points[0].backend} {points[0].precision}, {len(points)} generation points"
+    return fit_points(prefill, decode, label)
+
+
+def fit_points(prefill: list[tuple[int, int, float]], decode: list[tuple[int, float, float]],
+               label: str) -> StepCost:
+    """The step cost from timed forwards: prefills as (batch, prompt tokens, seconds) and decode steps as (batch,
+    context per sequence, seconds). Fewer distinct points fit fewer terms: one point makes the prefill
+    proportional to its tokens and the decode step constant (weights read once a step, whatever the batch)."""
     if len({(b, p) for b, p, _ in prefill}) >= 3:
         a, b, c = _nnls([[1.0, n * p, n * p * p] for n, p, _ in prefill], [t for *_, t in prefill])
     else:
@@ -79,7 +87,6 @@ def fit_step_cost(records) -> StepCost:
         d, f = max(0.0, t1 - e * n1), 0.0
     else:
         d, e, f = float(np.mean([t for *_, t in decode])), 0.0, 0.0
-    label = f"{points[0].model} {points[0].backend} {points[0].precision}, {len(points)} generation points"
     return StepCost((a, b, c), (d, e, f), label)
 
 
