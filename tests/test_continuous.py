@@ -44,7 +44,8 @@ def _record(batch: int, prompt: int, output: int, ttft: float, tpot: float) -> R
         {"name": "input_ids", "dtype": "int64", "shape": ["batch", "seq"]}],
         "options": {"dims": f"seq={prompt}", "output_len": output}})
     return Record.for_case(case, run_id="r", status="ok", env={}, generation={
-        "prompt_tokens": prompt, "output_tokens": output, "ttft_s": ttft, "tpot_s": tpot})
+        "prompt_tokens": prompt, "output_tokens": output, "ttft_s": ttft, "tpot_s": tpot,
+        "output_tokens_per_s": batch * output / (ttft + tpot * (output - 1))})
 
 
 def test_the_step_cost_fitted_to_records_recovers_its_terms():
@@ -81,15 +82,10 @@ def test_lengths_parse_fixed_or_as_a_range():
             parse_lengths(bad, "prompt length")
 
 
-def test_simulate_serves_a_language_model_from_generation_records(tmp_path):
-    import json
-
-    from click.testing import CliRunner
-
-    from infercost.cli import cli
+def _store_generation(directory) -> None:
     from infercost.results import ResultsStore
 
-    store = ResultsStore(tmp_path)
+    store = ResultsStore(directory)
     for b in (1, 4):
         for p in (64, 256):
             record = _record(b, p, 16, 0.002 * b * p / 10, 0.02 + 0.002 * b)
@@ -97,6 +93,16 @@ def test_simulate_serves_a_language_model_from_generation_records(tmp_path):
                                                "generation": {**record.generation,
                                                               "kv_cache_bytes": 36_864 * b * (p + 16)}})
             store.append(record.with_samples([0.5]))
+
+
+def test_simulate_serves_a_language_model_from_generation_records(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from infercost.cli import cli
+
+    _store_generation(tmp_path)
     result = CliRunner().invoke(cli, ["simulate", "--results", str(tmp_path), "--model", "gpt2", "--qps", "2",
                                       "--prompt-len", "64:256", "--output-len", "16", "--slo-ttft-ms", "500",
                                       "--slo-tpot-ms", "100", "--price-per-hour", "1", "--json"])
@@ -162,3 +168,37 @@ def test_advancing_decode_runs_together_agrees_with_one_iteration_at_a_time(seed
     ttft, e2e = _naive(arrivals, prompts, outputs, cost, budget)
     assert fast["ttft_s"] == pytest.approx(ttft, rel=1e-9, abs=1e-9)
     assert fast["e2e_s"] == pytest.approx(e2e, rel=1e-9, abs=1e-9)
+
+
+@pytest.mark.slow  # ranks the whole catalog (about ten seconds)
+def test_the_report_serves_generation_and_prices_a_million_output_tokens(tmp_path):
+    import re
+
+    from infercost.commands.report import make_report
+
+    _store_generation(tmp_path)
+    html_path, _ = make_report(str(tmp_path), price_per_hour=1.0)
+    page = html_path.read_text()
+    assert "Serving generation: cost per million output tokens" in page
+    section = page[page.index("Serving generation"):]
+    tables = re.findall(r'<table class="sortable generation-serving">(.*?)</table>', section)
+    assert len(tables) == 2  # served here, then the cheapest instances predicted
+    here_rows = re.findall(r"<tr><td>(.*?)</td>.*?</tr>", tables[0])
+    assert here_rows == ["torch fp32 (cpu)"]
+    cells = re.findall(r"<td>(.*?)</td>", tables[0])
+    served = simulate_generation_for_test(tmp_path)
+    assert f"{served['cost_per_million_output_tokens']:.3g}" in cells
+    assert len(re.findall(r"<tr>", tables[1])) >= 2  # a head and at least one predicted instance
+
+
+def simulate_generation_for_test(directory):
+    from infercost.commands.serving import simulate_generation
+    from infercost.results import load_records
+
+    return simulate_generation(load_records(directory), "gpt2", GenerationTarget.default(64), 1.0)
+
+
+def test_the_default_generation_load_says_what_it_assumes():
+    text = GenerationTarget.default(512).describe()
+    assert text == ("2 requests/s (Poisson), prompt 512 tokens, output 128 tokens, p99 TTFT under 2000 ms and p99 "
+                    "TPOT under 100 ms")

@@ -53,6 +53,31 @@ def answers(directory: str, records, catalog, prices, asked: Asked) -> tuple[lis
     return found, warnings
 
 
+def generation_serving(directory: str, generation, catalog, prices) -> tuple[list[dict], list[str]]:
+    """Each generative model served under the default generation load (GenerationTarget.default at its middle
+    measured prompt): every stack measured here with continuous batching, then the five cheapest catalog instances
+    predicted, by cost per million output tokens."""
+    from infercost.commands.recommend import recommend_generation
+    from infercost.commands.serving import simulate_generation
+    from infercost.serving.continuous import GenerationTarget
+
+    found, warnings = [], []
+    for model in sorted({r.model for r in generation if r.ok}):
+        prompts = sorted(r.generation["prompt_tokens"] for r in generation if r.ok and r.model == model)
+        target = GenerationTarget.default(prompts[len(prompts) // 2])
+        price = next((p for p in (prices.get(machine_id(r.env)) for r in generation if r.model == model) if p),
+                     None)
+        try:
+            here = simulate_generation(generation, model, target, price[1] if price else None, every_stack=True)
+            ranked = [r for r in recommend_generation(catalog, model, target) if r["feasible"]][:5]
+        except InfercostError as exc:
+            warnings.append(f"{model}: no generation serving table ({one_line(exc)})")
+            continue
+        found.append({"model": model, "target": target.describe(), "instance": price[0] if price else None,
+                      "here": here, "ranked": ranked})
+    return found, warnings
+
+
 def make_report(directory: str, output: str | None = None, price_per_hour: float | None = None,
                 instance: str | None = None, asked: Asked | None = None) -> tuple[Path, Path]:
     """report.html and summary.md for a results directory, answering for the traffic `asked` (None: each kind of
@@ -76,10 +101,12 @@ def make_report(directory: str, output: str | None = None, price_per_hour: float
         price = next((p[1] for p in prices.values() if p), None)
         serving += [{"model": item.model, **row} for row in
                     compare_policies(curve, target, price, target.arrivals(20_000), None)]
+    served_generation, more = generation_serving(directory, generation, catalog, prices)
+    warnings += more
     md_path = Path(directory) / "summary.md"
     md_path.write_text(summary_markdown(records, found), encoding="utf-8")  # first: it needs no plotly
     page = build_report(directory, records, measured_cost_rows(records, prices), serving, found, warnings,
-                        generation)
+                        generation, served_generation)
     html_path = Path(output) if output else Path(directory) / "report.html"
     html_path.write_text(page, encoding="utf-8")
     return html_path, md_path

@@ -5,8 +5,6 @@ Command layer: thin entry points over serving/ and pricing/ that a Python caller
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from infercost import limits
@@ -94,18 +92,29 @@ def kv_budget_tokens(records, memory_bytes: int | None = None) -> int:
     return int(free // per_token)
 
 
+def generation_stacks(records, model: str) -> list[list]:
+    """The model's ok generation records, one group per stack (backend, precision, device), fastest TPOT first."""
+    groups: dict[tuple, list] = {}
+    for r in records:
+        if r.model == model and r.ok and r.generation and r.generation.get("tpot_s"):
+            groups.setdefault((r.backend, r.precision, r.device), []).append(r)
+    return sorted(groups.values(), key=lambda g: min(r.generation["tpot_s"] for r in g))
+
+
 def simulate_generation(records, model: str, target: GenerationTarget, price_per_hour: float | None = None,
-                        kv_bytes: int | None = None, step_tokens: int = 2048) -> dict:
-    """The model's generation records fitted to a step cost, then the load served with continuous batching."""
-    mine = [r for r in records if r.model == model and r.generation]
-    if not mine:
+                        kv_bytes: int | None = None, step_tokens: int = 2048, every_stack: bool = False):
+    """The model's generation records fitted to a step cost, then the load served with continuous batching: on the
+    stack with the fastest decode, or (every_stack) a list with one result per stack measured."""
+    if not any(r.model == model and r.generation for r in records):
         raise UsageError(f"no generation records for {model} (bench it with --prompt-len and --output-len)")
-    fastest = min((r for r in mine if r.ok), key=lambda r: r.generation["tpot_s"] or math.inf, default=None)
-    if fastest is None:
+    stacks = generation_stacks(records, model)
+    if not stacks:
         raise UsageError(f"no ok generation records for {model}")
-    stack = [r for r in mine if r.ok and (r.backend, r.precision, r.device) ==
-             (fastest.backend, fastest.precision, fastest.device)]
-    cost = fit_step_cost(stack)
-    budget = Budget(kv_budget_tokens(stack, kv_bytes), step_tokens)
-    return {"model": model, "stack": f"{fastest.backend} {fastest.precision} ({fastest.device})",
-            **serve_generation(cost, budget, target, price_per_hour)}
+    found = []
+    for stack in stacks if every_stack else stacks[:1]:
+        r = stack[0]
+        budget = Budget(kv_budget_tokens(stack, kv_bytes), step_tokens)
+        found.append({"model": model, "stack": f"{r.backend} {r.precision} ({r.device})", "backend": r.backend,
+                      "precision": r.precision, "device": r.device,
+                      **serve_generation(fit_step_cost(stack), budget, target, price_per_hour)})
+    return found if every_stack else found[0]

@@ -73,7 +73,9 @@ class Engine:
         self.torch, self.model, self.vocab, self.budget = torch, model, vocab, budget
         self.clock, self.sleep = clock, sleep
         self.device = next(model.parameters()).device
-        self.cache_arg = "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
+        accepts = inspect.signature(model.forward).parameters
+        self.cache_arg = "cache" if "cache" in accepts else "past_key_values"
+        self.last_only = {"logits_to_keep": 1} if "logits_to_keep" in accepts else {}  # no logits for the prompt
         self.generator = torch.Generator().manual_seed(seed)
 
     def prompt(self, length: int):
@@ -94,7 +96,7 @@ class Engine:
         positions = (mask.cumsum(-1) - 1).clamp(min=0)
         with torch.inference_mode():
             out = self.model(input_ids=ids, attention_mask=mask, position_ids=positions,
-                             use_cache=True, **{self.cache_arg: _cache_of([], [])})
+                             use_cache=True, **self.last_only, **{self.cache_arg: _cache_of([], [])})
         keys, values = _tensors_of(_returned_cache(out))
         last = out.logits[:, -1].argmax(-1, keepdim=True)
         return _Running(keys, values, mask, last, [], [1] * len(prompts))

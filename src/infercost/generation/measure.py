@@ -5,7 +5,8 @@ Runtime layer (generation). Stacks: `torch` (eager) and `torch-compile` (the for
 shape and once for the decode shape), each with a static KV cache (allocated once at prompt + output tokens, the
 default) or a dynamic one (`--option cache=dynamic`, grown each step). Precisions: fp32, bf16 (weights and
 activations), fp16 on a GPU, and int8: PyTorch's dynamic quantization of every linear layer (weights int8,
-activations quantized on the fly; GPT-2's Conv1D layers are made linear first), on the CPU.
+activations quantized on the fly; GPT-2's Conv1D layers are made linear first), on the CPU. The prefill computes
+the logits of the last position only (`logits_to_keep=1`), as serving engines do.
 """
 
 from __future__ import annotations
@@ -84,7 +85,9 @@ class Generator:
             raise UsageError(f"cache must be one of {', '.join(CACHES)}, got {self.cache_kind!r}")
         generator = torch.Generator().manual_seed(0)
         self.ids = torch.randint(0, vocab, (case.batch_size, prompt_len), generator=generator).to(case.device)
-        self.cache_arg = "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
+        accepts = inspect.signature(model.forward).parameters
+        self.cache_arg = "cache" if "cache" in accepts else "past_key_values"
+        self.last_only = {"logits_to_keep": 1} if "logits_to_keep" in accepts else {}  # as serving engines do
         self.forward = model.forward
         if case.backend == "torch-compile":
             self.forward = torch.compile(model.forward, dynamic=False)
@@ -103,7 +106,7 @@ class Generator:
             cache = self._new_cache()
             self.sync()
             start = self.clock()
-            out = self.forward(input_ids=self.ids, use_cache=True, **{self.cache_arg: cache},
+            out = self.forward(input_ids=self.ids, use_cache=True, **self.last_only, **{self.cache_arg: cache},
                                cache_position=torch.arange(self.prompt_len, device=self.ids.device))
             token = out.logits[:, -1].argmax(-1, keepdim=True)
             self.sync()

@@ -322,9 +322,38 @@ def generation_section(records: Sequence[Record]) -> str:
             "yaxis": {"title": {"text": "ms"}}}))
 
 
+def generation_serving_section(served: Sequence[dict]) -> str:
+    """Per generative model: its stacks served here with continuous batching, then the cheapest instances predicted,
+    both by cost per million output tokens."""
+    parts = []
+    for item in served:
+        where = f"priced as {e(item['instance'])}" if item["instance"] else "no price known for this machine"
+        here = _table(("stack", "TTFT p99", "TPOT p99", "max qps / replica", "replicas", "USD / month",
+                       "USD / 1M output tokens", "step cost fitted on"),
+                      [(s["stack"], fmt_seconds(s["ttft_p99_s"]), fmt_seconds(s["tpot_p99_s"]),
+                        f"{s['max_qps_under_slo']:.3g}", s["replicas"] or "-", _money(s["monthly_cost_usd"]),
+                        _per_million(s["cost_per_million_output_tokens"]), s["step_cost"]["fitted_on"])
+                       for s in item["here"]], "sortable generation-serving")
+        ranked = _table(("instance", "accelerator", "precision", "replicas", "TTFT p99", "TPOT p99",
+                         "USD / month", "USD / 1M output tokens", "source"),
+                        [(r["instance"], r["accelerator"], r["precision"], r["replicas"], fmt_seconds(r["ttft_p99_s"]),
+                          fmt_seconds(r["tpot_p99_s"]), _money(r["monthly_cost_usd"]),
+                          _per_million(r["cost_per_million_output_tokens"]), band_text(r))
+                         for r in item["ranked"]], "sortable generation-serving")
+        parts.append(f"<h3>{e(item['model'])}: {e(item['target'])}</h3><p class=\"assume\">Served here with "
+                     f"continuous batching (the simulator, on the step cost fitted to this machine's generation "
+                     f"records; {where}):</p>{here}<p class=\"assume\">The cheapest instances, predicted (prefill on "
+                     f"the roofline, decode reading weights and KV cache):</p>{ranked}")
+    return "".join(parts)
+
+
+def _per_million(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3g}"
+
+
 def build_report(directory: str | Path, records: Sequence[Record], measured_costs: Sequence[dict],
                  serving_rows: Sequence[dict], answers: Sequence[ModelAnswer], extra_warnings: Sequence[str],
-                 generation: Sequence[Record] = ()) -> str:
+                 generation: Sequence[Record] = (), served_generation: Sequence[dict] = ()) -> str:
     import plotly.offline
 
     found = fits(records)
@@ -360,6 +389,8 @@ carry the band held-out validation earned. Details, figures and the raw data fol
 <h2>Sporadic load: warm, scale to zero, pay per use</h2>{sporadic_section(answers)}
 {"<h2>Generation: time to first token, time per output token</h2>" + generation_section(generation)
  if generation else ""}
+{"<h2>Serving generation: cost per million output tokens</h2>" + generation_serving_section(served_generation)
+ if served_generation else ""}
 <h2>Batch-1 against dynamic batching (this machine)</h2>{serving}
 <h2>Warnings</h2><ul>{warn}</ul>
 <h2>Per model</h2>{model_tables(records)}

@@ -192,6 +192,20 @@ class GenerationTarget:
     slo_tpot_s: float
     trace: tuple[tuple[float, int, int], ...] = ()
 
+    @classmethod
+    def default(cls, prompt: int) -> GenerationTarget:
+        """The load a report assumes for a generative model measured at `prompt` tokens: 2 requests/s, 128 tokens
+        out, p99 TTFT under 2 s and p99 TPOT under 100 ms (about ten tokens a second, faster than people read)."""
+        return cls(2.0, (prompt, prompt), (128, 128), 2.0, 0.1)
+
+    def describe(self) -> str:
+        def span(low_high: tuple[int, int]) -> str:
+            return f"{low_high[0]}" if low_high[0] == low_high[1] else f"{low_high[0]}-{low_high[1]}"
+
+        return (f"{self.qps:g} requests/s (Poisson), prompt {span(self.prompt)} tokens, output {span(self.output)} "
+                f"tokens, p99 TTFT under {self.slo_ttft_s * 1e3:.4g} ms and p99 TPOT under "
+                f"{self.slo_tpot_s * 1e3:.4g} ms")
+
     def requests(self, count: int, seed: int = 0, qps: float | None = None):
         rng = np.random.default_rng(seed)
         rate = qps or self.qps
