@@ -102,9 +102,9 @@ def main() -> None:
         cells = "  ".join(f"{simulated[k] * 1e3:8.1f} / {measured[k] * 1e3:7.1f} = {r:5.2f}" for k, r in
                           zip(KEYS, row, strict=True))
         print(f"{level:5.0%} {rate:6.2f} {count:4d}  {cells}   ({took:.0f} s)")
+        full = cost.decode_s(args.max_batch, prompt[1])
         print(f"       step cost: prefill {cost.prefill_s([prompt[1]]) * 1e3:.1f} ms at {prompt[1]} tokens, decode "
-              f"{cost.decode_s(1, prompt[1]) * 1e3:.1f} ms at batch 1, {cost.decode_s(args.max_batch, prompt[1]) * 1e3:.1f}"
-              f" ms at batch {args.max_batch}")
+              f"{cost.decode_s(1, prompt[1]) * 1e3:.1f} ms at batch 1, {full * 1e3:.1f} ms at batch {args.max_batch}")
     flat = np.array(ratios)
     print(f"ratios from {flat.min():.2f} to {flat.max():.2f}; within 20%: {int(((flat >= 0.8) & (flat <= 1.2)).sum())}"
           f" of {flat.size}")

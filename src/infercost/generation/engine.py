@@ -212,7 +212,8 @@ class Engine:
     def profile(self, prompt_lens: list[int], batches: list[int], contexts: list[int], repeats: int = 5,
                 label: str = "") -> StepCost:
         """The step cost of these forwards: the median prefill of one prompt at each length and the median decode
-        step of each batch at each context, fitted as the simulator's StepCost."""
+        step of each batch at each mean context (its rows of lengths spread about it, padded as a running batch
+        is), fitted as the simulator's StepCost."""
         prefill, decode = [], []
         for length in prompt_lens:
             times = []
@@ -223,7 +224,11 @@ class Engine:
             prefill.append((1, length, float(np.median(times[1:]))))
         for size in batches:
             for context in contexts:
-                batch = self.prefill([self.prompt(context) for _ in range(size)])
+                # Rows of lengths spread about the context, joined one by one: padded, as a running batch is.
+                lengths = np.linspace(context * 0.5, context * 1.5, size).round().astype(int) if size > 1 else [context]
+                batch = None
+                for length in lengths:
+                    batch = self._join(batch, self.prefill([self.prompt(max(1, int(length)))]))
                 keys, values, mask = batch.keys, batch.values, batch.mask
                 times = []
                 for _ in range(repeats + 1):
@@ -231,5 +236,5 @@ class Engine:
                     t0 = self.clock()
                     self.decode(batch)
                     times.append(self.clock() - t0)
-                decode.append((size, context + 1, float(np.median(times[1:]))))
+                decode.append((size, float(mask.sum()) / size + 1, float(np.median(times[1:]))))
         return fit_points(prefill, decode, label or "profiled in process")
