@@ -165,3 +165,45 @@ def test_a_study_of_a_causal_model_climbs_generation_ladders_over_batch_and_prom
     assert any(len(lad.batches) > 1 for lad in generation) and any(len(lad.seq_lens) > 1 for lad in generation)
     assert all(c.output_len == GENERATION_OUTPUT for lad in generation for c in lad.cases())
     assert not [lad for lad in build_plan("quick", flags=[]).ladders if lad.output_len]  # the default study
+
+
+def test_onnx_runtime_with_a_kv_cache_generates_the_tokens_torch_does(tiny_gpt2):
+    pytest.importorskip("onnxruntime")
+    import numpy as np
+    import torch
+
+    from infercost.generation.measure import Generator, generation_record_fields, load_causal
+    from infercost.generation.onnxruntime_kv import OnnxGenerator, load_onnx_causal
+    from infercost.models import resolve_model
+
+    spec = resolve_model(tiny_gpt2)
+    case = Case.from_dict({"model": tiny_gpt2, "backend": "onnxruntime", "batch_size": 2, "inputs": [
+        {"name": "input_ids", "dtype": "int64", "shape": ["batch", "seq"]}], "options": {"dims": "seq=7",
+                                                                                       "output_len": 5}})
+    session, config, params, stack = load_onnx_causal(spec, case)
+    onnx = OnnxGenerator(session, config, case, 7, 5, spec.vocab_size, clock=FakeClock())
+    assert onnx.run() == pytest.approx([0.01, 0.02, 0.03, 0.04, 0.05])
+    reference = Generator(load_causal(spec, case.with_(backend="torch")), case.with_(backend="torch"), 7, 5,
+                          spec.vocab_size)
+    reference.ids = torch.from_numpy(onnx.ids)
+    reference.run()
+    np.testing.assert_array_equal(onnx.last_tokens, reference.last_tokens.numpy())
+    assert stack["framework"] == "onnxruntime" and params == sum(p.numel() for p in reference.model.parameters())
+    found = generation_record_fields(onnx, [[0.01, 0.02, 0.03, 0.04, 0.05]], element_bytes=4)
+    assert found["kv_cache_bytes"] == 2 * 2 * 2 * (7 + 5) * 32 * 4
+
+
+def test_generation_on_onnx_runtime_comes_out_of_bench_and_bf16_is_refused_with_its_reason(tiny_gpt2, tmp_path):
+    pytest.importorskip("onnxruntime")
+    from infercost.commands.bench import run_bench
+    from infercost.grid import Grid
+    from infercost.runner import RunOptions
+    from infercost.timing import TimerConfig
+
+    grid = Grid((tiny_gpt2,), backends=("onnxruntime",), precisions=("fp32", "int8", "bf16"), batches=(1,),
+                dims=("seq=8",), output_lens=(4,))
+    records = {r.precision: r for r in run_bench(grid, RunOptions(TimerConfig(min_time_s=0.0, max_time_s=1.0)),
+                                                 str(tmp_path), progress=False, probe=False)}
+    assert records["fp32"].status == "ok" and records["int8"].status == "ok", records["fp32"].error
+    assert records["int8"].stack["quantization"].startswith("dynamic int8")
+    assert records["bf16"].status == "unsupported" and "fp32, int8" in records["bf16"].error

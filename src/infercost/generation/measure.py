@@ -20,7 +20,7 @@ from infercost.generation.kv import kv_elements_per_token
 from infercost.generation.metrics import generation_metrics
 from infercost.models import ModelSpec
 
-GENERATION_BACKENDS = ("torch", "torch-compile")
+GENERATION_BACKENDS = ("torch", "torch-compile", "onnxruntime")  # onnxruntime: generation/onnxruntime_kv.py
 CACHES = ("static", "dynamic")
 
 
@@ -52,7 +52,7 @@ def load_causal(spec: ModelSpec, case: Case):
     if spec.causal is None:
         raise UsageError(f"{case.model} is not a causal language model: --output-len needs one (gpt2, llama-1.1b, "
                          f"or hf:DIR of a causal model)")
-    if case.backend not in GENERATION_BACKENDS:
+    if case.backend not in GENERATION_BACKENDS[:2]:
         raise UnsupportedError(f"generation runs on {', '.join(GENERATION_BACKENDS)} here, not {case.backend}")
     torch.manual_seed(0)
     model = spec.causal(**case.model_options).eval()
@@ -77,7 +77,7 @@ class Generator:
 
         import torch
 
-        self.torch, self.model, self.case = torch, model, case
+        self.torch, self.model, self.case, self.config = torch, model, case, model.config
         self.prompt_len, self.output_len = prompt_len, output_len
         self.clock, self.sync = clock, sync
         self.cache_kind = str(case.option("cache", "static"))
@@ -137,11 +137,11 @@ def measure(generator: Generator, min_time_s: float, max_time_s: float, min_runs
     return runs, cold
 
 
-def generation_record_fields(generator: Generator, runs: list[list[float]], element_bytes: int) -> dict:
+def generation_record_fields(generator, runs: list[list[float]], element_bytes: int) -> dict:
     """The record's `generation` and its samples: end-to-end seconds per run."""
     case = generator.case
     found = generation_metrics(runs, case.batch_size)
     found.update(prompt_tokens=generator.prompt_len, cache=generator.cache_kind,
-                 kv_cache_bytes=kv_cache_bytes(generator.model.config, case.batch_size,
+                 kv_cache_bytes=kv_cache_bytes(generator.config, case.batch_size,
                                                generator.prompt_len + generator.output_len, element_bytes))
     return found

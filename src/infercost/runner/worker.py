@@ -106,7 +106,8 @@ def measure_case(case: Case, options: RunOptions | None = None) -> Record:
 
 
 def measure_generation_case(case: Case, options: RunOptions) -> Record:
-    """A generation case: the causal model with a KV cache, timed token by token (generation/measure.py)."""
+    """A generation case: the causal model with a KV cache, timed token by token (generation/measure.py; on ONNX
+    Runtime, generation/onnxruntime_kv.py)."""
     from infercost.generation.kv import kv_element_bytes
     from infercost.generation.measure import Generator, generation_record_fields, load_causal, measure
 
@@ -117,14 +118,26 @@ def measure_generation_case(case: Case, options: RunOptions) -> Record:
         import torch
 
         spec = resolve_model(case.model)
-        t0 = time.perf_counter()
-        model = load_causal(spec, case)
-        load_s = time.perf_counter() - t0
+        prompt = case.seq_len(spec.default_seq)
         cuda = case.device.startswith("cuda")
-        if cuda:
-            torch.cuda.reset_peak_memory_stats()
-        generator = Generator(model, case, case.seq_len(spec.default_seq), case.output_len, spec.vocab_size,
-                              sync=torch.cuda.synchronize if cuda else (lambda: None))
+        t0 = time.perf_counter()
+        if case.backend == "onnxruntime":
+            from infercost.generation.onnxruntime_kv import OnnxGenerator, load_onnx_causal
+
+            session, model_config, params, stack = load_onnx_causal(spec, case)
+            load_s = time.perf_counter() - t0
+            generator = OnnxGenerator(session, model_config, case, prompt, case.output_len, spec.vocab_size)
+        else:
+            model = load_causal(spec, case)
+            load_s = time.perf_counter() - t0
+            if cuda:
+                torch.cuda.reset_peak_memory_stats()
+            generator = Generator(model, case, prompt, case.output_len, spec.vocab_size,
+                                  sync=torch.cuda.synchronize if cuda else (lambda: None))
+            params = sum(p.numel() for p in model.parameters()) or None
+            stack = {"framework": "torch", "torch": torch.__version__, "cache": generator.cache_kind,
+                     "compiled": case.backend == "torch-compile",
+                     "quantization": "dynamic int8 (linear layers)" if case.precision == "int8" else None}
         runs, cold = measure(generator, config.min_time_s, config.max_time_s)
         found = generation_record_fields(generator, runs, kv_element_bytes(case.precision))
     except UnsupportedError as exc:
@@ -136,10 +149,6 @@ def measure_generation_case(case: Case, options: RunOptions) -> Record:
         return Record.for_case(case, status=status, error=f"{type(exc).__name__}: {first_line(exc)}",
                                env=fingerprint(), **base)
     peak = torch.cuda.max_memory_allocated() if cuda else max(0, peak_rss_bytes() - rss_before)
-    params = sum(p.numel() for p in model.parameters()) or None
-    stack = {"framework": "torch", "torch": torch.__version__, "cache": generator.cache_kind,
-             "compiled": case.backend == "torch-compile",
-             "quantization": "dynamic int8 (linear layers)" if case.precision == "int8" else None}
     return Record.for_case(case, status="ok", env=fingerprint(), cold_start_s=cold, load_s=load_s,
                            peak_memory_bytes=peak, params=params, stack=stack, generation=found,
                            finished_at=now_iso(), **base).with_samples([run[-1] for run in runs])
