@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from infercost.generation.measure import forward_options
 from infercost.serving.continuous import Budget, StepCost, fit_points
 
 
@@ -66,16 +67,12 @@ class Engine:
 
     def __init__(self, model, vocab: int, budget: Budget, clock: Callable[[], float] = time.perf_counter,
                  sleep: Callable[[float], None] = time.sleep, seed: int = 0) -> None:
-        import inspect
-
         import torch
 
         self.torch, self.model, self.vocab, self.budget = torch, model, vocab, budget
         self.clock, self.sleep = clock, sleep
         self.device = next(model.parameters()).device
-        accepts = inspect.signature(model.forward).parameters
-        self.cache_arg = "cache" if "cache" in accepts else "past_key_values"
-        self.last_only = {"logits_to_keep": 1} if "logits_to_keep" in accepts else {}  # no logits for the prompt
+        self.cache_arg, self.last_only = forward_options(model)
         self.generator = torch.Generator().manual_seed(seed)
 
     def prompt(self, length: int):

@@ -45,6 +45,16 @@ def _linear_conv1d(model):
     return model
 
 
+def forward_options(model) -> tuple[str, dict]:
+    """The keyword the model takes its KV cache by (`cache` in newer transformers, else `past_key_values`), and
+    `logits_to_keep=1` where it takes it: a prefill needs the last position's logits only, as serving engines do."""
+    import inspect
+
+    accepts = inspect.signature(model.forward).parameters
+    return ("cache" if "cache" in accepts else "past_key_values",
+            {"logits_to_keep": 1} if "logits_to_keep" in accepts else {})
+
+
 def load_causal(spec: ModelSpec, case: Case):
     """The model with its language-model head, seeded random weights, at the case's precision and device."""
     import torch
@@ -73,8 +83,6 @@ class Generator:
 
     def __init__(self, model, case: Case, prompt_len: int, output_len: int, vocab: int,
                  clock: Callable[[], float] = time.perf_counter, sync: Callable[[], None] = lambda: None) -> None:
-        import inspect
-
         import torch
 
         self.torch, self.model, self.case, self.config = torch, model, case, model.config
@@ -85,9 +93,7 @@ class Generator:
             raise UsageError(f"cache must be one of {', '.join(CACHES)}, got {self.cache_kind!r}")
         generator = torch.Generator().manual_seed(0)
         self.ids = torch.randint(0, vocab, (case.batch_size, prompt_len), generator=generator).to(case.device)
-        accepts = inspect.signature(model.forward).parameters
-        self.cache_arg = "cache" if "cache" in accepts else "past_key_values"
-        self.last_only = {"logits_to_keep": 1} if "logits_to_keep" in accepts else {}  # as serving engines do
+        self.cache_arg, self.last_only = forward_options(model)
         self.forward = model.forward
         if case.backend == "torch-compile":
             self.forward = torch.compile(model.forward, dynamic=False)

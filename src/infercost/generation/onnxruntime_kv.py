@@ -12,6 +12,7 @@ exported file (weights int8, activations quantized at run time). Files are cache
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import os
 import time
@@ -33,6 +34,9 @@ def _module(model, layers: int):
     import torch
 
     from infercost.generation.engine import _cache_of, _returned_cache, _tensors_of
+    from infercost.generation.measure import forward_options
+
+    cache_arg, extra = forward_options(model)
 
     class WithPast(torch.nn.Module):
         def __init__(self) -> None:
@@ -42,22 +46,12 @@ def _module(model, layers: int):
         def forward(self, input_ids, attention_mask, position_ids, past):
             cache = _cache_of([past[i, 0] for i in range(layers)], [past[i, 1] for i in range(layers)])
             out = self.model(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids,
-                             use_cache=True, **_cache_kwarg(self.model, cache))
+                             use_cache=True, **extra, **{cache_arg: cache})
             keys, values = _tensors_of(_returned_cache(out))
             present = torch.stack([torch.stack([k, v]) for k, v in zip(keys, values, strict=True)])
             return out.logits[:, -1], present
 
     return WithPast()
-
-
-def _cache_kwarg(model, cache) -> dict:
-    import inspect
-
-    accepts = inspect.signature(model.forward).parameters
-    found = {"cache" if "cache" in accepts else "past_key_values": cache}
-    if "logits_to_keep" in accepts:
-        found["logits_to_keep"] = 1
-    return found
 
 
 def _shape(config) -> tuple[int, int, int]:
@@ -79,7 +73,9 @@ def export_with_past(spec: ModelSpec, case: Case) -> tuple[Path, object, int]:
     torch.manual_seed(0)
     model = spec.causal(**case.model_options).eval()
     config, params = model.config, sum(p.numel() for p in model.parameters())
-    stem = f"{spec.name.replace(':', '_').replace('/', '_')}-kv-{_key(spec, case.model_options, 'fp32', _files(spec))}"
+    code = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]  # a new wrapper here, a new export
+    key = _key(spec, case.model_options, "fp32", f"{_files(spec)}|kv-{code}")
+    stem = f"{spec.name.replace(':', '_').replace('/', '_')}-kv-{key}"
     path = cache_dir("onnx") / f"{stem}.onnx"
     if not path.exists():
         layers, kv_heads, dim = _shape(config)
