@@ -202,3 +202,16 @@ def test_the_default_generation_load_says_what_it_assumes():
     text = GenerationTarget.default(512).describe()
     assert text == ("2 requests/s (Poisson), prompt 512 tokens, output 128 tokens, p99 TTFT under 2000 ms and p99 "
                     "TPOT under 100 ms")
+
+
+def test_with_several_replicas_the_percentiles_are_each_replicas_at_its_share_of_the_rate():
+    target = GenerationTarget(qps=30.0, prompt=(64, 64), output=(16, 16), slo_ttft_s=1.0, slo_tpot_s=0.05)
+    budget = Budget(kv_tokens=4096)
+    served = serve_generation(COST, budget, target, requests=500)
+    assert served["replicas"] > 1
+    from infercost.serving.continuous import summary_at
+
+    share = summary_at(COST, budget, target, 30.0 / served["replicas"], 500)
+    assert served["ttft_p99_s"] == share["ttft_p99_s"] and served["tpot_p99_s"] == share["tpot_p99_s"]
+    assert served["ttft_p99_s"] <= target.slo_ttft_s and served["qps"] == 30.0
+    assert served["goodput_per_s"] == pytest.approx(share["met_fraction"] * 30.0)

@@ -269,7 +269,7 @@ def recommend_generation(catalog: Catalog, model: str, target, precisions: tuple
     cost predicted on its device (predict/generation.py), served with continuous batching (serving/continuous.py),
     one replica per accelerator."""
     from infercost.predict.generation import DecoderShape, kv_tokens, step_cost
-    from infercost.serving.continuous import Budget, serve_generation, summary_at
+    from infercost.serving.continuous import Budget, serve_generation
 
     shape = DecoderShape.of(model)
     chips = chips_from(catalog)
@@ -309,10 +309,7 @@ def recommend_generation(catalog: Catalog, model: str, target, precisions: tuple
                 reasons.append(f"{precision}: misses the targets even alone (TTFT p99 "
                                f"{served['ttft_p99_s'] * 1e3:.0f} ms, TPOT p99 {served['tpot_p99_s'] * 1e3:.1f} ms)")
                 continue
-            replicas = math.ceil(target.qps / served["max_qps_under_slo"])
-            instances = instances_for(replicas, count)
-            if replicas > 1:  # the percentiles each replica sees at its share of the rate
-                served = {**served, **summary_at(cost, budget, target, target.qps / replicas, requests)}
+            instances = instances_for(served["replicas"], count)
             monthly = monthly_cost(instance.price(candidates.spot), instances)
             per_million = monthly / (target.qps * 730 * 3600 * served["mean_output_tokens"]) * 1e6
             options.append({"precision": precision, "replicas": instances, "ttft_p99_s": served["ttft_p99_s"],

@@ -391,7 +391,7 @@ carry the band held-out validation earned. Details, figures and the raw data fol
  if generation else ""}
 {"<h2>Serving generation: cost per million output tokens</h2>" + generation_serving_section(served_generation)
  if served_generation else ""}
-<h2>Batch-1 against dynamic batching (this machine)</h2>{serving}
+{"<h2>Batch-1 against dynamic batching (this machine)</h2>" + serving if serving_rows else ""}
 <h2>Warnings</h2><ul>{warn}</ul>
 <h2>Per model</h2>{model_tables(records)}
 <h2>Raw data</h2><p><a id="raw-download" download="results.jsonl"

@@ -253,9 +253,9 @@ def _meets(row: dict, target: GenerationTarget) -> bool:
 
 def serve_generation(cost: StepCost, budget: Budget, target: GenerationTarget, price_per_hour: float | None = None,
                      requests: int = 2_000, tolerance: float = 1.02) -> dict:
-    """The asked rate on one replica, the highest rate a replica sustains under both p99 targets (bisection on the
-    rate, the same request draws each time), the replicas for the asked rate and what a million output tokens
-    cost."""
+    """The highest rate a replica sustains under both p99 targets (bisection on the rate, the same request draws
+    each time), the replicas for the asked rate, the percentiles and goodput each replica sees at its share of the
+    rate (all of it on one replica where one can't keep up), and what a million output tokens cost."""
     def at(qps: float) -> dict:
         return summary_at(cost, budget, target, qps, requests)
 
@@ -275,6 +275,9 @@ def serve_generation(cost: StepCost, budget: Budget, target: GenerationTarget, p
         capacity = low
     mean_output = float(np.mean(target.requests(requests)[2]))
     replicas = math.ceil(target.qps / capacity) if capacity > 0 else None
+    if replicas and replicas > 1:  # the percentiles each replica sees at its share of the rate
+        share = at(target.qps / replicas)
+        asked = {**share, "qps": target.qps, "goodput_per_s": share["met_fraction"] * target.qps}
     cost_per_million = (price_per_hour * replicas * 730 / (target.qps * SECONDS_PER_MONTH * mean_output) * 1e6
                         if price_per_hour and replicas else None)
     return {**asked, "max_qps_under_slo": capacity, "replicas": replicas,
