@@ -207,3 +207,22 @@ def test_generation_on_onnx_runtime_comes_out_of_bench_and_bf16_is_refused_with_
     assert records["fp32"].status == "ok" and records["int8"].status == "ok", records["fp32"].error
     assert records["int8"].stack["quantization"].startswith("dynamic int8")
     assert records["bf16"].status == "unsupported" and "fp32, int8" in records["bf16"].error
+
+
+def test_a_cpu_named_alone_is_predicted_per_core_and_its_decode_band_is_wider_below():
+    import json
+
+    from click.testing import CliRunner
+
+    from infercost.cli import cli
+    from infercost.predict.generation import CPU_DECODE_LOW
+
+    found = {}
+    for flag, where in (("--accelerator", "EPYC Genoa"), ("--instance", "c7a.large")):
+        result = CliRunner().invoke(cli, ["predict", "gpt2", flag, where, "--prompt-len", "64", "--output-len", "16",
+                                          "--json"])
+        assert result.exit_code == 0, result.output  # a CPU named alone used to end in a traceback
+        found[flag] = json.loads(result.output)["generation"]
+    g = found["--instance"]
+    assert g["tpot_low_s"] == pytest.approx(g["tpot_s"] * CPU_DECODE_LOW) and "widened" in g["tpot_band_source"]
+    assert found["--accelerator"]["tpot_s"] > g["tpot_s"]  # one core reads more slowly than the instance's two

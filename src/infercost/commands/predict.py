@@ -70,7 +70,8 @@ def _device(catalog: Catalog, where: Where) -> tuple[DeviceSpec, int, Chip | Non
         cores = catalog.cpu_cores(chosen)
     else:
         acc = catalog.accelerator(where.accelerator)
-        device, replicas, cores = DeviceSpec.from_accelerator(acc), 1, 1 if acc.kind == "cpu" else None
+        cores = 1 if acc.kind == "cpu" else None  # a CPU named alone: one core of it (an instance says how many)
+        device, replicas = DeviceSpec.from_accelerator(acc, cores), 1
     return device, replicas, chips_from(catalog).get(device.name), cores
 
 

@@ -66,7 +66,7 @@ class DeviceSpec:
 
     @classmethod
     def from_accelerator(cls, acc: Accelerator, cores: int | None = None, memory_gib: float | None = None):
-        scale = cores if acc.kind == "cpu" else 1
+        scale = (cores or 1) if acc.kind == "cpu" else 1  # a CPU's catalog figures are per core
         peaks = {p: acc.peak_flops(p) * scale for p in ("fp32", "fp16", "bf16", "int8") if acc.peak_flops(p)}
         bandwidth = (acc.memory_bandwidth_gb_s or 10) * 1e9 * scale
         memory = (memory_gib if acc.kind == "cpu" else acc.memory_gib) or memory_gib
