@@ -97,3 +97,23 @@ def test_the_profile_fits_a_step_cost_from_timed_forwards(model):
     fitted = engine.profile([4, 8, 16], [1, 2, 4], [4, 8], repeats=2)
     assert fitted.prefill_s([12]) == pytest.approx(cost.prefill_s([12]), rel=1e-6)
     assert fitted.decode_s(3, 10) == pytest.approx(cost.decode_s(3, 10), rel=1e-6)
+
+
+def test_loadtest_generates_a_poisson_stream_and_simulates_the_same_one(model, tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from infercost.cli import cli
+
+    model.save_pretrained(tmp_path / "tiny")
+    result = CliRunner().invoke(cli, ["loadtest", f"hf:{tmp_path / 'tiny'}", "--qps", "20", "--prompt-len", "4:8",
+                                      "--output-len", "3", "--max-batch", "4", "--duration", "1s", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["requests"] == 20 and data["kv_budget_tokens"] == 4 * (8 + 3)
+    for side in ("measured", "simulated"):
+        assert 0 < data[side]["ttft_p50_s"] <= data[side]["ttft_p99_s"]
+        assert 0 < data[side]["tpot_p50_s"] <= data[side]["tpot_p99_s"]
+    half = CliRunner().invoke(cli, ["loadtest", f"hf:{tmp_path / 'tiny'}", "--qps", "20", "--prompt-len", "4"])
+    assert half.exit_code == 2 and "--output-len" in half.output

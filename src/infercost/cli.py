@@ -582,6 +582,35 @@ def _simulate_generation(results_dir: str, model: str, qps: float, prompt_len: s
     return None
 
 
+def _loadtest_generation(model: str, qps: float, max_batch: int, duration: float, precision: str, device: str,
+                         seed: int, prompt_len: str | None, output_len: str | None, as_json: bool) -> None:
+    from infercost.commands.loadtest import LoadedEngine, LoadRun, generation_loadtest
+    from infercost.grid import single_case
+    from infercost.serving.continuous import parse_lengths
+    from infercost.units import fmt_seconds
+
+    if not (prompt_len and output_len):
+        raise UsageError("a generation load test needs both --prompt-len and --output-len")
+    prompt, output = parse_lengths(prompt_len, "prompt length"), parse_lengths(output_len, "output length")
+    case = single_case(model, "torch", device, precision)
+    run = LoadRun(duration, seed=seed)
+    data = {"model": model, "precision": precision,
+            **generation_loadtest(LoadedEngine(case, prompt, output, max_batch, seed), qps, run)}
+    if as_json:
+        return _print_json(data)
+    out.print(f"{model} torch {precision}, continuous batching (batch <= {max_batch}), prompt {prompt_len}, output "
+              f"{output_len}: {qps:g} requests/s for {duration:g} s ({data['requests']} requests), mean decode "
+              f"batch {data['mean_decode_batch']:.2f}", highlight=False)
+    for name in ("measured", "simulated"):
+        row = data[name]
+        out.print(f"  {name + ':':11} TTFT p50 {fmt_seconds(row['ttft_p50_s'])}  p99 {fmt_seconds(row['ttft_p99_s'])}"
+                  f"   TPOT p50 {fmt_seconds(row['tpot_p50_s'])}  p99 {fmt_seconds(row['tpot_p99_s'])}",
+                  highlight=False)
+    out.print(f"  (simulated on the step cost profiled just before; one replica's capacity "
+              f"{data['capacity_per_s']:.3g} requests/s)", highlight=False)
+    return None
+
+
 @cli.command(name="loadtest")
 @click.argument("model")
 @click.option("--qps", type=p.QPS, required=True, help="Mean Poisson request rate.")
@@ -601,17 +630,26 @@ def _simulate_generation(results_dir: str, model: str, qps: float, prompt_len: s
 @click.option("--blocks", type=p.BLOCKS, default=None,
               help="Alternate the warm-up and the measured time in this many pieces, so that a machine whose speed "
                    "drifts drifts alike under both [default: one per 10 s measured, with --warmup].")
+@click.option("--prompt-len", default=None,
+              help="A language model: prompt tokens, fixed (32) or a range (16:64); with --output-len, requests are "
+                   "generated with continuous batching (--max-batch sizes the KV cache).")
+@click.option("--output-len", default=None, help="A language model: output tokens, fixed or a range.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @handled
 def loadtest_cmd(model: str, qps: float, batching: str, max_batch: int, max_delay_ms: float, duration: float,
                  slo_ms: float | None, backend: str, precision: str, device: str, resolution: str | None, seed: int,
-                 warmup: float, blocks: int | None, as_json: bool) -> None:
-    """Drive the real model in-process with open-loop Poisson arrivals (the MLPerf Server scenario)."""
+                 warmup: float, blocks: int | None, prompt_len: str | None, output_len: str | None,
+                 as_json: bool) -> None:
+    """Drive the real model in-process with open-loop Poisson arrivals (the MLPerf Server scenario); a language
+    model with --prompt-len and --output-len is generated with continuous batching."""
     from infercost.commands.loadtest import LoadRun, loadtest
     from infercost.grid import single_case
     from infercost.serving import Policy
     from infercost.serving.target import ServingTarget
 
+    if prompt_len or output_len:
+        return _loadtest_generation(model, qps, max_batch, duration, precision, device, seed, prompt_len,
+                                    output_len, as_json)
     case = single_case(model, backend, device, precision, resolution)
     policy = Policy.named(batching, max_batch, max_delay_ms / 1e3)
     data = loadtest(case, ServingTarget(qps, slo_ms / 1e3 if slo_ms else None), policy,

@@ -142,3 +142,68 @@ def loadtest(case: Case, target: ServingTarget, policy: Policy, run: LoadRun,
             "curve": {"batches": curve.batches, "latencies_s": curve.latencies_s},
             "scenarios": scenarios, "stack": {"backend": case.backend, "precision": case.precision,
                                               "device": case.device, "resolution": case.size_label}}
+
+
+def _percentiles(result: dict) -> dict:
+    ttft, tpot = result["ttft_s"], result["tpot_s"]
+    return {"ttft_p50_s": float(np.percentile(ttft, 50)), "ttft_p99_s": float(np.percentile(ttft, 99)),
+            "tpot_p50_s": float(np.percentile(tpot, 50)), "tpot_p99_s": float(np.percentile(tpot, 99))}
+
+
+class LoadedEngine:
+    """A causal model in a continuous-batching engine (generation/engine.py), its KV budget sized for `max_batch`
+    requests of the longest lengths, and the step cost of its own forwards."""
+
+    def __init__(self, case: Case, prompt: tuple[int, int], output: tuple[int, int], max_batch: int,
+                 seed: int = 0) -> None:
+        from infercost.generation.engine import Engine
+        from infercost.generation.measure import load_causal
+        from infercost.serving.continuous import Budget
+
+        limits.SERVED_BATCH.check("max batch", max_batch)
+        spec = resolve_model(case.model)
+        self.prompt, self.output, self.max_batch = prompt, output, max_batch
+        self.budget = Budget(kv_tokens=max_batch * (prompt[1] + output[1]))
+        self.engine = Engine(load_causal(spec, case), spec.vocab_size, self.budget, seed=seed)
+        self.rng = np.random.default_rng(seed)
+        self.engine.serve(np.zeros(max_batch), *self.lengths(max_batch))  # warm-up
+
+    def lengths(self, count: int) -> tuple[np.ndarray, np.ndarray]:
+        return (self.rng.integers(self.prompt[0], self.prompt[1] + 1, count),
+                self.rng.integers(self.output[0], self.output[1] + 1, count))
+
+    def profile(self):
+        """The step cost of the engine's own prefill and decode forwards, timed in isolation just now."""
+        low, high = self.prompt[0], self.prompt[1]
+        return self.engine.profile(sorted({max(1, low // 2), low, high, high * 2}),
+                                   sorted({1, 2, self.max_batch // 2 or 1, self.max_batch}),
+                                   [low, high + self.output[1]], label="profiled in process just before")
+
+    def capacity(self, cost, requests: int = 400) -> float:
+        """Requests a second one replica completes with every request waiting at once (simulated)."""
+        from infercost.serving.continuous import simulate_continuous
+
+        return requests / simulate_continuous(np.zeros(requests), *self.lengths(requests), cost, self.budget)["span_s"]
+
+
+def generation_loadtest(loaded: LoadedEngine, qps: float, run: LoadRun) -> dict:
+    """Poisson arrivals at `qps` for the run's duration, generated for real with continuous batching, and the very
+    same arrivals and lengths simulated on the step cost profiled just before: measured and simulated p50 and p99
+    TTFT and TPOT side by side."""
+    from infercost.serving.continuous import simulate_continuous
+
+    if run.warmup_s or run.blocks:
+        raise UsageError("a generation load test takes no --warmup or --blocks (the step cost is profiled instead)")
+    count = max(10, int(qps * run.duration_s))
+    limits.check_requests(count, "the load test")
+    cost = loaded.profile()
+    arrivals = poisson(qps, count, run.seed)
+    prompts, outputs = loaded.lengths(count)
+    served = loaded.engine.serve(arrivals, prompts, outputs)
+    simulated = simulate_continuous(arrivals, prompts, outputs, cost, loaded.budget)
+    steps = served["iterations"]
+    return {"qps": qps, "requests": count, "measured": _percentiles(served), "simulated": _percentiles(simulated),
+            "capacity_per_s": loaded.capacity(cost), "kv_budget_tokens": loaded.budget.kv_tokens,
+            "mean_decode_batch": float(np.mean([b for *_, b in steps if b])) if any(b for *_, b in steps) else 0.0,
+            "step_cost": {"prefill": list(cost.prefill), "decode": list(cost.decode), "fitted_on": cost.source},
+            "span_s": served["span_s"]}
