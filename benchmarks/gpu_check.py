@@ -4,8 +4,8 @@
 
 Covers: the fingerprint's GPU fields, torch eager fp32/fp16/bf16 with CUDA synchronisation inside the clock,
 the CUDA allocator cap (--memory-limit) giving oom, ONNX Runtime's CUDA and TensorRT providers where installed,
---backend auto on cuda, the device probe, and a short load test with dynamic batching on cuda. Without a GPU it
-says so and exits 0.
+--backend auto on cuda, the device probe, a short load test with dynamic batching on cuda, gpt2 generation at three
+precisions, and continuous batching of gpt2 on cuda against the simulator. Without a GPU it says so and exits 0.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import torch
 
 from infercost.case import Case
 from infercost.commands.bench import run_bench
-from infercost.commands.loadtest import LoadedStacks, LoadRun, loadtest
+from infercost.commands.loadtest import LoadedEngine, LoadedStacks, LoadRun, generation_loadtest, loadtest
 from infercost.env import fingerprint
 from infercost.grid import Grid
 from infercost.probe import run_probe
@@ -77,6 +77,12 @@ def main() -> None:
         print(f"generation gpt2 cuda {record.precision} b{record.batch_size} prompt 128 +32: {record.status} "
               f"TTFT {g.get('ttft_s')} TPOT {g.get('tpot_s')} tok/s {g.get('output_tokens_per_s')} "
               f"peak {record.peak_memory_bytes} {record.error or ''}")
+    loaded = LoadedEngine(Case("gpt2", device="cuda", precision="bf16"), (128, 128), (16, 64), 16)
+    rate = 0.6 * loaded.capacity(loaded.profile())
+    data = generation_loadtest(loaded, rate, LoadRun(10.0))
+    sim, meas = data["simulated"], data["measured"]
+    print(f"continuous batching gpt2 cuda bf16 at {rate:.1f} qps (60% of capacity): " + ", ".join(
+        f"{k[:-2]} sim/measured {sim[k] * 1e3:.1f}/{meas[k] * 1e3:.1f} ms" for k in sim))
     print(f"gpu check took {time.time() - start:.0f} s")
 
 

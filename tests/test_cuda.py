@@ -39,3 +39,23 @@ def test_cuda_generation_is_timed_with_the_device_synchronised():
     assert record.status == "ok", record.error
     assert 0 < record.generation["ttft_s"] <= record.generation["e2e_s"]
     assert record.peak_memory_bytes > record.generation["kv_cache_bytes"]
+
+
+def test_cuda_continuous_batching_gives_each_request_the_tokens_it_gets_alone():
+    import numpy as np
+    import transformers
+
+    from infercost.generation.engine import Engine
+    from infercost.serving.continuous import Budget
+
+    torch.manual_seed(0)
+    config = transformers.GPT2Config(n_layer=2, n_embd=32, n_head=2, vocab_size=97, n_positions=128)
+    model = transformers.GPT2LMHeadModel(config).eval().to("cuda")
+    prompts, outputs = np.array([5, 11, 3]), np.array([6, 3, 9])
+    batched = Engine(model, 97, Budget(10_000)).serve(np.zeros(3), prompts, outputs)
+    for i in range(3):  # each alone, with the same prompt draws
+        engine = Engine(model, 97, Budget(10_000))
+        for j in range(i):
+            engine.prompt(int(prompts[j]))
+        alone = engine.serve(np.zeros(1), prompts[i:i + 1], outputs[i:i + 1])
+        assert alone["tokens"][0] == batched["tokens"][i]

@@ -72,6 +72,7 @@ class Engine:
         self.torch, self.model, self.vocab, self.budget = torch, model, vocab, budget
         self.clock, self.sleep = clock, sleep
         self.device = next(model.parameters()).device
+        self.sync = torch.cuda.synchronize if self.device.type == "cuda" else (lambda: None)  # time finished work
         self.cache_arg, self.last_only = forward_options(model)
         self.generator = torch.Generator().manual_seed(seed)
 
@@ -185,6 +186,7 @@ class Engine:
                 new.rows = admitted
             if running:
                 self.decode(batch)
+            self.sync()
             ended = self.clock() - start
             log.append((now, ended, len(admitted), running))
             for i in admitted:
@@ -217,6 +219,7 @@ class Engine:
             for _ in range(repeats + 1):
                 t0 = self.clock()
                 self.prefill([self.prompt(length)])
+                self.sync()
                 times.append(self.clock() - t0)
             prefill.append((1, length, float(np.median(times[1:]))))
         for size in batches:
@@ -232,6 +235,7 @@ class Engine:
                     batch.keys, batch.values, batch.mask = keys, values, mask
                     t0 = self.clock()
                     self.decode(batch)
+                    self.sync()
                     times.append(self.clock() - t0)
                 decode.append((size, float(mask.sum()) / size + 1, float(np.median(times[1:]))))
         return fit_points(prefill, decode, label or "profiled in process")
