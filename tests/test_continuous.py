@@ -215,3 +215,19 @@ def test_with_several_replicas_the_percentiles_are_each_replicas_at_its_share_of
     assert served["ttft_p99_s"] == share["ttft_p99_s"] and served["tpot_p99_s"] == share["tpot_p99_s"]
     assert served["ttft_p99_s"] <= target.slo_ttft_s and served["qps"] == 30.0
     assert served["goodput_per_s"] == pytest.approx(share["met_fraction"] * 30.0)
+
+
+def test_decode_steps_timed_at_every_batch_are_kept_one_by_one_and_the_simulator_uses_them():
+    from infercost.serving.continuous import fit_points
+
+    steps = {1: 0.028, 2: 0.052, 3: 0.066, 4: 0.058}  # a CPU's kernels change with the batch: no line follows
+    decode = [(n, ctx, t + 1e-5 * n * ctx) for n, t in steps.items() for ctx in (32, 80)]
+    cost = fit_points([(1, 16, 0.02), (1, 32, 0.04), (1, 64, 0.08)], decode, "profile")
+    for n, t in steps.items():
+        assert cost.decode_s(n, 50) == pytest.approx(t + 1e-5 * n * 50, rel=1e-6)
+    assert cost.decode_base(6) == pytest.approx(cost.decode[0] + cost.decode[1] * 6)  # past the table: the line
+    sparse = fit_points([(1, 16, 0.02)], [(n, 32, t) for n, t in steps.items() if n != 3], "records")
+    assert sparse.decode_by_batch == ()  # not every batch measured: the line alone
+    # The simulator charges the table: one request alone decodes at 28 ms a step.
+    one = simulate_continuous(np.array([0.0]), np.array([16]), np.array([11]), cost, Budget(1000))
+    assert one["tpot_s"][0] == pytest.approx(cost.decode_s(1, 16 + 1 + 4.5), rel=1e-6)  # the mean context

@@ -86,8 +86,12 @@ def test_on_a_fake_clock_the_engine_schedules_as_the_simulator_does(model):
     simulated = simulate_continuous(arrivals, prompts, outputs, cost, budget)
     for key in ("ttft_s", "tpot_s", "e2e_s"):
         np.testing.assert_allclose(served[key], simulated[key], rtol=1e-9, atol=1e-12)
-    assert max(a for _, _, a, _ in served["iterations"]) > 1  # it did batch prefills
-    assert max(r for *_, r in served["iterations"]) > 1  # and decodes
+    assert max(len(step["prompts"]) for step in served["iterations"]) > 1  # it did batch prefills
+    assert max(step["decoded"] for step in served["iterations"]) > 1  # and decodes
+    for step in served["iterations"]:  # each iteration's forwards took what the step cost charges for them
+        charged = cost.prefill_s(step["prompts"]) + cost.decode_s(step["decoded"], step["context"] /
+                                                                  max(step["decoded"], 1))
+        assert step["end"] - step["start"] == pytest.approx(charged, abs=1e-12)
 
 
 def test_the_profile_fits_a_step_cost_from_timed_forwards(model):

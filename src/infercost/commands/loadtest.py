@@ -175,8 +175,7 @@ class LoadedEngine:
     def profile(self):
         """The step cost of the engine's own prefill and decode forwards, timed in isolation just now."""
         low, high = self.prompt[0], self.prompt[1]
-        return self.engine.profile(sorted({max(1, low // 2), low, high, high * 2}),
-                                   sorted({1, 2, self.max_batch // 2 or 1, self.max_batch}),
+        return self.engine.profile(sorted({max(1, low // 2), low, high, high * 2}), list(range(1, self.max_batch + 1)),
                                    [low, high + self.output[1]], label="profiled in process just before")
 
     def capacity(self, cost, requests: int = 400) -> float:
@@ -204,6 +203,7 @@ def generation_loadtest(loaded: LoadedEngine, qps: float, run: LoadRun) -> dict:
     steps = served["iterations"]
     return {"qps": qps, "requests": count, "measured": _percentiles(served), "simulated": _percentiles(simulated),
             "capacity_per_s": loaded.capacity(cost), "kv_budget_tokens": loaded.budget.kv_tokens,
-            "mean_decode_batch": float(np.mean([b for *_, b in steps if b])) if any(b for *_, b in steps) else 0.0,
-            "step_cost": {"prefill": list(cost.prefill), "decode": list(cost.decode), "fitted_on": cost.source},
+            "mean_decode_batch": float(np.mean([s["decoded"] for s in steps if s["decoded"]] or [0.0])),
+            "step_cost": {"prefill": list(cost.prefill), "decode": list(cost.decode),
+                          "decode_by_batch": list(cost.decode_by_batch), "fitted_on": cost.source},
             "span_s": served["span_s"]}

@@ -181,6 +181,8 @@ class Engine:
                 kv_used += need
                 room -= int(prompts[head])
             new = None
+            context = int(batch.mask.sum()) + running if running else 0  # each row's cache and the token it feeds
+            began = self.clock() - start
             if admitted:
                 new = self.prefill([tokens[i] for i in admitted])
                 new.rows = admitted
@@ -188,7 +190,8 @@ class Engine:
                 self.decode(batch)
             self.sync()
             ended = self.clock() - start
-            log.append((now, ended, len(admitted), running))
+            log.append({"start": began, "end": ended, "prompts": [int(prompts[i]) for i in admitted],
+                        "decoded": running, "context": context})
             for i in admitted:
                 first[i] = ended
             if new is not None:
@@ -208,11 +211,12 @@ class Engine:
         return {"ttft_s": ttft, "tpot_s": tpot, "e2e_s": e2e, "span_s": float(np.nanmax(done) - arrivals[0]),
                 "iterations": log, "tokens": generated}
 
-    def profile(self, prompt_lens: list[int], batches: list[int], contexts: list[int], repeats: int = 5,
+    def profile(self, prompt_lens: list[int], batches: list[int], contexts: list[int], repeats: int = 8,
                 label: str = "") -> StepCost:
-        """The step cost of these forwards: the median prefill of one prompt at each length and the median decode
+        """The step cost of these forwards: the mean prefill of one prompt at each length and the mean decode
         step of each batch at each mean context (its rows of lengths spread about it, padded as a running batch
-        is), fitted as the simulator's StepCost."""
+        is), fitted as the simulator's StepCost. Means, not medians: a TPOT is a mean over steps, so a step's
+        occasional slow run counts in it (the first run of each is left out, as a warm-up)."""
         prefill, decode = [], []
         for length in prompt_lens:
             times = []
@@ -221,7 +225,7 @@ class Engine:
                 self.prefill([self.prompt(length)])
                 self.sync()
                 times.append(self.clock() - t0)
-            prefill.append((1, length, float(np.median(times[1:]))))
+            prefill.append((1, length, float(np.mean(times[1:]))))
         for size in batches:
             for context in contexts:
                 # Rows of lengths spread about the context, joined one by one: padded, as a running batch is.
@@ -237,5 +241,6 @@ class Engine:
                     self.decode(batch)
                     self.sync()
                     times.append(self.clock() - t0)
-                decode.append((size, float(mask.sum()) / size + 1, float(np.median(times[1:]))))
+                decode.append((size, float(mask.sum()) / size + 1, float(np.mean(times[1:]))))
+        self.profiled = {"prefill": prefill, "decode": decode}  # the timed points, for a look
         return fit_points(prefill, decode, label or "profiled in process")

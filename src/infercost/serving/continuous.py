@@ -32,6 +32,10 @@ class StepCost:
     prefill: tuple[float, float, float]
     decode: tuple[float, float, float]
     source: str = ""
+    # Measured at every batch size from 1 (an engine's own profile): the decode step's seconds at each batch, less
+    # the context term, in place of d + e x batch. A CPU's kernels change with the batch (here gpt2 decoded one
+    # sequence in 28 ms, three in 66 ms and five in 49 ms), which no line follows.
+    decode_by_batch: tuple[float, ...] = ()
 
     def prefill_s(self, prompts: list[int]) -> float:
         if not prompts:
@@ -39,11 +43,18 @@ class StepCost:
         a, b, c = self.prefill
         return a + b * sum(prompts) + c * sum(p * p for p in prompts)
 
-    def decode_s(self, batch: int, context: float) -> float:
+    def decode_base(self, batch: int) -> float:
+        """A decode step of `batch` sequences before its context term."""
         if batch == 0:
             return 0.0
-        d, e, f = self.decode
-        return d + e * batch + f * batch * context
+        if batch <= len(self.decode_by_batch):
+            return self.decode_by_batch[batch - 1]
+        d, e, _ = self.decode
+        return d + e * batch
+
+    def decode_s(self, batch: int, context: float) -> float:
+        """A decode step of `batch` sequences at a mean context of `context` tokens."""
+        return self.decode_base(batch) + self.decode[2] * batch * context if batch else 0.0
 
 
 def _nnls(rows: list[list[float]], targets: list[float]) -> list[float]:
@@ -73,7 +84,8 @@ def fit_points(prefill: list[tuple[int, int, float]], decode: list[tuple[int, fl
                label: str) -> StepCost:
     """The step cost from timed forwards: prefills as (batch, prompt tokens, seconds) and decode steps as (batch,
     context per sequence, seconds). Fewer distinct points fit fewer terms: one point makes the prefill
-    proportional to its tokens and the decode step constant (weights read once a step, whatever the batch)."""
+    proportional to its tokens and the decode step constant (weights read once a step, whatever the batch). Decode
+    steps timed at every batch size from 1 are also kept one by one (StepCost.decode_by_batch)."""
     if len({(b, p) for b, p, _ in prefill}) >= 3:
         a, b, c = _nnls([[1.0, n * p, n * p * p] for n, p, _ in prefill], [t for *_, t in prefill])
     else:
@@ -87,7 +99,12 @@ def fit_points(prefill: list[tuple[int, int, float]], decode: list[tuple[int, fl
         d, f = max(0.0, t1 - e * n1), 0.0
     else:
         d, e, f = float(np.mean([t for *_, t in decode])), 0.0, 0.0
-    return StepCost((a, b, c), (d, e, f), label)
+    sizes = {n for n, _, _ in decode}
+    by_batch = ()
+    if len(sizes) > 1 and sizes == set(range(1, max(sizes) + 1)):  # every batch measured: take each as it is
+        by_batch = tuple(max(0.0, float(np.mean([t - f * n * ctx for n, ctx, t in decode if n == size])))
+                         for size in range(1, max(sizes) + 1))
+    return StepCost((a, b, c), (d, e, f), label, by_batch)
 
 
 @dataclass(frozen=True)
@@ -126,7 +143,7 @@ def simulate_continuous(arrivals: np.ndarray, prompts: np.ndarray, outputs: np.n
     running = 0
     context = 0  # the running sequences' tokens so far, summed
     kv_used, now, nxt, step_no = 0, 0.0, 0, 0
-    d, e, f = cost.decode
+    f = cost.decode[2]
     while nxt < count or waiting or running:
         if not waiting and not running:
             now = max(now, arrive[nxt])
@@ -149,7 +166,7 @@ def simulate_continuous(arrivals: np.ndarray, prompts: np.ndarray, outputs: np.n
             # then be admitted), whichever comes first.
             steps = finishing[0][0] - step_no
             j = np.arange(steps)
-            times = now + np.cumsum(d + e * running + f * (context + j * running))
+            times = now + np.cumsum(cost.decode_base(running) + f * (context + j * running))
             if not waiting and nxt < count:  # (a request already waiting waits for a finish: nothing else frees room)
                 cut = int(np.searchsorted(times, arrive[nxt], side="left")) + 1
                 steps = max(1, min(steps, cut))
@@ -159,7 +176,7 @@ def simulate_continuous(arrivals: np.ndarray, prompts: np.ndarray, outputs: np.n
         else:
             step = cost.prefill_s([prompt[i] for i in admitted])
             if running:
-                step += d + e * running + f * context
+                step += cost.decode_base(running) + f * context
             now += max(step, 1e-9)
             step_no += 1
             context += running
