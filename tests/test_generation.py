@@ -165,6 +165,8 @@ def test_a_study_of_a_causal_model_climbs_generation_ladders_over_batch_and_prom
     assert any(len(lad.batches) > 1 for lad in generation) and any(len(lad.seq_lens) > 1 for lad in generation)
     assert all(c.output_len == GENERATION_OUTPUT for lad in generation for c in lad.cases())
     assert not [lad for lad in build_plan("quick", flags=[]).ladders if lad.output_len]  # the default study
+    both = build_plan("quick", ["gpt2"], backends=["torch", "onnxruntime", "openvino"], precisions=["fp32"])
+    assert {lad.backend for lad in both.ladders if lad.output_len} == {"torch", "onnxruntime"}  # OpenVINO: no cache
 
 
 def test_onnx_runtime_with_a_kv_cache_generates_the_tokens_torch_does(tiny_gpt2):

@@ -168,6 +168,14 @@ def _stacks(profile: Profile, device: str, backends: list[str] | None, precision
     return candidates(device, None, None)
 
 
+def generates(backend: str, precision: str) -> bool:
+    """Whether a stack generates with a KV cache (generation/measure.py, generation/onnxruntime_kv.py)."""
+    from infercost.generation.measure import GENERATION_BACKENDS
+    from infercost.generation.onnxruntime_kv import PRECISIONS
+
+    return backend in GENERATION_BACKENDS and (backend != "onnxruntime" or precision in PRECISIONS)
+
+
 def build_plan(profile: str = "quick", models: list[str] | None = None, backends: list[str] | None = None,
                precisions: list[str] | None = None, device: str = "cpu", flags: list[str] | None = None) -> Plan:
     if profile not in PROFILES:
@@ -191,7 +199,7 @@ def build_plan(profile: str = "quick", models: list[str] | None = None, backends
             else:
                 ladders += [Ladder(**common, batches=[b], resolutions=list(chosen.resolutions))
                             for b in chosen.i2i_batches]
-            if spec.causal is not None and backend in ("torch", "torch-compile"):
+            if spec.causal is not None and generates(backend, precision):
                 # Generation: up the batch at the middle prompt length, and up the prompt at batch 1, each
                 # stopping at its first out-of-memory point.
                 middle = chosen.seq_lens[len(chosen.seq_lens) // 2]
