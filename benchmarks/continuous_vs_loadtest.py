@@ -52,21 +52,25 @@ def main() -> None:
           f"{args.max_batch})")
     print(f"capacity (simulated, all waiting at once): {capacity:.2f} requests/s")
     print(f"{'load':>5} {'qps':>6} {'n':>4}  " + "  ".join(f"{k[:8] + ' sim/meas (ms)':>26}" for k in KEYS))
-    ratios = []
+    ratios, inside = [], []
     for i, level in enumerate(float(x) for x in args.levels.split(",")):
         started = time.perf_counter()
         data = generation_loadtest(loaded, level * capacity, LoadRun(args.duration, seed=args.seed + i))
         took = time.perf_counter() - started
-        sim, meas = data["simulated"], data["measured"]
+        sim, meas, ci = data["simulated"], data["measured"], data["measured_ci95"]
         row = [sim[k] / meas[k] for k in KEYS]
         ratios.append(row)
+        inside.append([ci[k[:-2] + "_ci95_s"][0] <= sim[k] <= ci[k[:-2] + "_ci95_s"][1] for k in KEYS])
         cells = "  ".join(f"{sim[k] * 1e3:8.1f} / {meas[k] * 1e3:7.1f} = {r:5.2f}" for k, r in
                           zip(KEYS, row, strict=True))
         print(f"{level:5.0%} {data['qps']:6.2f} {data['requests']:4d}  {cells}   (mean decode batch "
               f"{data['mean_decode_batch']:.1f}, {took:.0f} s)")
-    flat = np.array(ratios)
+        print(" " * 18 + "  ".join(f"{'measured 95%: ' + format(ci[k[:-2] + '_ci95_s'][0] * 1e3, '.0f'):>17} to "
+                                   f"{ci[k[:-2] + '_ci95_s'][1] * 1e3:<6.0f}" for k in KEYS))
+    flat, within = np.array(ratios), np.array(inside)
     print(f"ratios from {flat.min():.2f} to {flat.max():.2f}; within 20%: {int(((flat >= 0.8) & (flat <= 1.2)).sum())}"
-          f" of {flat.size}")
+          f" of {flat.size}; simulated inside the measured percentile's 95% interval: {int(within.sum())} of "
+          f"{within.size}")
 
 
 if __name__ == "__main__":

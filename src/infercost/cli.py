@@ -606,6 +606,10 @@ def _loadtest_generation(model: str, qps: float, max_batch: int, duration: float
         out.print(f"  {name + ':':11} TTFT p50 {fmt_seconds(row['ttft_p50_s'])}  p99 {fmt_seconds(row['ttft_p99_s'])}"
                   f"   TPOT p50 {fmt_seconds(row['tpot_p50_s'])}  p99 {fmt_seconds(row['tpot_p99_s'])}",
                   highlight=False)
+    ci = data["measured_ci95"]
+    out.print(f"  measured p99s' 95% intervals: TTFT {fmt_seconds(ci['ttft_p99_ci95_s'][0])} to "
+              f"{fmt_seconds(ci['ttft_p99_ci95_s'][1])}, TPOT {fmt_seconds(ci['tpot_p99_ci95_s'][0])} to "
+              f"{fmt_seconds(ci['tpot_p99_ci95_s'][1])}", highlight=False)
     out.print(f"  (simulated on the step cost profiled just before; one replica's capacity "
               f"{data['capacity_per_s']:.3g} requests/s)", highlight=False)
     return None

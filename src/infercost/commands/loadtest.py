@@ -16,7 +16,7 @@ from infercost.errors import UsageError
 from infercost.models import resolve_model
 from infercost.serving import LatencyCurve, Policy, poisson, simulate, simulate_pieces
 from infercost.serving.capacity import max_rate_under_slo
-from infercost.serving.loadtest import LoadResult, pieces_interval, run_interleaved
+from infercost.serving.loadtest import LoadResult, pieces_interval, quantile_interval, run_interleaved
 from infercost.serving.target import ServingTarget
 from infercost.timing import DeviceClock, Timer, TimerConfig
 from infercost.timing.stats import percentile as percentile_of
@@ -150,6 +150,13 @@ def _percentiles(result: dict) -> dict:
             "tpot_p50_s": float(np.percentile(tpot, 50)), "tpot_p99_s": float(np.percentile(tpot, 99))}
 
 
+def _intervals(result: dict) -> dict:
+    """Distribution-free 95% intervals of the measured percentiles (requests taken as independent): a p99 of a
+    hundred requests is little more than its largest one."""
+    return {f"{name}_p{q}_ci95_s": quantile_interval(np.asarray(result[f"{name}_s"]), q / 100)
+            for name in ("ttft", "tpot") for q in (50, 99)}
+
+
 class LoadedEngine:
     """A causal model in a continuous-batching engine (generation/engine.py), its KV budget sized for `max_batch`
     requests of the longest lengths, and the step cost of its own forwards."""
@@ -176,7 +183,8 @@ class LoadedEngine:
         """The step cost of the engine's own prefill and decode forwards, timed in isolation just now."""
         low, high = self.prompt[0], self.prompt[1]
         return self.engine.profile(sorted({max(1, low // 2), low, high, high * 2}), list(range(1, self.max_batch + 1)),
-                                   [low, high + self.output[1]], label="profiled in process just before")
+                                   [low, high + self.output[1]], label="profiled in process just before",
+                                   prefill_batches=(1, 2, 4))
 
     def capacity(self, cost, requests: int = 400) -> float:
         """Requests a second one replica completes with every request waiting at once (simulated)."""
@@ -201,7 +209,8 @@ def generation_loadtest(loaded: LoadedEngine, qps: float, run: LoadRun) -> dict:
     served = loaded.engine.serve(arrivals, prompts, outputs)
     simulated = simulate_continuous(arrivals, prompts, outputs, cost, loaded.budget)
     steps = served["iterations"]
-    return {"qps": qps, "requests": count, "measured": _percentiles(served), "simulated": _percentiles(simulated),
+    return {"qps": qps, "requests": count, "measured": _percentiles(served), "measured_ci95": _intervals(served),
+            "simulated": _percentiles(simulated),
             "capacity_per_s": loaded.capacity(cost), "kv_budget_tokens": loaded.budget.kv_tokens,
             "mean_decode_batch": float(np.mean([s["decoded"] for s in steps if s["decoded"]] or [0.0])),
             "step_cost": {"prefill": list(cost.prefill), "decode": list(cost.decode),

@@ -212,20 +212,22 @@ class Engine:
                 "iterations": log, "tokens": generated}
 
     def profile(self, prompt_lens: list[int], batches: list[int], contexts: list[int], repeats: int = 8,
-                label: str = "") -> StepCost:
-        """The step cost of these forwards: the mean prefill of one prompt at each length and the mean decode
-        step of each batch at each mean context (its rows of lengths spread about it, padded as a running batch
-        is), fitted as the simulator's StepCost. Means, not medians: a TPOT is a mean over steps, so a step's
-        occasional slow run counts in it (the first run of each is left out, as a warm-up)."""
+                label: str = "", prefill_batches: tuple[int, ...] = (1,)) -> StepCost:
+        """The step cost of these forwards: the mean prefill of `prefill_batches` prompts admitted together at each
+        length and the mean decode step of each batch at each mean context (its rows of lengths spread about it,
+        padded as a running batch is), fitted as the simulator's StepCost. Means, not medians: a TPOT is a mean
+        over steps, so a step's occasional slow run counts in it (the first run of each is left out, as a
+        warm-up)."""
         prefill, decode = [], []
-        for length in prompt_lens:
-            times = []
-            for _ in range(repeats + 1):
-                t0 = self.clock()
-                self.prefill([self.prompt(length)])
-                self.sync()
-                times.append(self.clock() - t0)
-            prefill.append((1, length, float(np.mean(times[1:]))))
+        for count in prefill_batches:
+            for length in prompt_lens:
+                times = []
+                for _ in range(repeats + 1):
+                    t0 = self.clock()
+                    self.prefill([self.prompt(length) for _ in range(count)])
+                    self.sync()
+                    times.append(self.clock() - t0)
+                prefill.append((count, length, float(np.mean(times[1:]))))
         for size in batches:
             for context in contexts:
                 # Rows of lengths spread about the context, joined one by one: padded, as a running batch is.
