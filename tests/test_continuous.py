@@ -231,3 +231,16 @@ def test_decode_steps_timed_at_every_batch_are_kept_one_by_one_and_the_simulator
     # The simulator charges the table: one request alone decodes at 28 ms a step.
     one = simulate_continuous(np.array([0.0]), np.array([16]), np.array([11]), cost, Budget(1000))
     assert one["tpot_s"][0] == pytest.approx(cost.decode_s(1, 16 + 1 + 4.5), rel=1e-6)  # the mean context
+
+
+def test_prefills_timed_at_every_count_of_prompts_get_an_intercept_per_count():
+    from infercost.serving.continuous import fit_points
+
+    fixed = {1: 0.040, 2: 0.060, 3: 0.066, 4: 0.070}  # several prompts together cost less than each alone
+    prefill = [(n, p, fixed[n] + 0.001 * n * p) for n in fixed for p in (16, 32, 64)]
+    cost = fit_points(prefill, [(1, 32, 0.03)], "profile")
+    for n in fixed:
+        assert cost.prefill_s([32] * n) == pytest.approx(fixed[n] + 0.001 * 32 * n, rel=1e-6)
+    assert cost.prefill_s([32] * 6) == pytest.approx(0.070 + 0.001 * 32 * 6, rel=1e-6)  # past the table
+    alone = fit_points([(1, p, 0.04 + 0.001 * p) for p in (16, 32, 64)], [(1, 32, 0.03)], "one at a time")
+    assert alone.prefill_by_count == () and alone.prefill_s([32]) == pytest.approx(0.072, rel=1e-6)

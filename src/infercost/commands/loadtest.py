@@ -184,7 +184,7 @@ class LoadedEngine:
         low, high = self.prompt[0], self.prompt[1]
         return self.engine.profile(sorted({max(1, low // 2), low, high, high * 2}), list(range(1, self.max_batch + 1)),
                                    [low, high + self.output[1]], label="profiled in process just before",
-                                   prefill_batches=(1, 2, 4))
+                                   prefill_batches=(1, 2, 3, 4))
 
     def capacity(self, cost, requests: int = 400) -> float:
         """Requests a second one replica completes with every request waiting at once (simulated)."""
@@ -214,5 +214,6 @@ def generation_loadtest(loaded: LoadedEngine, qps: float, run: LoadRun) -> dict:
             "capacity_per_s": loaded.capacity(cost), "kv_budget_tokens": loaded.budget.kv_tokens,
             "mean_decode_batch": float(np.mean([s["decoded"] for s in steps if s["decoded"]] or [0.0])),
             "step_cost": {"prefill": list(cost.prefill), "decode": list(cost.decode),
-                          "decode_by_batch": list(cost.decode_by_batch), "fitted_on": cost.source},
+                          "decode_by_batch": list(cost.decode_by_batch),
+                          "prefill_by_count": list(cost.prefill_by_count), "fitted_on": cost.source},
             "span_s": served["span_s"]}
