@@ -42,7 +42,8 @@ class _Running:
         return int(self.mask.shape[0])
 
 
-def _cache_of(keys: list, values: list):
+def cache_of(keys: list, values: list):
+    """A Hugging Face cache holding these keys and values, one tensor of each per layer."""
     from transformers import DynamicCache
 
     cache = DynamicCache()
@@ -51,13 +52,15 @@ def _cache_of(keys: list, values: list):
     return cache
 
 
-def _tensors_of(cache) -> tuple[list, list]:
+def cache_tensors(cache) -> tuple[list, list]:
+    """A Hugging Face cache's keys and values, one tensor of each per layer."""
     if hasattr(cache, "layers"):
         return [layer.keys for layer in cache.layers], [layer.values for layer in cache.layers]
     return list(cache.key_cache), list(cache.value_cache)  # transformers before 4.56
 
 
-def _returned_cache(out):
+def returned_cache(out):
+    """The cache a forward returned (`cache` in newer transformers, else `past_key_values`)."""
     cache = getattr(out, "cache", None)
     return cache if cache is not None else out.past_key_values
 
@@ -94,8 +97,8 @@ class Engine:
         positions = (mask.cumsum(-1) - 1).clamp(min=0)
         with torch.inference_mode():
             out = self.model(input_ids=ids, attention_mask=mask, position_ids=positions,
-                             use_cache=True, **self.last_only, **{self.cache_arg: _cache_of([], [])})
-        keys, values = _tensors_of(_returned_cache(out))
+                             use_cache=True, **self.last_only, **{self.cache_arg: cache_of([], [])})
+        keys, values = cache_tensors(returned_cache(out))
         last = out.logits[:, -1].argmax(-1, keepdim=True)
         return _Running(keys, values, mask, last, [], [1] * len(prompts))
 
@@ -106,8 +109,8 @@ class Engine:
         positions = batch.mask.sum(-1, keepdim=True)
         with torch.inference_mode():
             out = self.model(input_ids=batch.last, attention_mask=mask, position_ids=positions,
-                             use_cache=True, **{self.cache_arg: _cache_of(batch.keys, batch.values)})
-        batch.keys, batch.values = _tensors_of(_returned_cache(out))
+                             use_cache=True, **{self.cache_arg: cache_of(batch.keys, batch.values)})
+        batch.keys, batch.values = cache_tensors(returned_cache(out))
         batch.mask = mask
         batch.last = out.logits[:, -1].argmax(-1, keepdim=True)
         batch.produced = [n + 1 for n in batch.produced]

@@ -33,7 +33,7 @@ def _module(model, layers: int):
     """The model as a function of flat tensors, for the exporter."""
     import torch
 
-    from infercost.generation.engine import _cache_of, _returned_cache, _tensors_of
+    from infercost.generation.engine import cache_of, cache_tensors, returned_cache
     from infercost.generation.measure import forward_options
 
     cache_arg, extra = forward_options(model)
@@ -44,10 +44,10 @@ def _module(model, layers: int):
             self.model = model
 
         def forward(self, input_ids, attention_mask, position_ids, past):
-            cache = _cache_of([past[i, 0] for i in range(layers)], [past[i, 1] for i in range(layers)])
+            cache = cache_of([past[i, 0] for i in range(layers)], [past[i, 1] for i in range(layers)])
             out = self.model(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids,
                              use_cache=True, **extra, **{cache_arg: cache})
-            keys, values = _tensors_of(_returned_cache(out))
+            keys, values = cache_tensors(returned_cache(out))
             present = torch.stack([torch.stack([k, v]) for k, v in zip(keys, values, strict=True)])
             return out.logits[:, -1], present
 
