@@ -54,3 +54,51 @@ def test_the_package_exports_the_api():
     assert {"bench", "load", "Case", "InfercostError"} <= set(infercost.__all__)
     with pytest.raises(AttributeError):
         infercost.nothing_here  # noqa: B018
+
+
+class TokenSum(nn.Module):
+    """Takes token ids and nothing else: an embedding, pooled."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.embed, self.head = nn.Embedding(500, 16), nn.Linear(16, 4)
+
+    def forward(self, input_ids):
+        return self.head(self.embed(input_ids)).mean(1)
+
+
+def test_a_transformers_module_is_known_as_a_token_model_without_being_told():
+    transformers = pytest.importorskip("transformers")
+    from infercost.models import register_model
+
+    config = transformers.BertConfig(hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+                                     intermediate_size=64, vocab_size=300)
+    spec = register_model(transformers.BertModel(config), "test-tiny-bert")
+    assert spec.tokens and spec.vocab_size == 300
+    assert spec.token_inputs == ("input_ids", "attention_mask", "token_type_ids")
+    out = spec.create()(**spec.example_input(2, 1, 1, seq=5))
+    assert tuple(out.shape) == (2, 5, 32)  # the ModelOutput's first tensor: its last hidden states
+
+
+def test_token_inputs_take_the_vocabulary_from_the_embedding():
+    from infercost.models import register_model
+
+    spec = register_model(TokenSum(), "test-token-sum", inputs=["input_ids"])
+    assert spec.tokens and spec.vocab_size == 500 and spec.token_inputs == ("input_ids",)
+    ids = spec.example_input(3, 1, 1, seq=7)["input_ids"]
+    assert ids.shape == (3, 7) and int(ids.max()) < 500
+
+
+def test_inputs_that_are_neither_an_image_nor_token_ids_are_refused_in_one_line():
+    with pytest.raises(UsageError, match="Export it to ONNX"):
+        infercost.bench(TokenSum(), inputs=[infercost.Input("pixel", "float32", ("batch", 7))])
+    with pytest.raises(UsageError, match="describes a torch.nn.Module"):
+        infercost.bench("resnet50", inputs=["input_ids"])
+
+
+@pytest.mark.slow
+def test_a_token_module_runs_in_a_child_at_each_sequence_length(tmp_path):
+    records = infercost.bench(TokenSum(), inputs=["input_ids"], batch=2, seq_len=[4, 8], out=tmp_path)
+    assert [r.status for r in records] == ["ok", "ok"]
+    assert [r.options["dims"] for r in records] == ["seq=4", "seq=8"]
+    assert all(r.inputs[0]["name"] == "input_ids" and ".pt2" in r.warnings[-1] for r in records)

@@ -84,3 +84,10 @@ def test_a_token_model_runs_at_each_sequence_length(token_file, tmp_path, backen
     records = json.loads(result.output)
     assert [r["status"] for r in records] == ["ok", "ok"]
     assert [json.loads(json.dumps(r["options"]))["dims"].split(",")[0] for r in records] == ["seq=8", "seq=32"]
+
+
+def test_an_onnx_file_runs_on_onnx_runtime_unless_a_backend_is_named():
+    from infercost.grid import default_backend
+
+    assert default_backend(["model.onnx"]) == "onnxruntime"
+    assert default_backend(["model.onnx", "resnet50"]) == "torch" == default_backend(["hf:some/dir"])

@@ -9,8 +9,10 @@ other runtimes take a zoo name or an ONNX file. A module torch.export can't trac
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+
+from infercost.errors import UsageError
 
 
 class Results(list):
@@ -29,27 +31,35 @@ def load(directory: str | Path) -> Results:
     return Results(load_records(directory))
 
 
-def bench(model, *, batch: int | Sequence[int] = 1, resolution: int | str | Sequence | None = None,
-          backend: str | Sequence[str] = "torch", precision: str | Sequence[str] = "fp32", device: str = "cpu",
-          isolate: bool = True, out: str | Path | None = None, options=None) -> Results:
-    """Measure `model` (a zoo name, torchvision:NAME, a .onnx or .pt2 path, python:module:factory, or a
-    torch.nn.Module) at every combination of the given batches, resolutions, backends and precisions. Each point runs
-    in a child process unless `isolate` is False (a module then reaches the child as an ExportedProgram, see
-    models/exported.py); records are appended to `out` when given. `options` is a RunOptions (timer, time-out,
-    memory cap, tolerances)."""
+def bench(model, *, inputs=None, batch: int | Sequence[int] = 1, seq_len: int | Sequence[int] | None = None,
+          resolution: int | str | Sequence | None = None, backend: str | Sequence[str] | None = None,
+          precision: str | Sequence[str] = "fp32", device: str = "cpu", isolate: bool = True,
+          out: str | Path | None = None, options=None, dims: Mapping[str, int] | None = None) -> Results:
+    """Measure `model` (a zoo name, torchvision:NAME, hf:DIR, a .onnx or .pt2 path, python:module:factory, or a
+    torch.nn.Module) at every combination of the given batches, sequence lengths or resolutions, backends and
+    precisions. A module takes one image batch unless `inputs` names the token inputs it takes (input_ids,
+    attention_mask, token_type_ids; a transformers model is known without it). `dims` binds an ONNX file's named
+    dimensions. Each point runs in a child process unless `isolate` is False (a module then reaches the child as an
+    ExportedProgram, see models/exported.py); records are appended to `out` when given. `backend` defaults to torch,
+    or onnxruntime for an ONNX file. `options` is a RunOptions (timer, time-out, memory cap, tolerances)."""
     from infercost.commands.bench import run_bench
-    from infercost.grid import Grid
+    from infercost.grid import Grid, default_backend, dim_bindings
     from infercost.runner import RunOptions
 
     if not isinstance(model, str):  # a module: registered here under a name of its own, exported per point
         from infercost.models import register_model
 
         name = f"module:{type(model).__name__}-{id(model):x}"
-        register_model(model, name, in_channels=getattr(model, "in_channels", 3))
+        register_model(model, name, in_channels=getattr(model, "in_channels", 3), inputs=inputs)
         model = name
+    elif inputs is not None:
+        raise UsageError("inputs= describes a torch.nn.Module's inputs; a named model brings its own "
+                         "(bind an ONNX file's dimensions with dims=)")
     sizes = [str(r) for r in _listed(resolution)] if resolution is not None else []
-    grid = Grid((model,), tuple(_listed(backend)), (device,), tuple(_listed(precision)), tuple(_listed(batch)),
-                tuple(sizes))
+    seqs = [int(n) for n in _listed(seq_len)] if seq_len is not None else []
+    bindings = dim_bindings([f"{k}={v}" for k, v in (dims or {}).items()], seqs)
+    grid = Grid((model,), tuple(_listed(backend or default_backend([model]))), (device,), tuple(_listed(precision)),
+                tuple(_listed(batch)), tuple(sizes), dims=tuple(bindings))
     options = (options or RunOptions()).with_(isolate=isolate)
     return Results(run_bench(grid, options, str(out) if out is not None else str(_scratch()), progress=False))
 

@@ -168,8 +168,9 @@ def env(as_json: bool) -> None:
 
 @cli.command()
 @click.argument("model")
-@click.option("--backend", default="torch", show_default=True,
-              help="Backends, comma-separated, or auto: the fastest stack that passes the output check.")
+@click.option("--backend", default=None,
+              help="Backends, comma-separated, or auto: the fastest stack that passes the output check "
+                   "[default: torch; onnxruntime for .onnx files].")
 @click.option("--device", default="cpu", show_default=True, help="Devices: cpu, cuda, cuda:N, mps.")
 @click.option("--precision", default="fp32", show_default=True, help="Precisions: fp32,fp16,bf16,int8 or auto.")
 @click.option("--tolerance", default=None, help="Output-check tolerances (relative L2), e.g. bf16=0.05,int8=0.2.")
@@ -196,7 +197,7 @@ def env(as_json: bool) -> None:
 @click.option("--out", "out_dir", default="infercost-results", show_default=True, help="Results directory.")
 @click.option("--json", "as_json", is_flag=True, help="Print the records as a JSON array instead of a table.")
 @handled
-def bench(model: str, backend: str, device: str, precision: str, batch: str, resolution: str | None,
+def bench(model: str, backend: str | None, device: str, precision: str, batch: str, resolution: str | None,
           channels_last: bool, dims: tuple[str, ...], seq_len: str | None, prompt_len: str | None,
           output_len: str | None, method: str, min_time: float,
           max_time: float, memory_limit: int | None,
@@ -205,7 +206,7 @@ def bench(model: str, backend: str, device: str, precision: str, batch: str, res
     """Measure MODEL over the grid of the given lists, one isolated process per point."""
     from infercost.accuracy import parse_tolerances
     from infercost.commands.bench import run_bench
-    from infercost.grid import Grid, dim_bindings, parse_batches, split_list
+    from infercost.grid import Grid, default_backend, dim_bindings, parse_batches, split_list
     from infercost.runner import RunOptions
     from infercost.timing import TimerConfig
 
@@ -217,7 +218,7 @@ def bench(model: str, backend: str, device: str, precision: str, batch: str, res
         raise UsageError("no resolution given; use e.g. --resolution 224,512x384")
     seq_lens = parse_batches(prompt_len or seq_len, "sequence length") if (prompt_len or seq_len) else []
     output_lens = tuple(parse_batches(output_len, "output length")) if output_len else ()
-    grid = Grid(tuple(split_list(model)), tuple(split_list(backend)), tuple(split_list(device)),
+    grid = Grid(tuple(split_list(model)), tuple(split_list(backend or default_backend(split_list(model)))), tuple(split_list(device)),
                 tuple(split_list(precision)), tuple(parse_batches(batch)), tuple(split_list(resolution)),
                 channels_last, tuple(dim_bindings(list(dims), seq_lens)), output_lens)
     options = RunOptions(TimerConfig(method=method, min_time_s=min_time, max_time_s=max(max_time, min_time)),
@@ -624,7 +625,7 @@ def _loadtest_generation(model: str, qps: float, max_batch: int, duration: float
 @click.option("--duration", type=p.Duration(), default="30s", show_default=True,
               help="How long to send requests, e.g. 30s.")
 @click.option("--slo-ms", type=p.LATENCY_MS, default=None, help="Latency target in milliseconds.")
-@click.option("--backend", default="torch", show_default=True)
+@click.option("--backend", default=None, help="[default: torch; onnxruntime for an .onnx file]")
 @click.option("--precision", default="fp32", show_default=True)
 @click.option("--device", default="cpu", show_default=True)
 @click.option("--resolution", default=None, help="Input resolution (default: the model's).")
@@ -641,20 +642,20 @@ def _loadtest_generation(model: str, qps: float, max_batch: int, duration: float
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @handled
 def loadtest_cmd(model: str, qps: float, batching: str, max_batch: int, max_delay_ms: float, duration: float,
-                 slo_ms: float | None, backend: str, precision: str, device: str, resolution: str | None, seed: int,
+                 slo_ms: float | None, backend: str | None, precision: str, device: str, resolution: str | None, seed: int,
                  warmup: float, blocks: int | None, prompt_len: str | None, output_len: str | None,
                  as_json: bool) -> None:
     """Drive the real model in-process with open-loop Poisson arrivals (the MLPerf Server scenario); a language
     model with --prompt-len and --output-len is generated with continuous batching."""
     from infercost.commands.loadtest import LoadRun, loadtest
-    from infercost.grid import single_case
+    from infercost.grid import default_backend, single_case
     from infercost.serving import Policy
     from infercost.serving.target import ServingTarget
 
     if prompt_len or output_len:
         return _loadtest_generation(model, qps, max_batch, duration, precision, device, seed, prompt_len,
                                     output_len, as_json)
-    case = single_case(model, backend, device, precision, resolution)
+    case = single_case(model, backend or default_backend([model]), device, precision, resolution)
     policy = Policy.named(batching, max_batch, max_delay_ms / 1e3)
     data = loadtest(case, ServingTarget(qps, slo_ms / 1e3 if slo_ms else None), policy,
                     LoadRun(duration, warmup, blocks, seed))

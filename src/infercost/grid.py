@@ -145,6 +145,13 @@ def single_case(model: str, backend: str = "torch", device: str = "cpu", precisi
     return expand([model], [backend], [device], [precision], [batch], [resolution] if resolution else None)[0]
 
 
+def default_backend(models: Iterable[str]) -> str:
+    """The backend a bench runs when none is named: ONNX Runtime when every model is an ONNX file (PyTorch can't
+    load one), PyTorch eager otherwise."""
+    models = list(models)
+    return "onnxruntime" if models and all(m.lower().endswith(".onnx") for m in models) else "torch"
+
+
 def dim_bindings(dims: list[str], seq_lens: list[int]) -> list[str]:
     """The points' dimension bindings: every --dim NAME=VALUE together, once per --seq-len value (bound as seq,
     which every conventional sequence name takes: seq, sequence, sequence_length, seq_len)."""

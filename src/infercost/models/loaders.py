@@ -7,27 +7,70 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import inspect
+import json
 import warnings
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from torch import nn
 
 from infercost.errors import UsageError
-from infercost.models.zoo import CLASSIFICATION, IMAGE_TO_IMAGE, ZOO, ModelSpec
+from infercost.inputs import Input
+from infercost.models.zoo import CLASSIFICATION, IMAGE_TO_IMAGE, TEXT, ZOO, ModelSpec, TokenOutput
 from infercost.textfiles import one_line
 
 _REGISTERED: dict[str, ModelSpec] = {}
 
 
+TOKEN_NAMES = ("input_ids", "attention_mask", "token_type_ids")
+PT2_META = "infercost.json"  # what an exported token module takes, saved beside its program in the .pt2
+
+
 def register_model(module_or_factory: nn.Module | Callable[[], nn.Module], name: str, *,
-                   task: str = CLASSIFICATION, resolution: int = 224, in_channels: int = 3) -> ModelSpec:
-    """Make any torch.nn.Module measurable in this process by name (runs in-process or with the fork start)."""
+                   task: str = CLASSIFICATION, resolution: int = 224, in_channels: int = 3,
+                   inputs: Sequence[Input | str] | None = None) -> ModelSpec:
+    """Make any torch.nn.Module measurable by name. It takes one NCHW image batch unless `inputs` says it takes
+    token ids (input_ids, and attention_mask or token_type_ids where it takes them: names, or Inputs of
+    int64[batch, seq]); a transformers model (a config with a vocab_size, a forward taking input_ids) is known as
+    one without being told. Token ids are drawn inside the vocabulary: the config's, or the first embedding's."""
     factory = module_or_factory if not isinstance(module_or_factory, nn.Module) else (lambda: module_or_factory)
-    spec = ModelSpec(name, task, resolution, lambda **_: factory(), in_channels=in_channels, source="python")
+    tokens = token_signature(module_or_factory if isinstance(module_or_factory, nn.Module) else factory(), inputs)
+    if tokens is None:
+        spec = ModelSpec(name, task, resolution, lambda **_: factory(), in_channels=in_channels, source="python")
+    else:
+        vocab, names = tokens
+        spec = ModelSpec(name, TEXT, 1, lambda **_: TokenOutput(factory(), names), in_channels=0, source="python",
+                         vocab_size=vocab, token_inputs=names, description=f"token module {name}")
     _REGISTERED[name] = spec
     return spec
+
+
+def token_signature(module: nn.Module, inputs: Sequence[Input | str] | None) -> tuple[int, tuple[str, ...]] | None:
+    """(vocabulary size, input names) for a module fed token ids; None for one fed an image batch."""
+    config = getattr(module, "config", None)
+    if inputs is None:
+        accepted = inspect.signature(module.forward).parameters
+        if not getattr(config, "vocab_size", 0) or "input_ids" not in accepted:
+            return None
+        return int(config.vocab_size), tuple(n for n in TOKEN_NAMES if n in accepted)
+    specs = [i if isinstance(i, Input) else Input(str(i), "int64", ("batch", "seq")) for i in inputs]
+    if len(specs) == 1 and specs[0].image:
+        return None
+    names = tuple(i.name for i in specs)
+    unusable = [i for i in specs if i.name not in TOKEN_NAMES or not i.dtype.startswith("int") or len(i.shape) != 2]
+    if unusable or "input_ids" not in names:
+        raise UsageError(f"a module's inputs are one image batch, or token ids ({', '.join(TOKEN_NAMES)}: "
+                         f"int64[batch, seq]); {', '.join(f'{i.name} {i.dtype}{list(i.shape)}' for i in specs)} "
+                         f"is not one of those. Export it to ONNX and bench the file, binding its dimensions with "
+                         f"--dim NAME=VALUE")
+    vocab = getattr(config, "vocab_size", 0) or next(
+        (m.num_embeddings for m in module.modules() if isinstance(m, nn.Embedding)), 0)
+    if not vocab:
+        raise UsageError("token ids must be drawn inside the vocabulary, and this module has neither a "
+                         "config.vocab_size nor an nn.Embedding to tell it by")
+    return int(vocab), tuple(n for n in TOKEN_NAMES if n in names)
 
 
 def _torchvision(name: str) -> ModelSpec:
@@ -59,8 +102,27 @@ def _pt2(path: Path) -> ModelSpec:
 
         return torch.export.load(str(path)).module()
 
+    meta = _pt2_meta(path)
+    if meta.get("token_inputs"):  # a token module exported by infercost: ids inside its vocabulary
+        return ModelSpec(str(path), TEXT, 1, build, in_channels=0, source="pt2", path=str(path),
+                         vocab_size=int(meta["vocab_size"]), token_inputs=tuple(meta["token_inputs"]),
+                         default_seq=int(meta.get("seq", 128)), description=f"ExportedProgram {path.name}")
+
     return ModelSpec(str(path), CLASSIFICATION, 224, build, source="pt2", path=str(path),
                      description=f"ExportedProgram {path.name}")
+
+
+def _pt2_meta(path: Path) -> dict:
+    """The inputs infercost saved with an exported token module (extra/infercost.json), or {}."""
+    with zipfile.ZipFile(path) as archive:
+        name = next((n for n in archive.namelist() if n.endswith(f"extra/{PT2_META}")), None)
+        if name is None:
+            return {}
+        try:
+            data = json.loads(archive.read(name))
+        except ValueError:
+            raise UsageError(f"{path}: its {PT2_META} does not parse") from None
+    return data if isinstance(data, dict) else {}
 
 
 def _onnx(path: Path) -> ModelSpec:

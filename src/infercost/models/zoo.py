@@ -133,6 +133,24 @@ class HiddenStates(nn.Module):
         return self.model(input_ids=input_ids, attention_mask=attention_mask, **extra).last_hidden_state
 
 
+class TokenOutput(nn.Module):
+    """A module fed token ids whose forward returns a tensor: the first of a tuple, a dict or a transformers
+    ModelOutput (its last hidden states, or its logits), as every backend and the output check expect."""
+
+    def __init__(self, model: nn.Module, names: tuple[str, ...]) -> None:
+        super().__init__()
+        self.model, self.names = model, names
+
+    def forward(self, input_ids, attention_mask=None, token_type_ids=None):
+        given = {"input_ids": input_ids, "attention_mask": attention_mask, "token_type_ids": token_type_ids}
+        out = self.model(**{name: given[name] for name in self.names if given[name] is not None})
+        if hasattr(out, "to_tuple"):
+            out = out.to_tuple()
+        if isinstance(out, dict):
+            out = next(iter(out.values()))
+        return out[0] if isinstance(out, (tuple, list)) else out
+
+
 def transformers_module():
     try:
         import transformers

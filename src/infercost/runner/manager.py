@@ -40,11 +40,11 @@ class Runner:
             from infercost.runner.worker import measure_case
 
             return measure_case(case, self.options)
-        from infercost.models.exported import export_module, registered_module
+        from infercost.models.exported import export_module, registered_spec
 
-        registered = registered_module(case.model)
+        registered = registered_spec(case.model)
         if registered is not None:  # a fresh interpreter can't see it: it goes as an ExportedProgram
-            path = export_module(registered[0], case.batch_size, case.height, case.width, registered[1])
+            path = export_module(registered, case)
             record = self.run(case.with_(model=str(path)))
             return record.model_copy(update={"model": case.model, "case_id": case.case_id,
                                              "warnings": [*record.warnings, f"registered in this process: "
