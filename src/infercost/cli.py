@@ -218,7 +218,7 @@ def bench(model: str, backend: str | None, device: str, precision: str, batch: s
         raise UsageError("no resolution given; use e.g. --resolution 224,512x384")
     seq_lens = parse_batches(prompt_len or seq_len, "sequence length") if (prompt_len or seq_len) else []
     output_lens = tuple(parse_batches(output_len, "output length")) if output_len else ()
-    grid = Grid(tuple(split_list(model)), tuple(split_list(backend or default_backend(split_list(model)))), tuple(split_list(device)),
+    grid = Grid(tuple(split_list(model)), tuple(split_list(default_backend(split_list(model)) if backend is None else backend)), tuple(split_list(device)),
                 tuple(split_list(precision)), tuple(parse_batches(batch)), tuple(split_list(resolution)),
                 channels_last, tuple(dim_bindings(list(dims), seq_lens)), output_lens)
     options = RunOptions(TimerConfig(method=method, min_time_s=min_time, max_time_s=max(max_time, min_time)),
@@ -655,7 +655,7 @@ def loadtest_cmd(model: str, qps: float, batching: str, max_batch: int, max_dela
     if prompt_len or output_len:
         return _loadtest_generation(model, qps, max_batch, duration, precision, device, seed, prompt_len,
                                     output_len, as_json)
-    case = single_case(model, backend or default_backend([model]), device, precision, resolution)
+    case = single_case(model, default_backend([model]) if backend is None else backend, device, precision, resolution)
     policy = Policy.named(batching, max_batch, max_delay_ms / 1e3)
     data = loadtest(case, ServingTarget(qps, slo_ms / 1e3 if slo_ms else None), policy,
                     LoadRun(duration, warmup, blocks, seed))
