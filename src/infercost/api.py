@@ -58,7 +58,8 @@ def bench(model, *, inputs=None, batch: int | Sequence[int] = 1, seq_len: int | 
     sizes = [str(r) for r in _listed(resolution)] if resolution is not None else []
     seqs = [int(n) for n in _listed(seq_len)] if seq_len is not None else []
     bindings = dim_bindings([f"{k}={v}" for k, v in (dims or {}).items()], seqs)
-    grid = Grid((model,), tuple(_listed(default_backend([model]) if backend is None else backend)), (device,), tuple(_listed(precision)),
+    backends = _listed(default_backend([model]) if backend is None else backend)
+    grid = Grid((model,), tuple(backends), (device,), tuple(_listed(precision)),
                 tuple(_listed(batch)), tuple(sizes), dims=tuple(bindings))
     options = (options or RunOptions()).with_(isolate=isolate)
     return Results(run_bench(grid, options, str(out) if out is not None else str(_scratch()), progress=False))

@@ -218,7 +218,8 @@ def bench(model: str, backend: str | None, device: str, precision: str, batch: s
         raise UsageError("no resolution given; use e.g. --resolution 224,512x384")
     seq_lens = parse_batches(prompt_len or seq_len, "sequence length") if (prompt_len or seq_len) else []
     output_lens = tuple(parse_batches(output_len, "output length")) if output_len else ()
-    grid = Grid(tuple(split_list(model)), tuple(split_list(default_backend(split_list(model)) if backend is None else backend)), tuple(split_list(device)),
+    backends = split_list(default_backend(split_list(model)) if backend is None else backend)
+    grid = Grid(tuple(split_list(model)), tuple(backends), tuple(split_list(device)),
                 tuple(split_list(precision)), tuple(parse_batches(batch)), tuple(split_list(resolution)),
                 channels_last, tuple(dim_bindings(list(dims), seq_lens)), output_lens)
     options = RunOptions(TimerConfig(method=method, min_time_s=min_time, max_time_s=max(max_time, min_time)),
@@ -642,8 +643,8 @@ def _loadtest_generation(model: str, qps: float, max_batch: int, duration: float
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @handled
 def loadtest_cmd(model: str, qps: float, batching: str, max_batch: int, max_delay_ms: float, duration: float,
-                 slo_ms: float | None, backend: str | None, precision: str, device: str, resolution: str | None, seed: int,
-                 warmup: float, blocks: int | None, prompt_len: str | None, output_len: str | None,
+                 slo_ms: float | None, backend: str | None, precision: str, device: str, resolution: str | None,
+                 seed: int, warmup: float, blocks: int | None, prompt_len: str | None, output_len: str | None,
                  as_json: bool) -> None:
     """Drive the real model in-process with open-loop Poisson arrivals (the MLPerf Server scenario); a language
     model with --prompt-len and --output-len is generated with continuous batching."""
@@ -655,7 +656,8 @@ def loadtest_cmd(model: str, qps: float, batching: str, max_batch: int, max_dela
     if prompt_len or output_len:
         return _loadtest_generation(model, qps, max_batch, duration, precision, device, seed, prompt_len,
                                     output_len, as_json)
-    case = single_case(model, default_backend([model]) if backend is None else backend, device, precision, resolution)
+    backend = default_backend([model]) if backend is None else backend
+    case = single_case(model, backend, device, precision, resolution)
     policy = Policy.named(batching, max_batch, max_delay_ms / 1e3)
     data = loadtest(case, ServingTarget(qps, slo_ms / 1e3 if slo_ms else None), policy,
                     LoadRun(duration, warmup, blocks, seed))

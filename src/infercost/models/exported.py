@@ -16,8 +16,8 @@ import torch
 from torch import nn
 
 from infercost.errors import UsageError
-from infercost.paths import cache_dir
 from infercost.models.loaders import PT2_META
+from infercost.paths import cache_dir
 from infercost.textfiles import one_line
 
 if TYPE_CHECKING:
