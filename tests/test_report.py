@@ -100,7 +100,7 @@ def test_report_in_headless_chromium(tmp_path):
             "return Array.from(document.querySelectorAll('#answer tbody tr')).map(r => r.cells[0].innerText)")
         assert answer_rows == ["edsr", "resnet50"]
         sporadic = driver.execute_script(
-            "return Array.from(document.querySelectorAll('#answer tbody tr')).map(r => r.cells[6].innerText)")
+            "return Array.from(document.querySelectorAll('#answer tbody tr')).map(r => r.cells[7].innerText)")
         assert all(text and text != "none meets the target" for text in sporadic), sporadic
         # Figures: none empty, no tick labels overlapping, fraction of peak within 100%, one colour per stack.
         marks = driver.execute_script(
@@ -146,7 +146,7 @@ def test_summary_and_recommend_print_the_same_answer(tmp_path):
                                       "--slo-ms", "100", "--results", str(tmp_path), "--price-per-hour", "0.1"],
                                 env={"COLUMNS": "400"})
     assert result.exit_code == 0, result.output
-    printed = [line for line in result.output.splitlines() if line.startswith("resnet50, ")]
+    printed = [line for line in result.output.splitlines() if line.startswith("resnet50 at 64x64, ")]
     assert len(printed) == 2 and "steady" in printed[0] and "sporadic" in printed[1]
     for line in printed:
         assert f"- {line}" in summary

@@ -12,7 +12,7 @@ from infercost.case import Case
 from infercost.cli import cli
 from infercost.errors import UsageError
 from infercost.results import Record, ResultsStore
-from infercost.serving import LatencyCurve, Policy, bursty, poisson, read_trace, simulate
+from infercost.serving import LatencyCurve, Policy, bursty, curve_from_records, poisson, read_trace, simulate
 from infercost.serving.capacity import max_rate_under_slo, replicas_for
 from infercost.serving.loadtest import run_load
 
@@ -246,3 +246,50 @@ def test_pieces_interval_widens_when_pieces_differ():
     assert low < np.percentile(together, 99) < high
     assert high - low > 1.5 * (o_high - o_low)
     assert pieces_interval(pieces, 0.99) == [low, high]  # seeded
+
+
+def _measured(model: str, sizes: list[str], backend: str = "torch", batches=(1,)) -> list:
+    """ok records of `model` at each size ('64' an image side, 'seq=32' a length), latency growing with the size."""
+    from infercost.grid import expand
+    from infercost.results import Record
+
+    records = []
+    for size in sizes:
+        token = size.startswith("seq=")
+        cases = expand([model], [backend], ["cpu"], ["fp32"], list(batches), None if token else [size], False,
+                       [size] if token else [])
+        for case in cases:
+            extent = int(size.split("=")[-1])
+            latency = 1e-4 * extent * case.batch_size
+            records.append(Record.for_case(case, run_id="r", status="ok", env={"host": "h"},
+                                           timing={"method": "adaptive"}).with_samples([latency] * 3))
+    return records
+
+
+def test_the_served_size_is_the_most_measured_then_the_default_then_the_middle():
+    from infercost.serving.curve import served_size
+
+    batch_ladder = _measured("resnet50", ["224"], batches=(1, 2, 4)) + _measured("resnet50", ["64", "128"])
+    assert served_size(batch_ladder, "resnet50") == (224, 224, "")
+    # A ladder measures every size once: the model's own size (unet: 256) where it is among them...
+    assert served_size(_measured("unet", ["128", "256", "384", "512"]), "unet") == (256, 256, "")
+    assert served_size(_measured("bert-base", ["seq=32", "seq=64", "seq=128", "seq=256"]), "bert-base") == \
+        (None, None, "seq=128")
+    # ...else the middle one, never the smallest by default.
+    assert served_size(_measured("unet", ["96", "160", "192"]), "unet") == (160, 160, "")
+    assert served_size([], "unet") == (None, None, "")
+
+
+def test_the_curve_the_pay_per_use_price_and_the_prediction_see_one_size():
+    from infercost.commands.answer import fastest_cpu_stack
+    from infercost.commands.recommend import Workload
+
+    records = _measured("bert-base", ["seq=32", "seq=64", "seq=128", "seq=256"], batches=(1, 2))
+    work = Workload.served(records, "bert-base", ("fp32",))
+    assert (work.height, work.seq, work.size_label) == (None, 128, "seq 128")
+    assert fastest_cpu_stack(records, "bert-base", work).tokens == 128  # not the fastest size, seq 32
+    assert fastest_cpu_stack(records, "bert-base").tokens == 128
+    curve = curve_from_records(records, "bert-base", seq=work.seq)
+    assert curve.latencies_s == pytest.approx([1e-4 * 128, 2e-4 * 128]) and curve.label.endswith("seq=128")
+    with pytest.raises(UsageError, match="at seq 48"):
+        curve_from_records(records, "bert-base", seq=48)

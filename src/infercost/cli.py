@@ -831,7 +831,10 @@ def _validate_results(rows: list[dict], hold_out: str, as_json: bool) -> None:
 
 @cli.command(name="recommend")
 @click.option("--model", required=True)
-@click.option("--resolution", default=None, help="e.g. 224 or 512x384 (default: the model's).")
+@click.option("--resolution", default=None,
+              help="e.g. 224 or 512x384 (default: the size most measured in --results, else the model's).")
+@click.option("--seq-len", type=p.BATCH, default=None,
+              help="A token model's sequence length (default: the one most measured in --results, else its own).")
 @click.option("--slo-ms", type=p.LATENCY_MS, default=None, help="Latency target in milliseconds.")
 @click.option("--percentile", type=p.PERCENTILE, default=99.0, show_default=True)
 @click.option("--qps", type=p.QPS, default=None, help="Mean request rate.")
@@ -857,8 +860,8 @@ def _validate_results(rows: list[dict], hold_out: str, as_json: bool) -> None:
 @click.option("--keep", type=p.Duration(allow_zero=True), default="60s", show_default=True,
               help="Sporadic load: how long an idle server is kept before it scales to zero.")
 @handled
-def recommend_cmd(model: str, resolution: str | None, slo_ms: float | None, percentile: float, qps: float | None,
-                  prompt_len: str | None, output_len: str | None, slo_ttft_ms: float | None,
+def recommend_cmd(model: str, resolution: str | None, seq_len: int | None, slo_ms: float | None, percentile: float,
+                  qps: float | None, prompt_len: str | None, output_len: str | None, slo_ttft_ms: float | None,
                   slo_tpot_ms: float | None, monthly_requests: float | None, precisions: str, traffic: str,
                   providers: str | None, spot: bool,
                   results_dir: str | None, instance: str | None, price_per_hour: float | None, include_retired: bool,
@@ -888,7 +891,18 @@ def recommend_cmd(model: str, resolution: str | None, slo_ms: float | None, perc
     cat = _catalog(catalog_file)
     records = load_records(results_dir) if results_dir else []
     prices = machine_prices(cat, records, instance, price_per_hour, spot) if results_dir else None
-    work = Workload(model, height, width, tuple(split_list(precisions)))
+    if seq_len is not None or resolution:
+        from infercost.models import resolve_model
+
+        tokens = resolve_model(model).tokens
+        if seq_len is not None and not tokens:
+            raise UsageError(f"--seq-len is for a token model; {model} takes images (use --resolution)")
+        if resolution and tokens:
+            raise UsageError(f"--resolution is for an image model; {model} takes tokens (use --seq-len)")
+    if resolution or seq_len or not records:
+        work = Workload(model, height, width, tuple(split_list(precisions)), seq=seq_len)
+    else:  # the size the results measured most, as the report answers it
+        work = Workload.served(records, model, tuple(split_list(precisions)))
     found = answer_for(cat, work, records, Assumptions(target, sporadic, ("--qps", "--slo-ms")), results_dir, prices,
                        Candidates(tuple(split_list(providers)) or None, include_retired, spot))
     shown = Recommendation(found.ranking, found.sentence).shown(top)
@@ -896,7 +910,7 @@ def recommend_cmd(model: str, resolution: str | None, slo_ms: float | None, perc
         return _print_json(shown)
     from infercost.report.tables import recommend_table
 
-    out.print(recommend_table(shown, f"{model}: {target.describe()}", top))
+    out.print(recommend_table(shown, f"{found.label}: {target.describe()}", top))
     infeasible = [r for r in shown if not r["feasible"]]
     if infeasible:
         out.print(f"{len(infeasible)} cannot meet it, e.g. " + "; ".join(

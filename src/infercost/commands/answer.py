@@ -15,13 +15,21 @@ from infercost.pricing.catalog import Catalog
 from infercost.pricing.pay_per_use import offerings
 from infercost.results import Record
 from infercost.serving.answer import Asked, Assumptions, ModelAnswer, answer_lines
+from infercost.serving.curve import forward_records, served_size
 from infercost.serving.sporadic import SporadicLoad, break_even_per_day, scale_to_zero_monthly, warm_monthly
 
 __all__ = ["ALL_PRECISIONS", "Asked", "Assumptions", "ModelAnswer", "answer_for", "answer_lines"]
 
-def fastest_cpu_stack(records: list[Record], model: str) -> Record | None:
-    """This machine's fastest batch-1 CPU record of the model."""
-    ok = [r for r in records if r.ok and r.model == model and r.device == "cpu" and r.batch_size == 1 and r.latency_s]
+def fastest_cpu_stack(records: list[Record], model: str, work: Workload | None = None) -> Record | None:
+    """This machine's fastest batch-1 CPU record of the model, at the size it is served at (the workload's, else
+    the most measured: serving.curve.served_size)."""
+    ok = [r for r in forward_records(records, model, "cpu") if r.batch_size == 1]
+    if work is not None and (work.height or work.seq is not None):
+        ok = [r for r in ok if (not work.height or (r.height, r.width) == (work.height, work.width))
+              and (work.seq is None or r.tokens == work.seq)]
+    else:
+        size = served_size(ok, model)
+        ok = [r for r in ok if (r.height, r.width, str(r.options.get("dims") or "")) == size]
     return min(ok, key=lambda r: r.latency_s) if ok else None
 
 
@@ -102,7 +110,7 @@ def answer_for(catalog: Catalog, work: Workload, records: list[Record], assumpti
     """The model's answer under `assumptions`: recommend's ranking for the steady load, and the sporadic options.
     CPU instances are predicted with the CPU stack that measured fastest here (in `records`)."""
     model = work.model
-    here = fastest_cpu_stack(records, model)
+    here = fastest_cpu_stack(records, model, work)
     if here is not None and work.cpu_stack is None:
         work = replace(work, cpu_stack=(here.backend, here.precision))
     target = assumptions.target
@@ -112,6 +120,7 @@ def answer_for(catalog: Catalog, work: Workload, records: list[Record], assumpti
     cold = cold_start_s(records, model, here.backend, here.precision) if here else None
     sporadic, note = _sporadic(found.rows, assumptions.sporadic, target.slo_s, cold, here, target.percentile)
     return ModelAnswer(model, assumptions, feasible[0] if feasible else None,
-                       feasible[1] if len(feasible) > 1 else None, change, sporadic, note, found.sentence, found.rows)
+                       feasible[1] if len(feasible) > 1 else None, change, sporadic, note, found.sentence, found.rows,
+                       size=work.size_label or (here.size_label if here else ""))
 
 

@@ -23,6 +23,7 @@ from infercost.results import Record, load_records, machine_id
 from infercost.serving import LatencyCurve, Policy, curve_from_records
 from infercost.serving.answer import band_text
 from infercost.serving.capacity import replicas_for
+from infercost.serving.curve import served_size, size_seq
 from infercost.serving.target import ServingTarget
 
 BATCHES = (1, 2, 4, 8)
@@ -31,15 +32,29 @@ REQUESTS = 4_000  # per simulated run while sizing: enough for a p99, fast enoug
 
 @dataclass(frozen=True)
 class Workload:
-    """What is served: a model at a resolution (None: the model's own), in the precisions worth trying. `cpu_stack`
-    is the (backend, precision) that measured fastest on a CPU here: CPU instances are predicted with it where their
-    CPU supports the precision."""
+    """What is served: a model at a resolution, or a token model at a sequence length (None: the model's own), in
+    the precisions worth trying. `cpu_stack` is the (backend, precision) that measured fastest on a CPU here: CPU
+    instances are predicted with it where their CPU supports the precision."""
 
     model: str
     height: int | None = None
     width: int | None = None
     precisions: tuple[str, ...] = ("fp32",)
     cpu_stack: tuple[str, str] | None = None
+    seq: int | None = None
+
+    @classmethod
+    def served(cls, records: list[Record], model: str, precisions: tuple[str, ...]) -> Workload:
+        """The model at the size it is served at (serving.curve.served_size: its most measured size)."""
+        size = served_size(records, model)
+        return cls(model, size[0], size[1], precisions, seq=size_seq(size))
+
+    @property
+    def size_label(self) -> str:
+        """'seq 128', '224x224', or '' for the model's own size."""
+        if self.seq is not None:
+            return f"seq {self.seq}"
+        return f"{self.width}x{self.height}" if self.height else ""
 
 
 def cpu_choice(work: Workload, cpu: Accelerator | None) -> tuple[str | None, tuple[str, ...], str | None]:
@@ -117,8 +132,8 @@ def _predicted(instance: Instance, catalog: Catalog, work: Workload, target: Ser
     reasons, options = [], []
     for precision in precisions:
         eff, band, _ = calibration(results, catalog, device.kind, precision, backend) if own else (None, None, [])
-        predictions = [predict(profile_model(work.model, b, work.height, work.width, precision), device, eff, 1,
-                               band or DEFAULT_ERROR) for b in BATCHES]
+        predictions = [predict(profile_model(work.model, b, work.height, work.width, precision, work.seq), device,
+                               eff, 1, band or DEFAULT_ERROR) for b in BATCHES]
         if not predictions[0].supported:
             reasons.append(f"{precision}: {predictions[0].note}")
             continue
@@ -129,16 +144,16 @@ def _predicted(instance: Instance, catalog: Catalog, work: Workload, target: Ser
         stack = f"{backend} (calibrated here)" if eff and backend else f"roofline ({predictions[0].efficiency})"
         latencies = [p.latency_s for _, p in fitting]
         if chip is not None:
-            shape = profile_model(work.model, 1, work.height, work.width, precision)
+            shape = profile_model(work.model, 1, work.height, work.width, precision, work.seq)
             size = (shape.height, shape.width)
         if eff is None and chip is not None:  # the published calibration, with the stack the device would run
-            published = [predict_published(work.model, chip, precision, b, size, backend, cores)
+            published = [predict_published(work.model, chip, precision, b, size, backend, cores, seq=work.seq)
                          for b, _ in fitting]
             latencies = [found.seconds for found in published]
             stack, band = published[0].stack, math.exp(published[0].band) - 1
         elif eff is not None and chip is not None:  # calibrated here, carried to another chip: no narrower a band
             # than the published calibration earned on chips it had not seen
-            carried = predict_published(work.model, chip, precision, 1, size, backend, cores)
+            carried = predict_published(work.model, chip, precision, 1, size, backend, cores, seq=work.seq)
             band = max(band or 0.0, math.exp(carried.band) - 1)
         curve = LatencyCurve([b for b, _ in fitting], latencies)
         if curve.latency(1) > target.slo_s:
@@ -157,7 +172,8 @@ def _measured(records: list[Record], priced: tuple[str, float] | None, work: Wor
               catalog: Catalog) -> dict | None:
     """One measured machine (this one, or a cluster node kind) as a candidate; None if it never ran this model."""
     try:
-        curve = curve_from_records(records, work.model, resolution=(work.height, work.width) if work.height else None)
+        curve = curve_from_records(records, work.model, resolution=(work.height, work.width) if work.height else None,
+                                   seq=work.seq)
     except UsageError:
         return None
     env = records[0].env

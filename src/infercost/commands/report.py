@@ -5,7 +5,6 @@ Command layer: a thin entry point that Python callers use as the CLI does.
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 
 from infercost.commands.answer import ALL_PRECISIONS, Asked, ModelAnswer, answer_for
@@ -34,20 +33,13 @@ def measured_cost_rows(records, prices: dict[str, tuple[str, float] | None]) -> 
     return rows
 
 
-def _workload(records, model: str) -> Workload:
-    """The model at its most measured image size (a token model at its own default length)."""
-    sizes = Counter((r.height, r.width) for r in records if r.ok and r.model == model)
-    height, width = max(sizes, key=sizes.get) if sizes else (None, None)
-    return Workload(model, height, width, ALL_PRECISIONS)
-
-
 def answers(directory: str, records, catalog, prices, asked: Asked) -> tuple[list[ModelAnswer], list[str]]:
     """The answer for every model measured (ok) in the results; a model that can't be answered is a warning."""
     found, warnings = [], []
     for model in sorted({r.model for r in records if r.ok}):
         try:
-            found.append(answer_for(catalog, _workload(records, model), records, asked.for_model(model), directory,
-                                    prices))
+            work = Workload.served(records, model, ALL_PRECISIONS)
+            found.append(answer_for(catalog, work, records, asked.for_model(model), directory, prices))
         except InfercostError as exc:
             warnings.append(f"{model}: no answer ({one_line(exc)})")
     return found, warnings

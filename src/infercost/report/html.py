@@ -187,7 +187,8 @@ def answer_section(answers: Sequence[ModelAnswer]) -> str:
         seen[a.assumptions.target.describe() + given].append(a.model)
     steady = "; ".join(f"{', '.join(models)}: {text}" for text, models in seen.items())
     sporadic = f"{answers[0].assumptions.sporadic.describe()}; {answers[0].assumptions.cold_note}"
-    rows = [(a.model, _option(a.steady), _money(a.steady and a.steady["monthly_cost_usd"]), band_text(a.steady),
+    rows = [(a.model, a.size or "-", _option(a.steady), _money(a.steady and a.steady["monthly_cost_usd"]),
+             band_text(a.steady),
              _option(a.steady_next) if a.steady_next else "-", a.steady_change,
              a.sporadic_best["option"] if a.sporadic_best else "none meets the target",
              _money(a.sporadic_best and a.sporadic_best["monthly_cost_usd"]),
@@ -195,7 +196,7 @@ def answer_section(answers: Sequence[ModelAnswer]) -> str:
              a.sporadic_next["option"] if a.sporadic_next else "-", a.sporadic_change or "-") for a in answers]
     return (f'<p class="assume"><b>Steady load</b>: {e(steady)}. <b>Sporadic load</b>: {e(sporadic)}. '
             f'Set them with --qps, --slo-ms, --traffic, --requests-per-day and --burst.</p>'
-            + _table(("model", "steady: cheapest", "USD/month", "band", "runner-up", "would change with",
+            + _table(("model", "served at", "steady: cheapest", "USD/month", "band", "runner-up", "would change with",
                       "sporadic: cheapest", "USD/month", "first of a burst waits", "runner-up",
                       "where scale to zero wins"), rows, "answer", "answer"))
 
@@ -243,8 +244,9 @@ def cost_section(answers: Sequence[ModelAnswer], measured: Sequence[dict]) -> st
         found = by_model.get(model)
         if found:
             feasible = [r for r in found.ranking if r["feasible"]][:10]
-            parts.append(f"<p>Serving {e(found.assumptions.target.describe())}: the ten cheapest candidates that meet "
-                         f"it.</p>" + _table(
+            size = f" at {found.size}" if found.size else ""
+            parts.append(f"<p>Serving {e(found.assumptions.target.describe())}{e(size)}: the ten cheapest candidates "
+                         f"that meet it.</p>" + _table(
                 ("model", "instance", "source", "stack", "precision", "batching", "replicas", "p99",
                  "USD / 1M requests", "USD / month", "band", "note"),
                 [(model, r["instance"], r["source"], r.get("stack") or "-", r.get("precision") or "-",

@@ -74,6 +74,12 @@ class ModelAnswer:
     sporadic_change: str = ""
     sentence: str = ""  # recommend's verdict, for the steady load
     ranking: list[dict] = field(default_factory=list)  # recommend's rows: every candidate, feasible first
+    size: str = ""  # the size it is served at: '224x224', 'seq 128'
+
+    @property
+    def label(self) -> str:
+        """'unet at 256x256': the model and the size its answer is for."""
+        return f"{self.model} at {self.size}" if self.size else self.model
 
     @property
     def sporadic_best(self) -> dict | None:
@@ -84,7 +90,8 @@ class ModelAnswer:
         return self.sporadic[1] if len(self.sporadic) > 1 else None
 
     def to_dict(self) -> dict:
-        return {"model": self.model, "assumptions": self.assumptions.describe(), "steady": self.steady,
+        return {"model": self.model, "size": self.size, "assumptions": self.assumptions.describe(),
+                "steady": self.steady,
                 "steady_next": self.steady_next, "steady_change": self.steady_change,
                 "sporadic": self.sporadic, "sporadic_change": self.sporadic_change}
 
@@ -118,9 +125,9 @@ def sporadic_text(row: dict | None) -> str:
 
 def answer_lines(found: ModelAnswer) -> list[str]:
     """The answer in plain lines, as summary.md and `infercost recommend` print it."""
-    return [f"{found.model}, steady ({found.assumptions.target.describe()}): {steady_text(found.steady)} "
+    return [f"{found.label}, steady ({found.assumptions.target.describe()}): {steady_text(found.steady)} "
             f"[{band_text(found.steady)}]; next {steady_text(found.steady_next)}; would change with "
             f"{found.steady_change}.",
-            f"{found.model}, sporadic ({found.assumptions.sporadic.describe()}): {sporadic_text(found.sporadic_best)}"
+            f"{found.label}, sporadic ({found.assumptions.sporadic.describe()}): {sporadic_text(found.sporadic_best)}"
             f"; next {sporadic_text(found.sporadic_next)}" + (f"; {found.sporadic_change}" if found.sporadic_change
                                                                 else "") + f"; {found.assumptions.cold_note}."]

@@ -90,11 +90,10 @@ class LatencyCurve:
 
 
 def curve_from_records(records: list[Record], model: str, stack: str | None = None, device: str | None = None,
-                       resolution: tuple[int, int] | None = None) -> LatencyCurve:
-    """This model's latency-by-batch curve for one stack and resolution (default: the fastest batch-1 stack at
-    the most-measured resolution)."""
-    ok = [r for r in records if r.ok and r.model == model and r.latency_s and not r.generation
-          and (device is None or r.device == device)]
+                       resolution: tuple[int, int] | None = None, seq: int | None = None) -> LatencyCurve:
+    """This model's latency-by-batch curve for one stack and size (default: the fastest batch-1 stack at the size
+    the model is served at, `served_size`)."""
+    ok = forward_records(records, model, device)
     if not ok:
         raise UsageError(f"no ok results for model {model!r} in these results")
     if stack:
@@ -102,14 +101,13 @@ def curve_from_records(records: list[Record], model: str, stack: str | None = No
         ok = [r for r in ok if r.backend == backend and (not precision or r.precision == precision)]
         if not ok:
             raise UsageError(f"no ok results for {model} on stack {stack}; use backend:precision as recorded")
-    sizes = defaultdict(int)
-    for r in ok:
-        sizes[_size(r)] += 1
-    size = max((s for s in sizes if not resolution or s[:2] == tuple(resolution)),
-               key=lambda s: (sizes[s], -(s[0] or 0) * (s[1] or 0), s[2]), default=tuple(resolution or ()) + ("",))
-    ok = [r for r in ok if _size(r) == size]
-    if not ok:
-        raise UsageError(f"no results for {model} at {size[1]}x{size[0]}")
+    matching = [r for r in ok if (not resolution or (r.height, r.width) == tuple(resolution))
+                and (seq is None or r.tokens == seq)]
+    if not matching:
+        asked = f"seq {seq}" if seq is not None else f"{resolution[1]}x{resolution[0]}"
+        raise UsageError(f"no results for {model} at {asked}")
+    size = served_size(matching, model)
+    ok = [r for r in matching if _size(r) == size]
     by_stack = defaultdict(dict)
     for r in ok:
         by_stack[(r.backend, r.precision, r.device)][r.batch_size] = r
@@ -118,6 +116,52 @@ def curve_from_records(records: list[Record], model: str, stack: str | None = No
     label = f"{model} {chosen[0]} {chosen[1]} {chosen[2]} " + (size[2].split(",")[0] or f"{size[1]}x{size[0]}")
     return LatencyCurve(list(points), [points[b].latency_s for b in points],
                         {b: list(points[b].samples_s) for b in points}, label=label)
+
+
+def forward_records(records: list[Record], model: str, device: str | None = None) -> list[Record]:
+    """The model's ok forward-pass records (generation records have a curve of their own), on `device` if named."""
+    return [r for r in records if r.ok and r.model == model and r.latency_s and not r.generation
+            and (device is None or r.device == device)]
+
+
+def served_size(records: list[Record], model: str) -> tuple[int | None, int | None, str]:
+    """The size a model is served at, as (height, width, dims): the size measured most often among its forward-pass
+    records; between sizes measured as often (a ladder), the model's own default size where it is one of them,
+    else the middle one. One rule for the answer, recommend, the curve and the pay-per-use price."""
+    counts = defaultdict(int)
+    for r in forward_records(records, model):
+        counts[_size(r)] += 1
+    if not counts:
+        return (None, None, "")
+    most = max(counts.values())
+    tied = sorted((s for s, n in counts.items() if n == most), key=_extent)
+    default = _default_size(model)
+    return default if default in tied else tied[(len(tied) - 1) // 2]
+
+
+def size_seq(size: tuple[int | None, int | None, str]) -> int | None:
+    """The sequence length a served size binds (None for an image size)."""
+    from infercost.case import parse_dims
+    from infercost.inputs import lookup
+
+    return lookup("seq", parse_dims(size[2])) if size[2] else None
+
+
+def _default_size(model: str) -> tuple[int | None, int | None, str] | None:
+    from infercost.errors import InfercostError
+    from infercost.models import resolve_model
+
+    try:
+        spec = resolve_model(model)
+    except (InfercostError, OSError, ImportError):
+        return None  # a module registered in another process, a file since moved: no default to prefer
+    if spec.tokens:
+        return (None, None, f"seq={spec.default_seq}")
+    return (spec.default_resolution, spec.default_resolution, "")
+
+
+def _extent(size: tuple[int | None, int | None, str]) -> tuple[int, int]:
+    return ((size[0] or 0) * (size[1] or 0), size_seq(size) or 0)
 
 
 def _size(record: Record) -> tuple[int, int, str]:
