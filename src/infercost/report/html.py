@@ -372,7 +372,8 @@ def build_report(directory: str | Path, records: Sequence[Record], measured_cost
                        f"{s['best_throughput_per_s']:.1f}" if s.get("best_throughput_per_s") else "-",
                        s.get("largest_batch", "-"), s.get("largest_resolution", "-"))
                       for s in summarize_models(records)])
-    sentences = "".join(f"<li>{e(a.model)}: {e(a.sentence)}</li>" for a in answers)
+    sentences = "".join(f"<li>{e(a.label)}: {e(a.sentence)}</li>" for a in answers)
+    gen_count = f", and {len(generation)} generation records" if generation else ""
     warn = "".join(f"<li>{e(w)}</li>" for w in warnings_section(records, extra_warnings)) or "<li>none</li>"
     figures = (throughput_figure(records, colours) + batch1_figure(records, colours)
                + size_figure(records, found, colours, "megapixels") + size_figure(records, found, colours, "tokens")
@@ -381,7 +382,7 @@ def build_report(directory: str | Path, records: Sequence[Record], measured_cost
 <title>infercost report: {e(str(directory))}</title><style>{_STYLE}</style>
 <script>{plotly.offline.get_plotlyjs()}</script></head><body>
 <h1>Where to serve it, and what it costs</h1>{answer_section(answers)}
-<p>{len(records)} records from <code>{e(str(directory))}</code>. Measured rows come from this study; predicted rows
+<p>{len(records)} records from <code>{e(str(directory))}</code>{gen_count}. Measured rows come from this study; predicted rows
 carry the band held-out validation earned. Details, figures and the raw data follow.</p>
 <h2>Why: the steady-load ranking</h2><ul>{sentences}</ul>
 <h2>Summary of the measurements</h2>{summary}
