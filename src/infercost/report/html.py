@@ -382,8 +382,8 @@ def build_report(directory: str | Path, records: Sequence[Record], measured_cost
 <title>infercost report: {e(str(directory))}</title><style>{_STYLE}</style>
 <script>{plotly.offline.get_plotlyjs()}</script></head><body>
 <h1>Where to serve it, and what it costs</h1>{answer_section(answers)}
-<p>{len(records)} records from <code>{e(str(directory))}</code>{gen_count}. Measured rows come from this study; predicted rows
-carry the band held-out validation earned. Details, figures and the raw data follow.</p>
+<p>{len(records)} records from <code>{e(str(directory))}</code>{gen_count}. Measured rows come from this study;
+predicted rows carry the band held-out validation earned. Details, figures and the raw data follow.</p>
 <h2>Why: the steady-load ranking</h2><ul>{sentences}</ul>
 <h2>Summary of the measurements</h2>{summary}
 <h2>Machines measured</h2>{machines_section(records)}
