@@ -228,3 +228,19 @@ def test_a_cpu_named_alone_is_predicted_per_core_and_its_decode_band_is_wider_be
     g = found["--instance"]
     assert g["tpot_low_s"] == pytest.approx(g["tpot_s"] * CPU_DECODE_LOW) and "widened" in g["tpot_band_source"]
     assert found["--accelerator"]["tpot_s"] > g["tpot_s"]  # one core reads more slowly than the instance's two
+
+
+def test_an_int8_model_counts_the_parameters_it_was_quantized_from(tiny_gpt2):
+    from infercost.generation.measure import load_causal
+    from infercost.models import resolve_model
+
+    spec = resolve_model(tiny_gpt2)
+    counts = {}
+    for precision in ("fp32", "int8"):
+        case = Case.from_dict({"model": tiny_gpt2, "precision": precision, "inputs": [{"name": "input_ids",
+                               "dtype": "int64", "shape": ["batch", "seq"]}],
+                               "options": {"dims": "seq=6", "output_len": 4}})
+        model = load_causal(spec, case)
+        counts[precision] = (model.infercost_params, sum(p.numel() for p in model.parameters()))
+    assert counts["int8"][0] == counts["fp32"][0] == counts["fp32"][1]
+    assert counts["int8"][1] < counts["fp32"][1]  # the packed int8 weights are not parameters any more

@@ -134,7 +134,7 @@ def measure_generation_case(case: Case, options: RunOptions) -> Record:
                 torch.cuda.reset_peak_memory_stats()
             generator = Generator(model, case, prompt, case.output_len, spec.vocab_size,
                                   sync=torch.cuda.synchronize if cuda else (lambda: None))
-            params = sum(p.numel() for p in model.parameters()) or None
+            params = model.infercost_params
             stack = {"framework": "torch", "torch": torch.__version__, "cache": generator.cache_kind,
                      "compiled": case.backend == "torch-compile",
                      "quantization": "dynamic int8 (linear layers)" if case.precision == "int8" else None}
