@@ -438,7 +438,9 @@ def study(depth: str, profile: str | None, models: str | None, backends: str | N
     out.print(study_summary_table(result.summary))
     out.print(fits_table(result.fits))
     outcome = result.outcome
-    out.print(f"{len(outcome.measured)} points recorded, {outcome.resumed} already there (resumed).")
+    reused = (f", {outcome.resumed} reused from records already there (an earlier run's, or a point that two "
+              f"ladders share)") if outcome.resumed else ""
+    out.print(f"{len(outcome.measured)} points recorded{reused}.")
     if outcome.skipped:
         out.print(f"[yellow]{len(outcome.skipped)} points skipped over the time budget[/] (run again to continue): "
                   + ", ".join(f"{c.model} {c.backend} b{c.batch_size} {c.size_label}" for c, _ in outcome.skipped[:8])
