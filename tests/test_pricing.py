@@ -145,3 +145,18 @@ def test_cost_from_results(tmp_path):
     assert rows[0]["priced"] and rows[0]["cost_per_inference_usd"] == pytest.approx(0.10 / 3600 / 20)
     unpriced = json.loads(run("cost", "--results", str(tmp_path), "--json").output)
     assert not unpriced[0]["priced"] and "--price-per-hour" in unpriced[0]["reason"]
+
+
+def test_cost_rows_name_a_token_models_size(tmp_path):
+    from infercost.case import Case
+    from infercost.inputs import Input
+    from infercost.results import Record, ResultsStore
+
+    case = Case("bert-base", height=None, width=None, options=(("dims", "seq=128"),),
+                inputs=(Input("input_ids", "int64", ("batch", "seq")),))
+    ResultsStore(tmp_path).append(Record.for_case(case, run_id="r1", status="ok", env={"host": "h"},
+                                                  timing={"method": "adaptive"}).with_samples([0.1, 0.1, 0.1]))
+    rows = json.loads(run("cost", "--results", str(tmp_path), "--price-per-hour", "0.10", "--json").output)
+    assert rows[0]["size"] == "seq 128"
+    table = run("cost", "--results", str(tmp_path), "--price-per-hour", "0.10").output
+    assert "seq 128" in table and "None" not in table

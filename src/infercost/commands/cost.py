@@ -80,7 +80,7 @@ def cost_from_results(catalog: Catalog, results: str, instance: str | None, pric
             continue
         row = {"model": record.model, "backend": record.backend, "device": record.device,
                "precision": record.precision, "height": record.height, "width": record.width,
-               "case_id": record.case_id}
+               "size": record.size_label, "case_id": record.case_id}
         priced = prices[machine_id(record.env)]
         if priced is None:
             rows.append({**row, "batch_size": record.batch_size, "latency_s": record.latency_s,

@@ -68,11 +68,12 @@ def export_with_past(spec: ModelSpec, case: Case) -> tuple[Path, object, int]:
     import torch
 
     from infercost.backends.onnx_export import _atomic_target, _files, _key
+    from infercost.generation.measure import load_causal
     from infercost.paths import cache_dir
 
-    torch.manual_seed(0)
-    model = spec.causal(**case.model_options).eval()
-    config, params = model.config, sum(p.numel() for p in model.parameters())
+    # The fp32 model PyTorch generates with, built the same way (seeded, counted); int8 quantizes the exported file.
+    model = load_causal(spec, case.with_(backend="torch", precision="fp32", device="cpu"))
+    config, params = model.config, model.infercost_params
     code = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]  # a new wrapper here, a new export
     key = _key(spec, case.model_options, "fp32", f"{_files(spec)}|kv-{code}")
     stem = f"{spec.name.replace(':', '_').replace('/', '_')}-kv-{key}"

@@ -17,7 +17,7 @@ from infercost.units import fmt_bytes, fmt_seconds
 
 def records_table(records: Sequence[Record], title: str | None = None) -> Table:
     table = Table(title=title, header_style="bold")
-    for column in ("model", "backend", "device", "precision", "batch", "resolution", "status",
+    for column in ("model", "backend", "device", "precision", "batch", "size", "status",
                    "median", "p99", "throughput/s", "memory", "note"):
         table.add_column(column, justify="right" if column in ("batch", "median", "p99", "throughput/s",
                                                                "memory") else "left")
@@ -44,13 +44,13 @@ def _status(status: str) -> str:
 def cost_table(rows: Sequence[dict], title: str | None = None) -> Table:
     """Priced results: one row per ok point, unpriced rows saying why."""
     table = Table(title=title, header_style="bold")
-    for column in ("model", "backend", "precision", "batch", "resolution", "instance", "USD/h", "latency",
+    for column in ("model", "backend", "precision", "batch", "size", "instance", "USD/h", "latency",
                    "throughput/s", "USD / 1M inferences", "monthly capacity", "note"):
         table.add_column(column)
     for r in rows:
         priced = r.get("priced")
         table.add_row(escape(r["model"]), r["backend"], r["precision"], str(r["batch_size"]),
-                      f"{r['width']}x{r['height']}", escape(str(r.get("instance") or "-")),
+                      escape(r["size"]), escape(str(r.get("instance") or "-")),
                       f"{r['price_per_hour_usd']:.4g}" if priced else "-", fmt_seconds(r["latency_s"]),
                       f"{r['throughput_per_s']:.1f}" if priced else "-",
                       f"{r['cost_per_million_usd']:.4g}" if priced else "-",
