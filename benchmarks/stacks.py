@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 
 from infercost.case import Case
+from infercost.pricing.catalog import cpu_ceiling
 from infercost.probe import effective_precision, run_probe, save_probe, with_peak
 from infercost.runner import Runner, RunOptions
 from infercost.selection import candidates
@@ -21,7 +22,7 @@ def main() -> None:
     parser.add_argument("--batches", default="1,8")
     parser.add_argument("--models", default="vgg19,resnet50")
     args = parser.parse_args()
-    probe = save_probe(run_probe("cpu"))
+    probe = save_probe(run_probe("cpu", ceiling=cpu_ceiling()))
     print("probe:", ", ".join(f"{p} {r / 1e12:.3f} TFLOP/s" for p, r in probe["peak_flops_per_s"].items()),
           f"copy {probe['copy_bandwidth_bytes_per_s'] / 1e9:.1f} GB/s")
     runner = Runner(RunOptions(TimerConfig(min_time_s=1.0, max_time_s=6.0), timeout_s=900))

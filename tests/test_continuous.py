@@ -111,7 +111,7 @@ def test_simulate_serves_a_language_model_from_generation_records(tmp_path):
     for key in ("ttft_p50_s", "ttft_p99_s", "tpot_p50_s", "tpot_p99_s", "goodput_per_s", "max_qps_under_slo",
                 "replicas", "cost_per_million_output_tokens"):
         assert data[key] is not None, key
-    assert data["kv_budget_tokens"] == int((8 * 2**30 * 0.8 - 124_439_808 * 4) // 36_864)
+    assert data["kv_budget_tokens"] == int((8 * 2**30 * 0.9 - 124_439_808 * 4) // 36_864)
     missing = CliRunner().invoke(cli, ["simulate", "--results", str(tmp_path), "--model", "gpt2", "--qps", "2",
                                        "--output-len", "16"])
     assert missing.exit_code == 2 and "--slo-ttft-ms" in missing.output
@@ -244,3 +244,36 @@ def test_prefills_timed_at_every_count_of_prompts_get_an_intercept_per_count():
     assert cost.prefill_s([32] * 6) == pytest.approx(0.070 + 0.001 * 32 * 6, rel=1e-6)  # past the table
     alone = fit_points([(1, p, 0.04 + 0.001 * p) for p in (16, 32, 64)], [(1, 32, 0.03)], "one at a time")
     assert alone.prefill_by_count == () and alone.prefill_s([32]) == pytest.approx(0.072, rel=1e-6)
+
+
+def test_measured_and_predicted_kv_budgets_keep_the_same_headroom(tmp_path):
+    """One fraction of memory kept free: the budget from records and the one predicted for a device agree."""
+    from infercost.commands.serving import kv_budget_tokens
+    from infercost.generation.kv import KV_HEADROOM
+    from infercost.predict.generation import DecoderShape, kv_tokens
+    from infercost.predict.roofline import DeviceSpec
+    from infercost.results import load_records
+
+    _store_generation(tmp_path)
+    records = load_records(tmp_path)
+    memory = 8 * 2**30
+    measured = kv_budget_tokens(records, memory)
+    shape = DecoderShape(params=124_439_808, layers=12, hidden=768, kv_elements_per_token=36_864 // 4)
+    device = DeviceSpec("a machine", "cpu", {"fp32": 1e12}, 1e11, memory, "test")
+    assert measured == kv_tokens(shape, device, "fp32")
+    assert measured == int((memory * (1 - KV_HEADROOM) - 124_439_808 * 4) // 36_864)
+
+
+@pytest.mark.parametrize("count", [2, 3, 10, 1000])
+@pytest.mark.parametrize("rate", [0.5, 2.0, 37.0])
+def test_any_trace_asked_for_a_rate_arrives_at_that_mean_rate(count, rate, tmp_path):
+    """Images' traces (serving.arrivals) and generation's (GenerationTarget.trace) are scaled by one rule."""
+    from infercost.serving.arrivals import arrivals
+
+    rng = np.random.default_rng(count)
+    times = np.sort(rng.exponential(3.0, count).cumsum())
+    trace = tmp_path / "trace.csv"
+    trace.write_text("\n".join(f"{t:.9f}" for t in times))
+    target = GenerationTarget(1.0, (8, 8), (4, 4), 1.0, 1.0, trace=tuple((float(t), 8, 4) for t in times))
+    for found in (arrivals(str(trace), rate, count), target.requests(count, qps=rate)[0]):
+        assert found[0] == 0 and (len(found) - 1) / found[-1] == pytest.approx(rate, rel=1e-6)

@@ -10,7 +10,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "infercost"
 CLI = {"cli", "cli_params", "__main__"}
 API = {"infercost", "api"}  # the package's face and the Python API: beside the CLI, above the commands
 CORE = {"errors", "limits", "units", "textfiles", "oom", "env", "paths", "process", "case", "inputs", "timing",
-        "results", "layers"}
+        "results", "layers", "month"}
 
 
 def _unit(module: str) -> str:

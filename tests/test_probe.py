@@ -20,10 +20,13 @@ def test_the_isa_flags_name_the_microarchitecture(model, flags, chip):
 
 
 def test_the_theoretical_peak_is_the_catalog_rate_times_the_cores():
-    peaks, how = theoretical_peaks({"cpu_model": "AMD EPYC", "isa_flags": ["avx512f"], "cpu_cores": 4})
+    from infercost.pricing import load_catalog
+
+    chips = load_catalog().accelerators
+    peaks, how = theoretical_peaks({"cpu_model": "AMD EPYC", "isa_flags": ["avx512f"], "cpu_cores": 4}, chips)
     assert peaks["fp32"] == pytest.approx(4 * 0.1184e12) and peaks["bf16"] == pytest.approx(4 * 0.2368e12)
     assert "EPYC Genoa x 4 cores" in how
-    assert theoretical_peaks({"cpu_model": "Apple M2", "isa_flags": [], "cpu_cores": 8}) is None
+    assert theoretical_peaks({"cpu_model": "Apple M2", "isa_flags": [], "cpu_cores": 8}, chips) is None
 
 
 def test_the_other_runtimes_matmuls_run():

@@ -134,10 +134,11 @@ def env_list() -> None:
 def probe(device: str, as_json: bool) -> None:
     """Measure the device's ceilings: best matmul rate per precision and memory copy bandwidth."""
     from infercost.case import validate_device
+    from infercost.pricing.catalog import cpu_ceiling
     from infercost.probe import run_probe, save_probe
 
     validate_device(device)
-    result = save_probe(run_probe(device))
+    result = save_probe(run_probe(device, ceiling=cpu_ceiling() if device == "cpu" else None))
     if as_json:
         return _print_json(result)
     for precision, rate in result["peak_flops_per_s"].items():

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-BYTES = {"fp32": 4, "fp16": 2, "bf16": 2, "int8": 1}
+# Bytes an element takes at each precision: the one table for profiles, predictions and KV-cache sizes. tf32 is
+# fp32 stored, multiplied at tensor-core speed (published GPU results use it).
+BYTES = {"fp32": 4, "tf32": 4, "fp16": 2, "bf16": 2, "int8": 1}
 
 
 class LayerProfile(BaseModel):

@@ -2,7 +2,7 @@
 
 A value outside its range (nan, inf, negative, or beyond a stated bound) is a UsageError naming the value and the
 range. Work whose size follows from user input (arrivals, grids) is checked against a bound before anything is
-allocated. Core layer: imports nothing of infercost but errors.
+allocated. Core layer: imports nothing of infercost but errors and the month.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass
 
 from infercost.errors import UsageError
+from infercost.month import SECONDS_PER_MONTH
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ MAX_CASES = 100_000  # points in one bench grid or study plan
 # Lower bounds are small positive numbers rather than zero: a rate, a latency or a price of 1e-320 is not zero, but
 # its reciprocal overflows.
 QPS = Bound(1e-6, 1e7, unit="requests/s")
-MONTHLY_REQUESTS = Bound(1, 1e7 * 730 * 3600, unit="requests")
+MONTHLY_REQUESTS = Bound(1, 1e7 * SECONDS_PER_MONTH, unit="requests")
 LATENCY_MS = Bound(1e-6, 3.6e6, unit="ms")
 DELAY_MS = Bound(0, 6e4, unit="ms")
 PERCENTILE = Bound(0, 99.999, low_open=True)

@@ -167,13 +167,11 @@ def cpu_chip(env: dict) -> str | None:
     return None
 
 
-def theoretical_peaks(env: dict) -> tuple[dict[str, float], str] | None:
+def theoretical_peaks(env: dict, accelerators: dict) -> tuple[dict[str, float], str] | None:
     """Per precision, the catalog's derived per-core peak of this CPU's microarchitecture times its cores: a ceiling
-    the measured matmul may not reach (AMX, VNNI), so that no model can beat the stored peak."""
-    from infercost.pricing import load_catalog
-
+    the measured matmul may not reach (AMX, VNNI), so that no model can beat the stored peak. The catalog's
+    accelerators are handed in (pricing.catalog.cpu_ceiling): the runtime layer reads no catalog itself."""
     chip = cpu_chip(env)
-    accelerators = load_catalog().accelerators
     if chip not in accelerators or not env.get("cpu_cores"):
         return None
     acc, cores = accelerators[chip], int(env["cpu_cores"])  # logical CPUs: a ceiling errs high, never low
@@ -181,7 +179,10 @@ def theoretical_peaks(env: dict) -> tuple[dict[str, float], str] | None:
     return peaks, f"theoretical: catalog {chip} x {cores} cores ({acc.source})"
 
 
-def run_probe(device: str = "cpu", precisions: tuple[str, ...] = ("fp32", "bf16", "fp16", "int8")) -> dict:
+def run_probe(device: str = "cpu", precisions: tuple[str, ...] = ("fp32", "bf16", "fp16", "int8"),
+              ceiling: tuple[dict[str, float], str] | None = None) -> dict:
+    """The device's best measured matmul rate per precision and its copy bandwidth; on a CPU, a `ceiling` (the
+    catalog's theoretical peaks and where they come from) is taken where it is above what was measured."""
     gpu = device.startswith("cuda")
     n = 8192 if gpu else 2048
     peaks, libraries, lower_bounds = {}, {}, {}
@@ -196,7 +197,7 @@ def run_probe(device: str = "cpu", precisions: tuple[str, ...] = ("fp32", "bf16"
     if gpu and "int8" in peaks:
         lower_bounds["int8"] = ("torch._int_mm is not known to reach the int8 tensor cores' peak here: a lower "
                                 "bound, raised by any model that beats it")
-    found = theoretical_peaks(fingerprint()) if device == "cpu" else None
+    found = ceiling if device == "cpu" else None
     for precision, rate in (found[0] if found else {}).items():
         if precision in precisions and rate > peaks.get(precision, 0):
             peaks[precision], libraries[precision] = rate, found[1]
@@ -211,9 +212,10 @@ def probeable(device: str) -> bool:
     return device.partition(":")[0] in ("cpu", "cuda")
 
 
-def device_probe(device: str, wanted: bool = True) -> dict | None:
-    """This device's cached ceilings (measured once if missing), or None when not wanted or not probeable."""
-    return cached_probe(device) if wanted and probeable(device) else None
+def device_probe(device: str, wanted: bool = True, ceiling: tuple[dict[str, float], str] | None = None) -> dict | None:
+    """This device's cached ceilings (measured once if missing, with `ceiling` as run_probe takes it), or None when
+    not wanted or not probeable."""
+    return cached_probe(device, ceiling=ceiling) if wanted and probeable(device) else None
 
 
 def _cache_path(device: str):
@@ -221,13 +223,14 @@ def _cache_path(device: str):
     return cache_dir("probe") / f"{key}.json"
 
 
-def cached_probe(device: str = "cpu", run_if_missing: bool = True) -> dict | None:
+def cached_probe(device: str = "cpu", run_if_missing: bool = True,
+                 ceiling: tuple[dict[str, float], str] | None = None) -> dict | None:
     path = _cache_path(device)
     if path.exists():
         return json.loads(path.read_text())
     if not run_if_missing:
         return None
-    return save_probe(run_probe(device))
+    return save_probe(run_probe(device, ceiling=ceiling))
 
 
 def save_probe(result: dict) -> dict:

@@ -95,12 +95,13 @@ def cluster_nodes(ray) -> list[Node]:
 
 def _measure_task(case: dict, options: dict, probe: bool) -> str:
     """Runs inside a Ray worker on the chosen node: the same Runner as a local study, then this node's ceiling."""
+    from infercost.pricing.catalog import cpu_ceiling
     from infercost.probe import device_probe, with_peak
     from infercost.runner import Runner, RunOptions
 
     parsed = Case.from_dict(case)
     record = Runner(RunOptions.from_dict(options)).run(parsed)
-    return with_peak(record, device_probe(parsed.device, probe)).to_json()
+    return with_peak(record, device_probe(parsed.device, probe, cpu_ceiling())).to_json()
 
 
 def _fingerprint_task() -> dict:

@@ -9,6 +9,7 @@ from dataclasses import replace
 
 from infercost.case import Case
 from infercost.grid import Grid
+from infercost.pricing.catalog import cpu_ceiling
 from infercost.probe import device_probe, with_peak
 from infercost.results.record import Record
 from infercost.results.store import ResultsStore
@@ -29,7 +30,7 @@ def run_bench(grid: Grid, options: RunOptions | None = None, out_dir: str = "inf
     cases = grid.cases()
     runner = Runner(options)
     store = ResultsStore(out_dir)
-    probes = {device: device_probe(device, probe) for device in grid.devices}
+    probes = {device: device_probe(device, probe, cpu_ceiling()) for device in grid.devices}
     records = []
     with progress_bar(len(cases), enabled=progress) as bar:
         selections = {}

@@ -13,6 +13,7 @@ from infercost import limits
 from infercost.backends import backend_class, require_backend
 from infercost.case import Case
 from infercost.errors import UsageError
+from infercost.generation.schedule import percentiles
 from infercost.models import resolve_model
 from infercost.serving import LatencyCurve, Policy, poisson, simulate, simulate_pieces
 from infercost.serving.capacity import max_rate_under_slo
@@ -144,12 +145,6 @@ def loadtest(case: Case, target: ServingTarget, policy: Policy, run: LoadRun,
                                               "device": case.device, "resolution": case.size_label}}
 
 
-def _percentiles(result: dict) -> dict:
-    ttft, tpot = result["ttft_s"], result["tpot_s"]
-    return {"ttft_p50_s": float(np.percentile(ttft, 50)), "ttft_p99_s": float(np.percentile(ttft, 99)),
-            "tpot_p50_s": float(np.percentile(tpot, 50)), "tpot_p99_s": float(np.percentile(tpot, 99))}
-
-
 def _intervals(result: dict) -> dict:
     """Distribution-free 95% intervals of the measured percentiles (requests taken as independent): a p99 of a
     hundred requests is little more than its largest one."""
@@ -209,8 +204,8 @@ def generation_loadtest(loaded: LoadedEngine, qps: float, run: LoadRun) -> dict:
     served = loaded.engine.serve(arrivals, prompts, outputs)
     simulated = simulate_continuous(arrivals, prompts, outputs, cost, loaded.budget)
     steps = served["iterations"]
-    return {"qps": qps, "requests": count, "measured": _percentiles(served), "measured_ci95": _intervals(served),
-            "simulated": _percentiles(simulated),
+    return {"qps": qps, "requests": count, "measured": percentiles(served), "measured_ci95": _intervals(served),
+            "simulated": percentiles(simulated),
             "capacity_per_s": loaded.capacity(cost), "kv_budget_tokens": loaded.budget.kv_tokens,
             "mean_decode_batch": float(np.mean([s["decoded"] for s in steps if s["decoded"]] or [0.0])),
             "step_cost": {"prefill": list(cost.prefill), "decode": list(cost.decode),

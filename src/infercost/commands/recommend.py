@@ -18,7 +18,7 @@ from infercost.predict.profile import profile_model
 from infercost.predict.published import predict_published
 from infercost.predict.roofline import DEFAULT_ERROR, DeviceSpec, predict
 from infercost.pricing.catalog import Accelerator, Catalog, Instance
-from infercost.pricing.cost import cost_per_request, instances_for, monthly_cost
+from infercost.pricing.cost import cost_per_million_tokens, cost_per_request, instances_for, monthly_cost
 from infercost.results import Record, load_records, machine_id
 from infercost.serving import LatencyCurve, Policy, curve_from_records
 from infercost.serving.answer import band_text
@@ -327,7 +327,7 @@ def recommend_generation(catalog: Catalog, model: str, target, precisions: tuple
                 continue
             instances = instances_for(served["replicas"], count)
             monthly = monthly_cost(instance.price(candidates.spot), instances)
-            per_million = monthly / (target.qps * 730 * 3600 * served["mean_output_tokens"]) * 1e6
+            per_million = cost_per_million_tokens(monthly, target.qps * served["mean_output_tokens"])
             options.append({"precision": precision, "replicas": instances, "ttft_p99_s": served["ttft_p99_s"],
                             "tpot_p99_s": served["tpot_p99_s"], "max_qps_per_replica": served["max_qps_under_slo"],
                             "monthly_cost_usd": monthly, "cost_per_million_output_tokens": per_million,

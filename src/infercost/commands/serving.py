@@ -9,6 +9,7 @@ import numpy as np
 
 from infercost import limits
 from infercost.errors import UsageError
+from infercost.generation.kv import kv_cache_tokens
 from infercost.layers import BYTES
 from infercost.pricing.cost import cost_per_request, monthly_cost
 from infercost.serving import LatencyCurve, Policy, simulate
@@ -71,7 +72,7 @@ def simulate_stream(curve: LatencyCurve, target: ServingTarget, policy: Policy, 
 
 def kv_budget_tokens(records, memory_bytes: int | None = None) -> int:
     """KV-cache tokens one replica holds: the memory given, else the measured machine's (its GPU's, else its RAM),
-    less the weights and a fifth kept free, over the cache bytes a token takes (from the records)."""
+    less the weights and generation.kv.KV_HEADROOM kept free, over the cache bytes a token takes (from the records)."""
     points = [r for r in records if r.ok and r.generation and r.generation.get("kv_cache_bytes")]
     if not points:
         raise UsageError("no ok generation records (bench with --output-len first)")
@@ -85,11 +86,11 @@ def kv_budget_tokens(records, memory_bytes: int | None = None) -> int:
     if not memory_bytes:
         raise UsageError("the records don't say how much memory the machine has: pass --kv-budget SIZE")
     weights = (r.params or 0) * BYTES.get(r.precision, 4)
-    free = memory_bytes * 0.8 - weights
-    if free < per_token:
+    tokens = kv_cache_tokens(memory_bytes, weights, per_token)
+    if tokens < 1:
         raise UsageError(f"the weights ({weights / 2**30:.1f} GiB) leave no room for a KV cache in "
                          f"{memory_bytes / 2**30:.1f} GiB")
-    return int(free // per_token)
+    return tokens
 
 
 def generation_stacks(records, model: str) -> list[list]:

@@ -9,6 +9,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from infercost.pricing.catalog import cpu_ceiling
 from infercost.probe import device_probe, with_peak
 from infercost.results.store import ResultsStore, machine_id
 from infercost.runner import Runner, RunOptions
@@ -56,7 +57,8 @@ def run_study(plan: Plan, out_dir: str, options: RunOptions | None = None, time_
     (out / "plan.yaml").write_text(plan.to_yaml())
     store = ResultsStore(out)
     runner = Runner(_options(plan, options))
-    probes = {device: device_probe(device, probe) for device in {ladder.device for ladder in plan.ladders}}
+    ceiling = cpu_ceiling()
+    probes = {device: device_probe(device, probe, ceiling) for device in {ladder.device for ladder in plan.ladders}}
     with progress_bar(len(plan.cases()), enabled=progress, plain=progress) as bar:
         outcome = run_plan(plan, store, lambda case: with_peak(runner.run(case), probes.get(case.device)),
                            on_start=lambda c: bar.start(c.label), on_done=bar.done, time_budget_s=time_budget_s)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from infercost.generation.measure import forward_options
-from infercost.serving.continuous import Budget, StepCost, fit_points
+from infercost.generation.schedule import Budget, StepCost, admit, fit_points, request_times
 
 
 @dataclass
@@ -172,17 +172,7 @@ class Engine:
             while nxt < count and arrivals[nxt] <= now:
                 waiting.append(nxt)
                 nxt += 1
-            room = self.budget.step_tokens - running
-            admitted = []
-            while waiting:
-                head = waiting[0]
-                need = int(prompts[head] + outputs[head])
-                if kv_used + need > self.budget.kv_tokens or not (prompts[head] <= room or
-                                                                  (not admitted and not running)):
-                    break
-                admitted.append(waiting.popleft())
-                kv_used += need
-                room -= int(prompts[head])
+            admitted, kv_used = admit(waiting, prompts, outputs, kv_used, running, self.budget)
             new = None
             context = int(batch.mask.sum()) + running if running else 0  # each row's cache and the token it feeds
             began = self.clock() - start
@@ -208,11 +198,7 @@ class Engine:
                     done[i] = ended
                     kv_used -= int(prompts[i] + outputs[i])
                 batch = self._keep(batch, [r for r in range(batch.size) if r not in set(finished)])
-        ttft = first - arrivals
-        e2e = done - arrivals
-        tpot = np.where(outputs > 1, (e2e - ttft) / np.maximum(outputs - 1, 1), 0.0)
-        return {"ttft_s": ttft, "tpot_s": tpot, "e2e_s": e2e, "span_s": float(np.nanmax(done) - arrivals[0]),
-                "iterations": log, "tokens": generated}
+        return {**request_times(arrivals, first, done, outputs), "iterations": log, "tokens": generated}
 
     def profile(self, prompt_lens: list[int], batches: list[int], contexts: list[int], repeats: int = 8,
                 label: str = "", prefill_batches: tuple[int, ...] = (1,)) -> StepCost:

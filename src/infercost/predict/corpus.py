@@ -51,6 +51,11 @@ ACCELERATORS = {"K80": "K80", "M60": "M60", "P100": "P100", "P100-SXM2-16GB": "P
 
 PRECISIONS = {"fp32": "fp32", "tf32": "tf32", "fp16": "fp16", "amp": "fp16", "int8": "int8", "bf16": "bf16"}
 
+# infercost's own backends -> the stacks the predictor knows (a study of yours joins the corpus through these)
+STACK_OF_BACKEND = {"torch": "torch", "torch-compile": "torch", "onnxruntime": "onnxruntime", "openvino": "openvino",
+                    "tensorrt": "tensorrt", "mxnet": "mxnet", "tensorflow": "tensorflow",
+                    "tensorflow-xla": "tensorflow", "tflite": "tensorflow"}
+
 
 @dataclass(frozen=True)
 class Row:
@@ -217,7 +222,6 @@ def is_study(path: str | Path) -> bool:
 def study_points(path: str | Path, chips: dict) -> tuple[list[Point], dict[str, int]]:
     """A study's ok records as corpus points: on a CPU whose ISA flags name a catalog microarchitecture (with its
     cores), or a GPU the catalog names; the record's own model, stack, precision, batch, size and latency."""
-    from infercost.predict.corpus_roofline import STACK_OF_BACKEND
     from infercost.probe import cpu_chip
     from infercost.results import load_records, machine_id
 

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from infercost.layers import BYTES
 from infercost.predict.corpus import Point
 
 GPU_GENERATIONS = ("Kepler", "Maxwell", "Pascal", "Volta", "Turing", "Ampere", "Ada", "Hopper")
@@ -36,13 +37,8 @@ CPU_GENERATIONS = ("Broadwell", "Skylake", "Cascade Lake", "Ice Lake", "Sapphire
 EAGER = ("torch", "tensorflow", "mxnet", "caffe")
 COMPILED = ("tensorrt", "onnxruntime", "openvino", "triton")
 FAMILIES = ("eager", "compiled")
-# infercost's own backends -> the stacks the predictor knows (a study of yours joins the corpus through these)
-STACK_OF_BACKEND = {"torch": "torch", "torch-compile": "torch", "onnxruntime": "onnxruntime", "openvino": "openvino",
-                    "tensorrt": "tensorrt", "mxnet": "mxnet", "tensorflow": "tensorflow",
-                    "tensorflow-xla": "tensorflow", "tflite": "tensorflow"}
 TENSOR_CORES = {"Volta": {"fp16"}, "Turing": {"fp16", "int8"}, "Ampere": {"fp16", "bf16", "int8", "tf32"},
                 "Ada": {"fp16", "bf16", "int8", "tf32"}, "Hopper": {"fp16", "bf16", "int8", "tf32"}}
-BYTES = {"fp32": 4, "tf32": 4, "fp16": 2, "bf16": 2, "int8": 1}
 # The pull of per-generation and per-stack terms toward the shared value, chosen by held-out error (0.1, 0.3, 1 and 3
 # tried: leave-one-accelerator-out p90 72%, 64%, 58% and 58%, median 21%, 20%, 20% and 21%, before the compiled
 # stacks' priors moved to nearly all work on tensor cores, which gave 57% and 20%).

@@ -9,7 +9,8 @@ Domain layer (predict).
   max(bytes / (bandwidth x memory efficiency), FLOPs / (peak x compute efficiency)) plus the per-layer launch
   overhead, with the documented default efficiencies of the device's kind (roofline.DEFAULTS). The published corpus
   holds no decode measurements, so this band is the stated default, not a validated one; say so.
-- Memory: the weights plus the KV cache at prompt + output tokens for the batch must fit the device's memory.
+- Memory: the weights plus the KV cache at prompt + output tokens for the batch must fit the device's memory, less
+  the headroom every KV budget keeps (generation.kv.KV_HEADROOM).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from infercost.errors import UsageError
-from infercost.generation.kv import kv_element_bytes, kv_elements_per_token
+from infercost.generation.kv import kv_cache_tokens, kv_element_bytes, kv_elements_per_token, usable_memory
 from infercost.layers import BYTES
 from infercost.predict.roofline import DEFAULT_ERROR, DEFAULTS, DeviceSpec
 
@@ -91,7 +92,7 @@ def predict_generation(prefill: dict, shape: DecoderShape, device: DeviceSpec, p
         "tpot_s": tpot, "tpot_low_s": low, "tpot_high_s": tpot * (1 + band), "tpot_band_source": source,
         "decode_bound": step["bound"], "e2e_s": e2e, "output_tokens_per_s": batch * output / e2e,
         "weights_bytes": step["weights_bytes"], "kv_cache_bytes": kv_total, "memory_needed_bytes": needed,
-        "fits_in_memory": None if device.memory_bytes is None else needed <= device.memory_bytes,
+        "fits_in_memory": None if device.memory_bytes is None else needed <= usable_memory(device.memory_bytes),
         "predicted": True,
     }
 
@@ -112,9 +113,8 @@ def step_cost(shape: DecoderShape, device: DeviceSpec, precision: str, prefill_s
 
 
 def kv_tokens(shape: DecoderShape, device: DeviceSpec, precision: str) -> int:
-    """KV-cache tokens a device holds beside the weights, a tenth of its memory kept free."""
+    """KV-cache tokens a device holds beside the weights (generation.kv.kv_cache_tokens)."""
     if device.memory_bytes is None:
         return 0
-    kv_element = kv_element_bytes(precision)
-    free = device.memory_bytes * 0.9 - shape.params * BYTES[precision]
-    return max(0, int(free // (shape.kv_elements_per_token * kv_element)))
+    per_token = shape.kv_elements_per_token * kv_element_bytes(precision)
+    return kv_cache_tokens(device.memory_bytes, shape.params * BYTES[precision], per_token)

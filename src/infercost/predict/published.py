@@ -27,9 +27,8 @@ import numpy as np
 
 from infercost.errors import UsageError
 from infercost.paths import cache_dir
-from infercost.predict.corpus import Point, is_study, load_rows, study_points, usable
+from infercost.predict.corpus import STACK_OF_BACKEND, Point, is_study, load_rows, study_points, usable
 from infercost.predict.corpus_roofline import (
-    STACK_OF_BACKEND,
     Chip,
     Design,
     Params,
@@ -229,8 +228,8 @@ def predict_published(model: str, chip: Chip, precision: str, batch: int, size: 
                       found: Calibration | None = None, seq: int | None = None) -> PublishedPrediction:
     """The calibrated prediction; without a backend, the fastest stack the corpus knows for this kind of device. A
     token model is shaped at `seq` tokens (its default length when None)."""
+    from infercost.layers import BYTES
     from infercost.predict.corpus import Row
-    from infercost.predict.corpus_roofline import BYTES
 
     found = found or calibration()
     if backend is not None and backend not in STACK_OF_BACKEND:

@@ -275,6 +275,14 @@ def config_catalog_path() -> Path | None:
                 None)
 
 
+def cpu_ceiling(env: dict | None = None) -> tuple[dict[str, float], str] | None:
+    """This CPU's theoretical peaks from the catalog (probe.theoretical_peaks), for the probe to take as a ceiling."""
+    from infercost.env import fingerprint
+    from infercost.probe import theoretical_peaks
+
+    return theoretical_peaks(env if env is not None else fingerprint(), load_catalog().accelerators)
+
+
 def load_catalog(*extra: str | Path | None) -> Catalog:
     """The built-in catalog, then the config location's file, then each file given, later rows winning."""
     catalog = builtin_catalog()

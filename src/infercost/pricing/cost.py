@@ -10,9 +10,7 @@ import math
 from pydantic import BaseModel, field_validator
 
 from infercost import limits
-
-HOURS_PER_MONTH = 730.0
-SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600
+from infercost.month import HOURS_PER_MONTH, SECONDS_PER_MONTH  # noqa: F401 - the month, re-exported
 
 
 def throughput(batch_size: int, latency_s: float) -> float:
@@ -44,6 +42,11 @@ def cost_per_request(monthly_cost_usd: float, qps: float) -> float:
 def instances_for(replicas: int, per_instance: int = 1) -> int:
     """Whole instances to host `replicas` replicas, `per_instance` on each (one per accelerator)."""
     return math.ceil(replicas / per_instance)
+
+
+def cost_per_million_tokens(monthly_cost_usd: float, tokens_per_s: float) -> float:
+    """What a million tokens cost when the bill is `monthly_cost_usd` and `tokens_per_s` are served all month."""
+    return monthly_cost_usd / (tokens_per_s * SECONDS_PER_MONTH) * 1e6
 
 
 def monthly_capacity(throughput_per_s: float) -> float:

@@ -36,9 +36,18 @@ def arrivals(traffic: str, rate: float, count: int, seed: int = 0) -> np.ndarray
         return poisson(rate, count, seed)
     if shape == BURSTY:
         return bursty(rate, count, seed)
+    return at_rate(read_trace(shape)[:count], rate)
+
+
+def at_rate(times, rate: float) -> np.ndarray:
+    """A trace's arrival times from 0, its shape kept and stretched to a mean rate of `rate`: n arrivals are n - 1
+    gaps, so the last one comes at (n - 1) / rate. The one rule for every trace, images' and generation's."""
     limits.QPS.check("request rate", rate)
-    times = read_trace(shape)[:count]
-    return times * (times.size - 1) / max(float(times[-1]), 1e-12) / rate
+    times = np.asarray(times, dtype=float)
+    times = times - times[0] if times.size else times
+    if times.size < 2 or not float(times[-1]) > 0:
+        raise UsageError("a trace needs at least two arrivals at different times to have a rate")
+    return times * ((times.size - 1) / (float(times[-1]) * rate))
 
 
 def poisson(rate: float, count: int, seed: int = 0) -> np.ndarray:

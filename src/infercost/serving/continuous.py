@@ -21,117 +21,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from infercost.errors import UsageError
-from infercost.pricing.cost import SECONDS_PER_MONTH
-
-
-@dataclass(frozen=True)
-class StepCost:
-    """Seconds for one iteration: prefill = a + b x tokens + c x sum(prompt^2) over the admitted prompts; decode =
-    d + e x batch + f x batch x context. Fitted by non-negative least squares to measured TTFT and TPOT."""
-
-    prefill: tuple[float, float, float]
-    decode: tuple[float, float, float]
-    source: str = ""
-    # Measured at every batch size from 1 (an engine's own profile): the decode step's seconds at each batch, less
-    # the context term, in place of d + e x batch. A CPU's kernels change with the batch (here gpt2 decoded one
-    # sequence in 28 ms, three in 66 ms and five in 49 ms), which no line follows.
-    decode_by_batch: tuple[float, ...] = ()
-    # Likewise the prefill's fixed part for 1, 2, ... prompts admitted together (its token terms shared): a prefill
-    # of several prompts costs less than each alone (gpt2 here: one prompt of 32 tokens 73 ms, four 197 ms).
-    prefill_by_count: tuple[float, ...] = ()
-
-    def prefill_s(self, prompts: list[int]) -> float:
-        if not prompts:
-            return 0.0
-        a, b, c = self.prefill
-        if len(prompts) <= len(self.prefill_by_count):
-            a = self.prefill_by_count[len(prompts) - 1]
-        return a + b * sum(prompts) + c * sum(p * p for p in prompts)
-
-    def decode_base(self, batch: int) -> float:
-        """A decode step of `batch` sequences before its context term."""
-        if batch == 0:
-            return 0.0
-        if batch <= len(self.decode_by_batch):
-            return self.decode_by_batch[batch - 1]
-        d, e, _ = self.decode
-        return d + e * batch
-
-    def decode_s(self, batch: int, context: float) -> float:
-        """A decode step of `batch` sequences at a mean context of `context` tokens."""
-        return self.decode_base(batch) + self.decode[2] * batch * context if batch else 0.0
-
-
-def _nnls(rows: list[list[float]], targets: list[float]) -> list[float]:
-    from scipy.optimize import nnls
-
-    matrix = np.array(rows, dtype=float)
-    scale = matrix.max(axis=0)
-    scale[scale == 0] = 1.0
-    found, _ = nnls(matrix / scale, np.array(targets, dtype=float))
-    return list(found / scale)
-
-
-def fit_step_cost(records) -> StepCost:
-    """The step cost from generation records (ok, one model and stack): TTFT against the prompt tokens, TPOT
-    against the batch and its context."""
-    points = [r for r in records if r.ok and r.generation and r.generation.get("tpot_s")]
-    if not points:
-        raise UsageError("no ok generation records to fit a step cost on (bench with --output-len first)")
-    prefill = [(r.batch_size, r.generation["prompt_tokens"], r.generation["ttft_s"]) for r in points]
-    decode = [(r.batch_size, r.generation["prompt_tokens"] + r.generation["output_tokens"] / 2,
-               r.generation["tpot_s"]) for r in points]
-    label = f"{points[0].model} {points[0].backend} {points[0].precision}, {len(points)} generation points"
-    return fit_points(prefill, decode, label)
-
-
-def fit_points(prefill: list[tuple[int, int, float]], decode: list[tuple[int, float, float]],
-               label: str) -> StepCost:
-    """The step cost from timed forwards: prefills as (batch, prompt tokens, seconds) and decode steps as (batch,
-    context per sequence, seconds). Fewer distinct points fit fewer terms: one point makes the prefill
-    proportional to its tokens and the decode step constant (weights read once a step, whatever the batch). Decode
-    steps timed at every batch size from 1 are also kept one by one (StepCost.decode_by_batch), and prefills timed
-    at every count of prompts from 1 get an intercept per count (StepCost.prefill_by_count)."""
-    counts = sorted({n for n, _, _ in prefill})
-    by_count = ()
-    if len(counts) > 1 and counts == list(range(1, counts[-1] + 1)) and len(prefill) >= len(counts) + 2:
-        # Every count of prompts admitted together measured: an intercept per count, the token terms shared.
-        found = _nnls([[1.0 * (n == k) for k in counts] + [n * p, n * p * p] for n, p, _ in prefill],
-                      [t for *_, t in prefill])
-        by_count, (b, c) = tuple(found[:-2]), found[-2:]
-        a = by_count[-1]  # more prompts than measured: the largest count's
-    elif len({(b, p) for b, p, _ in prefill}) >= 3:
-        a, b, c = _nnls([[1.0, n * p, n * p * p] for n, p, _ in prefill], [t for *_, t in prefill])
-    else:
-        a, c = 0.0, 0.0
-        b = float(np.mean([t / (n * p) for n, p, t in prefill]))
-    if len({(n, ctx) for n, ctx, _ in decode}) >= 3:
-        d, e, f = _nnls([[1.0, n, n * ctx] for n, ctx, _ in decode], [t for *_, t in decode])
-    elif len({n for n, _, _ in decode}) == 2:
-        (n1, _, t1), (n2, _, t2) = sorted({(n, 0, t) for n, _, t in decode})[:2]
-        e = max(0.0, (t2 - t1) / (n2 - n1))
-        d, f = max(0.0, t1 - e * n1), 0.0
-    else:
-        d, e, f = float(np.mean([t for *_, t in decode])), 0.0, 0.0
-    sizes = {n for n, _, _ in decode}
-    by_batch = ()
-    if len(sizes) > 1 and sizes == set(range(1, max(sizes) + 1)):  # every batch measured: take each as it is
-        by_batch = tuple(max(0.0, float(np.mean([t - f * n * ctx for n, ctx, t in decode if n == size])))
-                         for size in range(1, max(sizes) + 1))
-    return StepCost((a, b, c), (d, e, f), label, by_batch, by_count)
-
-
-@dataclass(frozen=True)
-class Budget:
-    """What one replica holds: KV-cache tokens (every running request's prompt + output reserved) and tokens one
-    iteration may process (prefill tokens plus one per decoding request)."""
-
-    kv_tokens: int
-    step_tokens: int = 2048
-
-    def __post_init__(self) -> None:
-        if self.kv_tokens < 1 or self.step_tokens < 1:
-            raise UsageError("the KV-cache budget and the token budget must be at least one token")
+from infercost.generation.schedule import (  # noqa: F401 - the step cost and budget, re-exported
+    Budget,
+    StepCost,
+    admit,
+    fit_points,
+    fit_step_cost,
+    percentiles,
+    request_times,
+)
+from infercost.pricing.cost import cost_per_million_tokens, monthly_cost
+from infercost.serving.arrivals import at_rate
 
 
 def simulate_continuous(arrivals: np.ndarray, prompts: np.ndarray, outputs: np.ndarray, cost: StepCost,
@@ -164,17 +64,7 @@ def simulate_continuous(arrivals: np.ndarray, prompts: np.ndarray, outputs: np.n
         while nxt < count and arrive[nxt] <= now:
             waiting.append(nxt)
             nxt += 1
-        room = budget.step_tokens - running
-        admitted = []
-        while waiting:
-            head = waiting[0]
-            need = prompt[head] + output[head]
-            if kv_used + need > budget.kv_tokens or not (prompt[head] <= room or (not admitted and not running)):
-                break
-            waiting.popleft()
-            admitted.append(head)
-            kv_used += need
-            room -= prompt[head]
+        admitted, kv_used = admit(waiting, prompt, output, kv_used, running, budget)
         if not admitted and running:
             # Decode only until the next finish, or until the first step that ends past the next arrival (which may
             # then be admitted), whichever comes first.
@@ -205,10 +95,7 @@ def simulate_continuous(arrivals: np.ndarray, prompts: np.ndarray, outputs: np.n
             kv_used -= prompt[i] + output[i]
             running -= 1
             context -= prompt[i] + output[i]
-    ttft = first - arrivals
-    e2e = done - arrivals
-    tpot = np.where(outputs > 1, (e2e - ttft) / np.maximum(outputs - 1, 1), 0.0)
-    return {"ttft_s": ttft, "tpot_s": tpot, "e2e_s": e2e, "span_s": float(np.nanmax(done) - arrivals[0])}
+    return request_times(arrivals, first, done, outputs)
 
 
 @dataclass(frozen=True)
@@ -242,10 +129,7 @@ class GenerationTarget:
         rate = qps or self.qps
         if self.trace:
             rows = np.array(self.trace[:count], dtype=float)
-            times = rows[:, 0] - rows[0, 0]
-            span = times[-1] if times[-1] > 0 else 1.0
-            times = times * (len(times) / rate) / span  # the trace's shape at the asked mean rate
-            return times, rows[:, 1].astype(int), rows[:, 2].astype(int)
+            return at_rate(rows[:, 0], rate), rows[:, 1].astype(int), rows[:, 2].astype(int)
         times = np.cumsum(rng.exponential(1.0 / rate, count))
         prompts = rng.integers(self.prompt[0], self.prompt[1] + 1, count)
         outputs = rng.integers(self.output[0], self.output[1] + 1, count)
@@ -267,9 +151,8 @@ def parse_lengths(text: str, what: str) -> tuple[int, int]:
 def _summary(sim: dict, target: GenerationTarget, qps: float) -> dict:
     ttft, tpot = sim["ttft_s"], sim["tpot_s"]
     good = (ttft <= target.slo_ttft_s) & (tpot <= target.slo_tpot_s)
-    return {"qps": qps, "ttft_p50_s": float(np.percentile(ttft, 50)), "ttft_p99_s": float(np.percentile(ttft, 99)),
-            "tpot_p50_s": float(np.percentile(tpot, 50)), "tpot_p99_s": float(np.percentile(tpot, 99)),
-            "goodput_per_s": float(good.mean() * qps), "met_fraction": float(good.mean())}
+    return {"qps": qps, **percentiles(sim), "goodput_per_s": float(good.mean() * qps),
+            "met_fraction": float(good.mean())}
 
 
 def summary_at(cost: StepCost, budget: Budget, target: GenerationTarget, qps: float, requests: int = 2_000) -> dict:
@@ -309,10 +192,9 @@ def serve_generation(cost: StepCost, budget: Budget, target: GenerationTarget, p
     if replicas and replicas > 1:  # the percentiles each replica sees at its share of the rate
         share = at(target.qps / replicas)
         asked = {**share, "qps": target.qps, "goodput_per_s": share["met_fraction"] * target.qps}
-    cost_per_million = (price_per_hour * replicas * 730 / (target.qps * SECONDS_PER_MONTH * mean_output) * 1e6
-                        if price_per_hour and replicas else None)
-    return {**asked, "max_qps_under_slo": capacity, "replicas": replicas,
-            "monthly_cost_usd": price_per_hour * replicas * 730 if price_per_hour and replicas else None,
+    monthly = monthly_cost(price_per_hour, replicas) if price_per_hour and replicas else None
+    cost_per_million = cost_per_million_tokens(monthly, target.qps * mean_output) if monthly else None
+    return {**asked, "max_qps_under_slo": capacity, "replicas": replicas, "monthly_cost_usd": monthly,
             "cost_per_million_output_tokens": cost_per_million, "mean_output_tokens": mean_output,
             "kv_budget_tokens": budget.kv_tokens, "step_token_budget": budget.step_tokens,
             "step_cost": {"prefill": list(cost.prefill), "decode": list(cost.decode), "fitted_on": cost.source}}

@@ -32,7 +32,7 @@ class ServingTarget:
     @classmethod
     def from_volume(cls, slo_s: float, qps: float | None = None, monthly_requests: float | None = None,
                     percentile: float = 99.0, traffic: str = STEADY) -> ServingTarget:
-        """A target from a rate or from a monthly volume (exactly one of them): a month is 730 hours."""
+        """A target from a rate or from a monthly volume (exactly one of them): a month is month.HOURS_PER_MONTH."""
         if (qps is None) == (monthly_requests is None):
             raise UsageError("give one of a request rate (--qps) or a monthly volume (--monthly-requests)")
         if monthly_requests is not None:
