@@ -11,10 +11,9 @@ API layer: the package's face. `bench` and `load` come from infercost.api, impor
 from infercost.case import Case
 from infercost.errors import InfercostError
 from infercost.inputs import Input
+from infercost.version import __version__
 
 __all__ = ["Case", "InfercostError", "Input", "__version__", "bench", "load"]
-
-__version__ = "0.1.0"
 
 
 def __getattr__(name: str):

@@ -30,7 +30,7 @@ def _exporter_version() -> str:
     """What an exported file depends on besides the model's name and options: exporter and model code."""
     import torch
 
-    from infercost import __version__
+    from infercost.version import __version__
 
     code = hashlib.sha256()
     for source in sorted((Path(__file__).parents[1] / "models").glob("*.py")):
