@@ -43,7 +43,7 @@ def bench(model, *, inputs=None, batch: int | Sequence[int] = 1, seq_len: int | 
     ExportedProgram, see models/exported.py); records are appended to `out` when given. `backend` defaults to torch,
     or onnxruntime for an ONNX file. `options` is a RunOptions (timer, time-out, memory cap, tolerances)."""
     from infercost.commands.bench import run_bench
-    from infercost.grid import Grid, default_backend, dim_bindings
+    from infercost.grid import Grid
     from infercost.runner import RunOptions
 
     if not isinstance(model, str):  # a module: registered here under a name of its own, exported per point
@@ -55,18 +55,10 @@ def bench(model, *, inputs=None, batch: int | Sequence[int] = 1, seq_len: int | 
     elif inputs is not None:
         raise UsageError("inputs= describes a torch.nn.Module's inputs; a named model brings its own "
                          "(bind an ONNX file's dimensions with dims=)")
-    sizes = [str(r) for r in _listed(resolution)] if resolution is not None else []
-    seqs = [int(n) for n in _listed(seq_len)] if seq_len is not None else []
-    bindings = dim_bindings([f"{k}={v}" for k, v in (dims or {}).items()], seqs)
-    backends = _listed(default_backend([model]) if backend is None else backend)
-    grid = Grid((model,), tuple(backends), (device,), tuple(_listed(precision)),
-                tuple(_listed(batch)), tuple(sizes), dims=tuple(bindings))
+    grid = Grid.of(model, backends=backend, devices=device, precisions=precision, batches=batch,
+                   resolutions=resolution, dims=[f"{k}={v}" for k, v in (dims or {}).items()], seq_lens=seq_len)
     options = (options or RunOptions()).with_(isolate=isolate)
     return Results(run_bench(grid, options, str(out) if out is not None else str(_scratch()), progress=False))
-
-
-def _listed(value) -> list:
-    return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
 def _scratch() -> Path:

@@ -31,6 +31,29 @@ class Number(click.ParamType):
         return "INTEGER" if self.bound.integer else "NUMBER"
 
 
+class Lengths(click.ParamType):
+    """--prompt-len and --output-len in every command: 128, 64:512 or 128,512 (generation.schedule.TokenLengths)."""
+
+    name = "lengths"
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+
+    def convert(self, value, param, ctx):
+        from infercost.generation.schedule import TokenLengths
+
+        if isinstance(value, TokenLengths):
+            return value
+        try:
+            return TokenLengths.parse(value, self.what)
+        except UsageError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+PROMPT_LEN = Lengths("prompt length")
+OUTPUT_LEN = Lengths("output length")
+
+
 class Duration(click.ParamType):
     """'10m', '90s', '250ms', '1h30m' or plain seconds, to seconds (a float)."""
 

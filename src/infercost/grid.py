@@ -14,7 +14,7 @@ from infercost.case import PRECISIONS, Case, parse_dims, parse_resolution, valid
 from infercost.errors import UsageError
 from infercost.inputs import Input, token_inputs
 from infercost.limits import BATCH, check_cases
-from infercost.models import ModelSpec, resolve_model
+from infercost.models import ModelSpec, check_size_axis, resolve_model
 
 
 def split_list(text: str | Iterable[str] | None) -> list[str]:
@@ -85,8 +85,7 @@ def expand(models: list[str], backends: list[str], devices: list[str], precision
         if dims and spec.source != "onnx" and not spec.tokens:
             raise UsageError(f"--dim and --seq-len bind the named dimensions of an ONNX file or the sequence length "
                              f"of a token model; {model} is neither")
-        if spec.tokens and resolutions:
-            raise UsageError(f"{model} takes tokens, not images: give --seq-len, not --resolution")
+        check_size_axis(model, resolution=bool(resolutions))
         inputs = model_inputs(spec)
         sizes = [parse_resolution(r) for r in resolutions] if resolutions else [default_size(spec, bool(dims))]
         bindings = dims or ([f"seq={spec.default_seq}"] if spec.tokens else [""])
@@ -117,6 +116,22 @@ class Grid:
     output_lens: tuple[int, ...] = ()  # tokens to generate: each makes the points generation cases
 
 
+    @classmethod
+    def of(cls, models, *, backends=None, devices="cpu", precisions="fp32", batches=1, resolutions=None,
+           channels_last: bool = False, dims=(), seq_lens=None, output_lens=()) -> Grid:
+        """The grid a user asks for, from the CLI's comma-separated text or a Python caller's values and lists
+        alike: backends default to default_backend's, `dims` are NAME=VALUE bindings joined once per sequence
+        length, and an empty list of resolutions is refused (None: each model's own size)."""
+        models = _items(models)
+        if resolutions is not None and not _items(resolutions):
+            raise UsageError("no resolution given; use e.g. --resolution 224,512x384")
+        seqs = [BATCH.check("sequence length", n) for n in _items(seq_lens)]
+        return cls(tuple(models), tuple(_items(default_backend(models) if backends is None else backends)),
+                   tuple(_items(devices)), tuple(_items(precisions)),
+                   tuple(BATCH.check("batch size", b) for b in _items(batches) or _no("batch size")),
+                   tuple(_items(resolutions)), channels_last, tuple(dim_bindings(_items(dims), seqs)),
+                   tuple(BATCH.check("output length", n) for n in _items(output_lens)))
+
     @property
     def auto(self) -> bool:
         """Whether the stack is to be chosen (--backend auto or --precision auto)."""
@@ -137,6 +152,18 @@ class Grid:
         check_cases(len(cases) * len(self.output_lens), "the grid")
         return [c.with_(options=tuple(sorted((*c.options, ("output_len", n))))) for c in cases
                 for n in self.output_lens]
+
+
+def _items(value) -> list[str]:
+    """A value, a list of values, or comma-separated text: the items as text (None: none)."""
+    if value is None:
+        return []
+    values = value if isinstance(value, (list, tuple)) else [value]
+    return split_list(str(v) for v in values)
+
+
+def _no(what: str):
+    raise UsageError(f"no {what} given")
 
 
 def single_case(model: str, backend: str = "torch", device: str = "cpu", precision: str = "fp32",

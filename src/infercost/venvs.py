@@ -70,10 +70,6 @@ def create(name: str, log=print) -> Path:
     return python
 
 
-def ensure(name: str, log=print) -> Path:
-    return python_for(name) or create(name, log)
-
-
 def package_path() -> Path:
     """A folder whose only entry links to this installation's infercost package: the child's PYTHONPATH."""
     source = Path(__file__).resolve().parent  # the infercost package this module belongs to

@@ -67,13 +67,8 @@ def cli() -> None:
     """infercost: on which hardware should this network run inference, and what will it cost?"""
 
 
-def traffic_options(fn: Callable) -> Callable:
-    """--qps, --slo-ms, --traffic and the sporadic load's flags, gathered into `asked` (an Asked)."""
-    @click.option("--qps", type=p.QPS, default=None,
-                  help="Steady request rate (default by kind: 50/s classification, 5/s image-to-image, 20/s text).")
-    @click.option("--slo-ms", type=p.LATENCY_MS, default=None,
-                  help="p99 latency target in ms (default by kind: 100, 1000, 200).")
-    @click.option("--traffic", default="steady", show_default=True, help="steady (Poisson), bursty, or a trace file.")
+def sporadic_options(fn: Callable) -> Callable:
+    """The sporadic load's flags (--requests-per-day, --burst, --keep), gathered into `sporadic` (a SporadicLoad)."""
     @click.option("--requests-per-day", type=p.REQUESTS_PER_DAY, default=2000.0, show_default=True,
                   help="Sporadic load: requests a day.")
     @click.option("--burst", type=p.BURST, default=20, show_default=True,
@@ -81,12 +76,27 @@ def traffic_options(fn: Callable) -> Callable:
     @click.option("--keep", type=p.Duration(allow_zero=True), default="60s", show_default=True,
                   help="Sporadic load: how long an idle server is kept before it scales to zero.")
     @functools.wraps(fn)
-    def wrapper(*args, qps, slo_ms, traffic, requests_per_day, burst, keep, **kwargs):
-        from infercost.serving.answer import Asked
+    def wrapper(*args, requests_per_day, burst, keep, **kwargs):
         from infercost.serving.sporadic import SporadicLoad
 
-        asked = Asked(qps, slo_ms, traffic, SporadicLoad(requests_per_day, int(burst), keep))
-        return fn(*args, asked=asked, **kwargs)
+        return fn(*args, sporadic=SporadicLoad(requests_per_day, int(burst), keep), **kwargs)
+
+    return wrapper
+
+
+def traffic_options(fn: Callable) -> Callable:
+    """--qps, --slo-ms, --traffic and the sporadic load's flags, gathered into `asked` (an Asked)."""
+    @click.option("--qps", type=p.QPS, default=None,
+                  help="Steady request rate (default by kind: 50/s classification, 5/s image-to-image, 20/s text).")
+    @click.option("--slo-ms", type=p.LATENCY_MS, default=None,
+                  help="p99 latency target in ms (default by kind: 100, 1000, 200).")
+    @click.option("--traffic", default="steady", show_default=True, help="steady (Poisson), bursty, or a trace file.")
+    @sporadic_options
+    @functools.wraps(fn)
+    def wrapper(*args, qps, slo_ms, traffic, sporadic, **kwargs):
+        from infercost.serving.answer import Asked
+
+        return fn(*args, asked=Asked(qps, slo_ms, traffic, sporadic), **kwargs)
 
     return wrapper
 

@@ -131,8 +131,9 @@ def env(as_json: bool) -> None:
               help="Bind an ONNX file's named dynamic dimension, e.g. --dim seq=128 (repeatable).")
 @click.option("--seq-len", default=None, help="Sequence lengths, e.g. 128,512: bind seq / sequence / "
                                               "sequence_length in an ONNX file.")
-@click.option("--prompt-len", default=None, help="Prompt lengths for generation, e.g. 128,512 (with --output-len).")
-@click.option("--output-len", default=None,
+@click.option("--prompt-len", type=p.PROMPT_LEN, default=None,
+              help="Prompt lengths for generation, e.g. 128,512 (with --output-len).")
+@click.option("--output-len", type=p.OUTPUT_LEN, default=None,
               help="Tokens to generate, e.g. 32: makes the points generation cases (TTFT, TPOT; a causal model).")
 @click.option("--method", type=click.Choice(["adaptive", "seed"]), default="adaptive", show_default=True,
               help="adaptive: stop on the median's CI; seed: the classic 11 calls, mean of the last 10.")
@@ -152,7 +153,7 @@ def bench(model: str, backend: str | None, device: str, precision: str, batch: s
     """Measure MODEL over the grid of the given lists, one isolated process per point."""
     from infercost.accuracy import parse_tolerances
     from infercost.commands.bench import run_bench
-    from infercost.grid import Grid, default_backend, dim_bindings, parse_batches, split_list
+    from infercost.grid import Grid
     from infercost.runner import RunOptions
     from infercost.timing import TimerConfig
 
@@ -160,14 +161,10 @@ def bench(model: str, backend: str | None, device: str, precision: str, batch: s
         raise UsageError("give --prompt-len or --seq-len, not both (a prompt length is a generation's sequence length)")
     if prompt_len and not output_len:
         raise UsageError("--prompt-len goes with --output-len (the tokens to generate)")
-    if resolution is not None and not split_list(resolution):
-        raise UsageError("no resolution given; use e.g. --resolution 224,512x384")
-    seq_lens = parse_batches(prompt_len or seq_len, "sequence length") if (prompt_len or seq_len) else []
-    output_lens = tuple(parse_batches(output_len, "output length")) if output_len else ()
-    backends = split_list(default_backend(split_list(model)) if backend is None else backend)
-    grid = Grid(tuple(split_list(model)), tuple(backends), tuple(split_list(device)),
-                tuple(split_list(precision)), tuple(parse_batches(batch)), tuple(split_list(resolution)),
-                channels_last, tuple(dim_bindings(list(dims), seq_lens)), output_lens)
+    seq_lens = prompt_len.fixed("--prompt-len") if prompt_len else seq_len
+    grid = Grid.of(model, backends=backend, devices=device, precisions=precision, batches=batch,
+                   resolutions=resolution, channels_last=channels_last, dims=dims, seq_lens=seq_lens,
+                   output_lens=output_len.fixed("--output-len") if output_len else ())
     options = RunOptions(TimerConfig(method=method, min_time_s=min_time, max_time_s=max(max_time, min_time)),
                          timeout, memory_limit, tolerances=parse_tolerances(tolerance), check_output=not no_check)
     records = run_bench(grid, options, out_dir, progress=not as_json, probe=not no_probe, auto_compile=auto_compile)

@@ -20,8 +20,9 @@ from infercost.errors import UsageError
 @click.option("--batch", type=p.BATCH, default=1, show_default=True)
 @click.option("--resolution", default=None, help="e.g. 224 or 512x384 (default: the model's).")
 @click.option("--seq-len", type=p.BATCH, default=None, help="A token model's sequence length (default: its own).")
-@click.option("--prompt-len", type=p.BATCH, default=None, help="Generation: prompt tokens (with --output-len).")
-@click.option("--output-len", type=p.BATCH, default=None, help="Generation: tokens to generate; predicts TTFT, TPOT.")
+@click.option("--prompt-len", type=p.PROMPT_LEN, default=None, help="Generation: prompt tokens (with --output-len).")
+@click.option("--output-len", type=p.OUTPUT_LEN, default=None,
+              help="Generation: tokens to generate; predicts TTFT, TPOT.")
 @click.option("--backend", default=None,
               help="torch, tensorrt, onnxruntime, openvino, mxnet or tensorflow (default: the fastest the corpus "
                    "knows for the device); with --results, calibrate on this backend's measurements only.")
@@ -86,7 +87,8 @@ def _predict_generation(model, cat, where, precision: str, batch: int, prompt_le
 
     if not (prompt_len and output_len):
         raise UsageError("generation needs --prompt-len and --output-len")
-    data = predict_generation_on(model, cat, where, precision, batch, prompt_len, output_len, backend, basis)
+    data = predict_generation_on(model, cat, where, precision, batch, prompt_len.single("--prompt-len"),
+                                 output_len.single("--output-len"), backend, basis)
     if as_json:
         return print_json(data)
     g = data["generation"]

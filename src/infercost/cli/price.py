@@ -95,7 +95,9 @@ def cost(instance: str | None, price_per_hour: float | None, latency_ms: float |
 
     cat = catalog_of(catalog_file)
     if results_dir is None:
-        estimate = cost_from_latency(cat, latency_ms, batch, instance, price_per_hour, spot, qps, monthly_requests)
+        estimate = cost_from_latency(cat, latency_ms=latency_ms, batch=batch, instance=instance,
+                                     price_per_hour=price_per_hour, spot=spot, qps=qps,
+                                     monthly_requests=monthly_requests)
         if as_json:
             return print_json(estimate.model_dump())
         for key, value in estimate.model_dump().items():

@@ -8,7 +8,7 @@ from __future__ import annotations
 import click
 
 from infercost import cli_params as p
-from infercost.cli.base import catalog_of, cli, handled, out, print_json
+from infercost.cli.base import catalog_of, cli, handled, out, print_json, sporadic_options
 from infercost.errors import UsageError
 
 
@@ -21,8 +21,10 @@ from infercost.errors import UsageError
 @click.option("--slo-ms", type=p.LATENCY_MS, default=None, help="Latency target in milliseconds.")
 @click.option("--percentile", type=p.PERCENTILE, default=99.0, show_default=True)
 @click.option("--qps", type=p.QPS, default=None, help="Mean request rate.")
-@click.option("--prompt-len", default=None, help="Generation: prompt tokens, fixed or a range (64:512).")
-@click.option("--output-len", default=None, help="Generation: output tokens; ranks by cost per million of them.")
+@click.option("--prompt-len", type=p.PROMPT_LEN, default=None,
+              help="Generation: prompt tokens, fixed or a range (64:512).")
+@click.option("--output-len", type=p.OUTPUT_LEN, default=None,
+              help="Generation: output tokens; ranks by cost per million of them.")
 @click.option("--slo-ttft-ms", type=p.LATENCY_MS, default=None, help="Generation: p99 time-to-first-token target.")
 @click.option("--slo-tpot-ms", type=p.LATENCY_MS, default=None, help="Generation: p99 time-per-output-token target.")
 @click.option("--monthly-requests", type=p.MONTHLY_REQUESTS, default=None, help="Requests a month (instead of --qps).")
@@ -37,19 +39,14 @@ from infercost.errors import UsageError
 @click.option("--top", type=p.TOP, default=10, show_default=True)
 @click.option("--catalog", "catalog_file", default=None, help="A user catalog file.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: a list of candidates.")
-@click.option("--requests-per-day", type=p.REQUESTS_PER_DAY, default=2000.0, show_default=True,
-              help="Sporadic load: requests a day.")
-@click.option("--burst", type=p.BURST, default=20, show_default=True, help="Sporadic load: requests per burst.")
-@click.option("--keep", type=p.Duration(allow_zero=True), default="60s", show_default=True,
-              help="Sporadic load: how long an idle server is kept before it scales to zero.")
+@sporadic_options
 @handled
 def recommend_cmd(model: str, resolution: str | None, seq_len: int | None, slo_ms: float | None, percentile: float,
                   qps: float | None, prompt_len: str | None, output_len: str | None, slo_ttft_ms: float | None,
                   slo_tpot_ms: float | None, monthly_requests: float | None, precisions: str, traffic: str,
                   providers: str | None, spot: bool,
                   results_dir: str | None, instance: str | None, price_per_hour: float | None, include_retired: bool,
-                  top: int, catalog_file: str | None, as_json: bool, requests_per_day: float, burst: float,
-                  keep: float) -> None:
+                  top: int, catalog_file: str | None, as_json: bool, sporadic) -> None:
     """Rank every catalog instance for serving MODEL under a latency target: cost, replicas, measured or predicted;
     then the answer for steady and for sporadic load, as the report and summary.md give it."""
     from infercost.case import parse_resolution
@@ -59,7 +56,6 @@ def recommend_cmd(model: str, resolution: str | None, seq_len: int | None, slo_m
     from infercost.grid import split_list
     from infercost.results import load_records
     from infercost.serving.answer import Assumptions, answer_lines
-    from infercost.serving.sporadic import SporadicLoad
     from infercost.serving.target import ServingTarget
 
     if prompt_len or output_len:
@@ -69,19 +65,14 @@ def recommend_cmd(model: str, resolution: str | None, seq_len: int | None, slo_m
     if slo_ms is None:
         raise UsageError("--slo-ms is needed (or, for a language model, --output-len with TTFT and TPOT targets)")
     target = ServingTarget.from_volume(slo_ms / 1e3, qps, monthly_requests, percentile, traffic)
-    sporadic = SporadicLoad(requests_per_day, int(burst), keep)
     height, width = parse_resolution(resolution) if resolution else (None, None)
     cat = catalog_of(catalog_file)
     records = load_records(results_dir) if results_dir else []
     prices = machine_prices(cat, records, instance, price_per_hour, spot) if results_dir else None
     if seq_len is not None or resolution:
-        from infercost.models import resolve_model
+        from infercost.models import check_size_axis
 
-        tokens = resolve_model(model).tokens
-        if seq_len is not None and not tokens:
-            raise UsageError(f"--seq-len is for a token model; {model} takes images (use --resolution)")
-        if resolution and tokens:
-            raise UsageError(f"--resolution is for an image model; {model} takes tokens (use --seq-len)")
+        check_size_axis(model, seq=seq_len is not None, resolution=bool(resolution))
     if resolution or seq_len or not records:
         work = Workload(model, height, width, tuple(split_list(precisions)), seq=seq_len)
     else:  # the size the results measured most, as the report answers it
@@ -106,17 +97,17 @@ def recommend_cmd(model: str, resolution: str | None, seq_len: int | None, slo_m
 def _recommend_generation(model: str, qps: float | None, prompt_len: str | None, output_len: str | None,
                           slo_ttft_ms: float | None, slo_tpot_ms: float | None, precisions: str, candidates,
                           cat, top: int, as_json: bool) -> None:
-    from infercost.commands.recommend import recommend_generation
+    from infercost.commands.recommend import recommend_generation, shown_rows
     from infercost.grid import split_list
-    from infercost.serving.continuous import GenerationTarget, parse_lengths
+    from infercost.serving.continuous import GenerationTarget
 
     if not (qps and prompt_len and output_len and slo_ttft_ms and slo_tpot_ms):
         raise UsageError("generation needs --qps, --prompt-len, --output-len, --slo-ttft-ms and --slo-tpot-ms")
-    target = GenerationTarget(qps, parse_lengths(prompt_len, "prompt length"),
-                              parse_lengths(output_len, "output length"), slo_ttft_ms / 1e3, slo_tpot_ms / 1e3)
+    target = GenerationTarget(qps, prompt_len.one("--prompt-len"), output_len.one("--output-len"),
+                              slo_ttft_ms / 1e3, slo_tpot_ms / 1e3)
     wanted = tuple(p for p in split_list(precisions) if p != "int8") or ("fp32",)
     rows = recommend_generation(cat, model, target, wanted, candidates)
-    shown = [r for r in rows if r["feasible"]][:top] + [r for r in rows if not r["feasible"]]
+    shown = shown_rows(rows, top)
     if as_json:
         return print_json(shown)
     from infercost.report.tables import generation_recommend_table

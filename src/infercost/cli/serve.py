@@ -21,8 +21,10 @@ from infercost.errors import UsageError
 @click.option("--qps", type=p.QPS, required=True, help="Mean request rate.")
 @click.option("--slo-ms", type=p.LATENCY_MS, default=None, help="Latency target in milliseconds (not generation).")
 @click.option("--percentile", type=p.PERCENTILE, default=99.0, show_default=True, help="Percentile held to the target.")
-@click.option("--prompt-len", default=None, help="Generation: prompt tokens, fixed (128) or a range (64:512).")
-@click.option("--output-len", default=None, help="Generation: output tokens, fixed or a range; makes it continuous "
+@click.option("--prompt-len", type=p.PROMPT_LEN, default=None,
+              help="Generation: prompt tokens, fixed (128) or a range (64:512).")
+@click.option("--output-len", type=p.OUTPUT_LEN, default=None,
+              help="Generation: output tokens, fixed or a range; makes it continuous "
                                                  "batching.")
 @click.option("--slo-ttft-ms", type=p.LATENCY_MS, default=None, help="Generation: p99 time-to-first-token target.")
 @click.option("--slo-tpot-ms", type=p.LATENCY_MS, default=None, help="Generation: p99 time-per-output-token target.")
@@ -89,12 +91,12 @@ def _simulate_generation(results_dir: str, model: str, qps: float, prompt_len: s
                          token_budget: int, priced: tuple, as_json: bool) -> None:
     from infercost.commands.serving import simulate_generation
     from infercost.results import load_records
-    from infercost.serving.continuous import GenerationTarget, parse_lengths
+    from infercost.serving.continuous import GenerationTarget
 
     if not (prompt_len and output_len and slo_ttft_ms and slo_tpot_ms):
         raise UsageError("generation needs --prompt-len, --output-len, --slo-ttft-ms and --slo-tpot-ms")
-    target = GenerationTarget(qps, parse_lengths(prompt_len, "prompt length"),
-                              parse_lengths(output_len, "output length"), slo_ttft_ms / 1e3, slo_tpot_ms / 1e3)
+    target = GenerationTarget(qps, prompt_len.one("--prompt-len"), output_len.one("--output-len"),
+                              slo_ttft_ms / 1e3, slo_tpot_ms / 1e3)
     name, price = priced
     data = {**simulate_generation(load_records(results_dir), model, target, price, kv_budget, token_budget),
             "instance": name}
@@ -117,12 +119,11 @@ def _loadtest_generation(model: str, qps: float, max_batch: int, duration: float
                          seed: int, prompt_len: str | None, output_len: str | None, as_json: bool) -> None:
     from infercost.commands.loadtest import LoadedEngine, LoadRun, generation_loadtest
     from infercost.grid import single_case
-    from infercost.serving.continuous import parse_lengths
     from infercost.units import fmt_seconds
 
     if not (prompt_len and output_len):
         raise UsageError("a generation load test needs both --prompt-len and --output-len")
-    prompt, output = parse_lengths(prompt_len, "prompt length"), parse_lengths(output_len, "output length")
+    prompt, output = prompt_len.one("--prompt-len"), output_len.one("--output-len")
     case = single_case(model, "torch", device, precision)
     run = LoadRun(duration, seed=seed)
     data = {"model": model, "precision": precision,
@@ -165,10 +166,11 @@ def _loadtest_generation(model: str, qps: float, max_batch: int, duration: float
 @click.option("--blocks", type=p.BLOCKS, default=None,
               help="Alternate the warm-up and the measured time in this many pieces, so that a machine whose speed "
                    "drifts drifts alike under both [default: one per 10 s measured, with --warmup].")
-@click.option("--prompt-len", default=None,
+@click.option("--prompt-len", type=p.PROMPT_LEN, default=None,
               help="A language model: prompt tokens, fixed (32) or a range (16:64); with --output-len, requests are "
                    "generated with continuous batching (--max-batch sizes the KV cache).")
-@click.option("--output-len", default=None, help="A language model: output tokens, fixed or a range.")
+@click.option("--output-len", type=p.OUTPUT_LEN, default=None,
+              help="A language model: output tokens, fixed or a range.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @handled
 def loadtest_cmd(model: str, qps: float, batching: str, max_batch: int, max_delay_ms: float, duration: float,

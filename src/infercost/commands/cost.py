@@ -34,9 +34,9 @@ def _one_volume(qps: float | None, monthly_requests: float | None) -> None:
         raise UsageError("give --qps or --monthly-requests, not both")
 
 
-def cost_from_latency(catalog: Catalog, latency_ms: float, batch: int, instance: str | None,
-                      price_per_hour: float | None, spot: bool, qps: float | None,
-                      monthly_requests: float | None) -> CostEstimate:
+def cost_from_latency(catalog: Catalog, *, latency_ms: float, batch: int = 1, instance: str | None = None,
+                      price_per_hour: float | None = None, spot: bool = False, qps: float | None = None,
+                      monthly_requests: float | None = None) -> CostEstimate:
     """One latency priced: cost per inference, the monthly price, and with a volume the instances needed at full
     load (no latency target; `recommend` sizes under one, starting from the same count)."""
     _one_volume(qps, monthly_requests)

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 
 from infercost.errors import UsageError
-from infercost.models import resolve_model
+from infercost.models import check_size_axis
 from infercost.predict.calibrate import error_band, fit, samples, validate
 from infercost.predict.corpus_roofline import Chip, chips_from
 from infercost.predict.profile import profile_model
@@ -84,21 +84,18 @@ def predict_on(model: str, catalog: Catalog, where: Where, precision: str = "fp3
     in held-out validation."""
     seq = size if isinstance(size, int) else None
     height, width = size if isinstance(size, tuple) else (None, None)
-    spec = resolve_model(model)
-    if seq and not spec.tokens:
-        raise UsageError(f"{model} takes images, not tokens: give --resolution, not --seq-len")
-    if height and spec.tokens:
-        raise UsageError(f"{model} takes tokens, not images: give --seq-len, not --resolution")
+    spec = check_size_axis(model, seq=bool(seq), resolution=bool(height))
     seq = seq or (spec.default_seq if spec.tokens else None)
     profile = profile_model(model, batch, height, width, precision, seq)
     device, replicas, chip, cores = _device(catalog, where)
     if chip is not None and basis.results is None:
         return {**_published(profile, device, replicas, chip, cores, backend, basis.published, where, seq),
-                **_size(profile, seq)}
+                **_size_fields(profile, seq)}
     eff, band, _ = calibration(basis.results, catalog, device.kind, precision, backend)
     result = predict(profile, device, eff, replicas, band if band is not None else DEFAULT_ERROR)
     return {
-        **_shared(profile, device, replicas, where, result), **_size(profile, seq), "stack": backend or "roofline",
+        **_shared(profile, device, replicas, where, result), **_size_fields(profile, seq),
+        "stack": backend or "roofline",
         "calibrated_from": eff.source if eff else None,
         "efficiency": "calibrated on measurements" if eff else "uncalibrated: documented default factors",
         "error_band": band if band is not None else DEFAULT_ERROR,
@@ -107,7 +104,7 @@ def predict_on(model: str, catalog: Catalog, where: Where, precision: str = "fp3
     }
 
 
-def _size(profile, seq: int | None) -> dict:
+def _size_fields(profile, seq: int | None) -> dict:
     """Where the prediction sits on the model's size axis: an image's height and width, or a sequence length."""
     if seq:
         return {"height": None, "width": None, "seq_len": seq, "size": f"seq {seq}"}
@@ -132,8 +129,9 @@ def _published(profile, device: DeviceSpec, replicas: int, chip: Chip, cores: in
     if not roofline.supported:
         return {**data, "stack": backend, "calibration": None, "error_band": None, "error_band_source": None,
                 "efficiency": None, "calibrated_from": None}
-    found = predict_published(profile.model, chip, profile.precision, profile.batch_size,
-                              (profile.height, profile.width), backend, cores, calibration_of(published), seq)
+    found = predict_published(profile.model, chip, profile.precision, batch=profile.batch_size,
+                              size=(profile.height, profile.width), backend=backend, cores=cores,
+                              found=calibration_of(published), seq=seq)
     throughput = profile.batch_size / found.seconds * replicas
     return {
         **data, "latency_s": found.seconds, "latency_low_s": found.low_s, "latency_high_s": found.high_s,

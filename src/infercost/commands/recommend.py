@@ -94,7 +94,7 @@ def _policies(slo_s: float) -> list[Policy]:
     return [Policy.none(), Policy(8, slo_s / 10)]
 
 
-def _size(curve: LatencyCurve, target: ServingTarget, per_instance: int, price: float) -> dict | None:
+def _cheapest_deployment(curve: LatencyCurve, target: ServingTarget, per_instance: int, price: float) -> dict | None:
     """The cheapest policy for this curve: replicas, whole instances, p99 and the bill; None if none meets it."""
     best = None
     for policy in _policies(target.slo_s):
@@ -147,19 +147,21 @@ def _predicted(instance: Instance, catalog: Catalog, work: Workload, target: Ser
             shape = profile_model(work.model, 1, work.height, work.width, precision, work.seq)
             size = (shape.height, shape.width)
         if eff is None and chip is not None:  # the published calibration, with the stack the device would run
-            published = [predict_published(work.model, chip, precision, b, size, backend, cores, seq=work.seq)
+            published = [predict_published(work.model, chip, precision, batch=b, size=size, backend=backend,
+                                                           cores=cores, seq=work.seq)
                          for b, _ in fitting]
             latencies = [found.seconds for found in published]
             stack, band = published[0].stack, math.exp(published[0].band) - 1
         elif eff is not None and chip is not None:  # calibrated here, carried to another chip: no narrower a band
             # than the published calibration earned on chips it had not seen
-            carried = predict_published(work.model, chip, precision, 1, size, backend, cores, seq=work.seq)
+            carried = predict_published(work.model, chip, precision, batch=1, size=size, backend=backend,
+                                        cores=cores, seq=work.seq)
             band = max(band or 0.0, math.exp(carried.band) - 1)
         curve = LatencyCurve([b for b, _ in fitting], latencies)
         if curve.latency(1) > target.slo_s:
             reasons.append(f"{precision}: too slow even at batch 1 ({curve.latency(1) * 1e3:.1f} ms predicted)")
             continue
-        sized = _size(curve, target, count, instance.price(spot))
+        sized = _cheapest_deployment(curve, target, count, instance.price(spot))
         if sized:
             options.append({**sized, "precision": precision, "stack": stack, "latency_1_s": curve.latency(1),
                             "error_band": band if band is not None else DEFAULT_ERROR})
@@ -190,7 +192,7 @@ def _measured(records: list[Record], priced: tuple[str, float] | None, work: Wor
     price = priced[1]
     if curve.latency(1) > target.slo_s:
         return {**row, "feasible": False, "reason": f"too slow even at batch 1 ({curve.latency(1) * 1e3:.1f} ms)"}
-    sized = _size(curve, target, 1, price)
+    sized = _cheapest_deployment(curve, target, 1, price)
     if not sized:
         return {**row, "feasible": False, "reason": "no policy meets the target at this rate"}
     return {**row, **sized, "feasible": True, "reason": None}
@@ -229,7 +231,12 @@ class Recommendation:
         feasible = [r for r in rows if r["feasible"]]
         for r in feasible:
             r["tie_with_cheapest"] = r is not feasible[0] and _tie(feasible[0], r)
-        return feasible[:top] + [r for r in rows if not r["feasible"]]
+        return shown_rows(rows, top)
+
+
+def shown_rows(rows: list[dict], top: int) -> list[dict]:
+    """What a ranking shows: its `top` feasible rows, in order, then every infeasible one with its reason."""
+    return [r for r in rows if r["feasible"]][:top] + [r for r in rows if not r["feasible"]]
 
 
 def answer(catalog: Catalog, work: Workload, target: ServingTarget, candidates: Candidates = Candidates(),
@@ -313,8 +320,8 @@ def recommend_generation(catalog: Catalog, model: str, target, precisions: tuple
             chip = chips.get(device.name)
             profile = profiles.setdefault(precision, profile_model(model, 1, None, None, precision, prompt))
             if chip is not None:
-                found_pub = predict_published(model, chip, precision, 1, (profile.height, profile.width), None,
-                                              catalog.cpu_cores(instance), seq=prompt)
+                found_pub = predict_published(model, chip, precision, batch=1, size=(profile.height, profile.width),
+                                              cores=catalog.cpu_cores(instance), seq=prompt)
                 prefill_s, band = found_pub.seconds, math.exp(found_pub.band) - 1
             else:
                 prefill = predict(profile, device, None, 1, DEFAULT_ERROR)

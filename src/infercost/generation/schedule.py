@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from infercost.errors import UsageError
+from infercost.limits import DIM
 
 
 @dataclass(frozen=True)
@@ -156,3 +157,52 @@ def percentiles(times: dict) -> dict:
     """p50 and p99 of the requests' TTFT and TPOT."""
     return {f"{name}_p{q}_s": float(np.percentile(times[f"{name}_s"], q))
             for name in ("ttft", "tpot") for q in (50, 99)}
+
+
+def parse_lengths(text: str, what: str) -> tuple[int, int]:
+    """'128' -> (128, 128); '64:512' -> drawn uniformly from 64 to 512."""
+    low, _, high = str(text).partition(":")
+    low_n = int(DIM.check(what, low))
+    high_n = int(DIM.check(what, high)) if high else low_n
+    if high_n < low_n:
+        raise UsageError(f"{what} {text!r}: the range runs low:high")
+    return low_n, high_n
+
+
+@dataclass(frozen=True)
+class TokenLengths:
+    """--prompt-len or --output-len as given, one type for every command: a length (128), a range drawn uniformly
+    (64:512), or a list of them (128,512). Each command takes what it can use: bench a list of fixed lengths, a
+    served load one length or range, a prediction one fixed length."""
+
+    spans: tuple[tuple[int, int], ...]
+    text: str
+
+    @classmethod
+    def parse(cls, text: str, what: str) -> TokenLengths:
+        parts = [part.strip() for part in str(text).split(",") if part.strip()]
+        if not parts:
+            raise UsageError(f"no {what} given")
+        return cls(tuple(parse_lengths(part, what) for part in parts), ",".join(parts))
+
+    def __str__(self) -> str:
+        return self.text
+
+    def fixed(self, flag: str) -> list[int]:
+        """Every length, each one fixed."""
+        if any(low != high for low, high in self.spans):
+            raise UsageError(f"{flag} takes fixed lengths here (e.g. 128,512), not a range: got {self.text}")
+        return [low for low, _ in self.spans]
+
+    def one(self, flag: str) -> tuple[int, int]:
+        """The one length or range."""
+        if len(self.spans) != 1:
+            raise UsageError(f"{flag} takes one length or range here (e.g. 128 or 64:512), not a list: got {self.text}")
+        return self.spans[0]
+
+    def single(self, flag: str) -> int:
+        """The one fixed length."""
+        low, high = self.one(flag)
+        if low != high:
+            raise UsageError(f"{flag} takes one fixed length here (e.g. 128), not a range: got {self.text}")
+        return low

@@ -3,7 +3,7 @@
 Runtime layer (models).
 """
 
-from infercost.models.loaders import register_model, resolve_model
+from infercost.models.loaders import check_size_axis, register_model, resolve_model
 from infercost.models.zoo import CLASSIFICATION, IMAGE_TO_IMAGE, ZOO, ModelSpec
 
-__all__ = ["CLASSIFICATION", "IMAGE_TO_IMAGE", "ZOO", "ModelSpec", "register_model", "resolve_model"]
+__all__ = ["CLASSIFICATION", "IMAGE_TO_IMAGE", "ZOO", "ModelSpec", "check_size_axis", "register_model", "resolve_model"]

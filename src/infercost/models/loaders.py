@@ -210,3 +210,14 @@ def resolve_model(name: str) -> ModelSpec:
     hint = f"; did you mean {', '.join(close)}?" if close else ""
     raise UsageError(f"unknown model {name!r}{hint} (zoo: {', '.join(ZOO)}; or torchvision:NAME, "
                      f"a .onnx/.pt2 file, python:module:factory)")
+
+
+def check_size_axis(model: str, *, seq: bool = False, resolution: bool = False) -> ModelSpec:
+    """The model's spec, once its size was given on its own axis: a sequence length for a token model, a resolution
+    for an image model. The one check for every command that takes either."""
+    spec = resolve_model(model)
+    if seq and not spec.tokens:
+        raise UsageError(f"{model} takes images, not tokens: give --resolution, not --seq-len")
+    if resolution and spec.tokens:
+        raise UsageError(f"{model} takes tokens, not images: give --seq-len, not --resolution")
+    return spec

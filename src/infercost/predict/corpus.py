@@ -152,7 +152,7 @@ def stack_of(text: str) -> str | None:
     return None
 
 
-def _size(text: str) -> tuple[int, int] | None:
+def _input_size(text: str) -> tuple[int, int] | None:
     match = re.match(r"\s*(\d+)x(\d+)(?:\s|$|\s*\()", text + " ")
     return (int(match.group(2)), int(match.group(1))) if match else None
 
@@ -196,7 +196,7 @@ def _point(row: Row) -> tuple[str, Point | None]:
         return f"precision {row.precision}", None
     if "server" in row.scenario.lower() or row.batch == "server":
         return "MLPerf Server: latency under load", None
-    size = _size(row.input)
+    size = _input_size(row.input)
     if size is None:
         return f"input {row.input}", None
     if row.batch == "offline":

@@ -223,7 +223,7 @@ class PublishedPrediction:
     notes: list[str]
 
 
-def predict_published(model: str, chip: Chip, precision: str, batch: int, size: tuple[int, int],
+def predict_published(model: str, chip: Chip, precision: str, *, batch: int, size: tuple[int, int],
                       backend: str | None = None, cores: int | None = None,
                       found: Calibration | None = None, seq: int | None = None) -> PublishedPrediction:
     """The calibrated prediction; without a backend, the fastest stack the corpus knows for this kind of device. A

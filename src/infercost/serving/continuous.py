@@ -27,6 +27,7 @@ from infercost.generation.schedule import (  # noqa: F401 - the step cost and bu
     admit,
     fit_points,
     fit_step_cost,
+    parse_lengths,
     percentiles,
     request_times,
 )
@@ -134,18 +135,6 @@ class GenerationTarget:
         prompts = rng.integers(self.prompt[0], self.prompt[1] + 1, count)
         outputs = rng.integers(self.output[0], self.output[1] + 1, count)
         return times, prompts, outputs
-
-
-def parse_lengths(text: str, what: str) -> tuple[int, int]:
-    """'128' -> (128, 128); '64:512' -> drawn uniformly from 64 to 512."""
-    from infercost.limits import DIM
-
-    low, _, high = str(text).partition(":")
-    low_n = int(DIM.check(what, low))
-    high_n = int(DIM.check(what, high)) if high else low_n
-    if high_n < low_n:
-        raise UsageError(f"{what} {text!r}: the range runs low:high")
-    return low_n, high_n
 
 
 def _summary(sim: dict, target: GenerationTarget, qps: float) -> dict:

@@ -107,7 +107,7 @@ def curve_from_records(records: list[Record], model: str, stack: str | None = No
         asked = f"seq {seq}" if seq is not None else f"{resolution[1]}x{resolution[0]}"
         raise UsageError(f"no results for {model} at {asked}")
     size = served_size(matching, model)
-    ok = [r for r in matching if _size(r) == size]
+    ok = [r for r in matching if _size_key(r) == size]
     by_stack = defaultdict(dict)
     for r in ok:
         by_stack[(r.backend, r.precision, r.device)][r.batch_size] = r
@@ -130,7 +130,7 @@ def served_size(records: list[Record], model: str) -> tuple[int | None, int | No
     else the middle one. One rule for the answer, recommend, the curve and the pay-per-use price."""
     counts = defaultdict(int)
     for r in forward_records(records, model):
-        counts[_size(r)] += 1
+        counts[_size_key(r)] += 1
     if not counts:
         return (None, None, "")
     most = max(counts.values())
@@ -164,6 +164,6 @@ def _extent(size: tuple[int | None, int | None, str]) -> tuple[int, int]:
     return ((size[0] or 0) * (size[1] or 0), size_seq(size) or 0)
 
 
-def _size(record: Record) -> tuple[int, int, str]:
+def _size_key(record: Record) -> tuple[int, int, str]:
     """A point's size: its resolution and its bound dimensions (a token model's sequence length)."""
     return record.height, record.width, str(record.options.get("dims") or "")

@@ -41,9 +41,6 @@ class SimResult(BaseModel):
     policy: str
     replicas: int
 
-    def percentile_s(self, q: float) -> float:
-        return {50.0: self.p50_s, 90.0: self.p90_s, 99.0: self.p99_s}.get(q, self.p99_s)
-
 
 SERVICE = ("drawn", "in_order", "fixed")
 
