@@ -65,17 +65,42 @@ def best_policy(curve: LatencyCurve, slo_s: float, percentile: float = 99.0,
     return sorted(found, key=lambda pair: -pair[1])
 
 
+_SIZED: dict[tuple, tuple[int, SimResult] | None] = {}  # replicas_for's answers in this process, by what it read
+
+
 def replicas_for(curve: LatencyCurve, policy: Policy, rate: float, slo_s: float, percentile: float = 99.0,
                  requests: int = SEARCH_REQUESTS, limit: int = 10_000,
                  traffic: str = STEADY) -> tuple[int, SimResult] | None:
-    """The fewest replicas that serve `rate` with the percentile under the target (None: impossible)."""
+    """The fewest replicas that serve `rate` with the percentile under the target (None: impossible): from the
+    full-load bound, grown by half until the target holds, then bisected (more replicas never serve slower).
+    Remembered for the process: a catalog's instances share devices, and so curves, many times over."""
     if curve.latency(1) > slo_s:
         return None
+    key = (curve.key(), policy, rate, slo_s, percentile, requests, limit, traffic)
+    if key not in _SIZED:
+        if len(_SIZED) > 50_000:
+            _SIZED.clear()
+        _SIZED[key] = _fewest_replicas(curve, policy, rate, slo_s, percentile, requests, limit, traffic)
+    return _SIZED[key]
+
+
+def _fewest_replicas(curve: LatencyCurve, policy: Policy, rate: float, slo_s: float, percentile: float,
+                     requests: int, limit: int, traffic: str) -> tuple[int, SimResult] | None:
     unit = _unit_arrivals(requests, 0, traffic)
-    replicas = instances_needed(curve.best_throughput(policy.max_batch), qps=rate)  # the full-load bound
-    while replicas <= limit:
-        result = served_at(curve, policy, rate, slo_s, percentile, replicas, unit)
-        if result.slo_met:
-            return replicas, result
-        replicas = replicas + max(1, replicas // 8)
-    return None
+
+    def at(replicas: int) -> SimResult:
+        return served_at(curve, policy, rate, slo_s, percentile, replicas, unit)
+
+    low = instances_needed(curve.best_throughput(policy.max_batch), qps=rate) - 1  # the full-load bound, less one
+    high = low + 1
+    found = at(high) if high <= limit else None
+    while found is not None and not found.slo_met:
+        low, high = high, high + max(1, high // 2)
+        found = at(high) if high <= limit else None
+    if found is None:
+        return None
+    while high - low > 1:  # low misses (or is below the bound), high meets
+        mid = (low + high) // 2
+        tried = at(mid)
+        low, high, found = (low, mid, tried) if tried.slo_met else (mid, high, found)
+    return high, found

@@ -42,6 +42,12 @@ class LatencyCurve:
         return cls(list(samples), [median(s) for s in samples.values()], {b: list(s) for b, s in samples.items()},
                    label=label)
 
+    def key(self) -> tuple:
+        """What the simulator reads of this curve, as a hashable value: equal keys serve alike."""
+        samples = tuple((b, tuple(s)) for b, s in sorted(self.samples_s.items()))
+        return (tuple(self.batches), tuple(self.latencies_s), samples,
+                self.after_idle.key() if self.after_idle is not None else None)
+
     @property
     def max_batch(self) -> int:
         return self.batches[-1]
