@@ -80,13 +80,71 @@ def test_resume_respects_an_earlier_oom(tmp_path):
     assert [r.status for r in load_records(tmp_path)] == ["ok", "oom", "skipped"]
 
 
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def timed_run(clock: FakeClock, seconds, calls: list | None = None):
+    """fake_run, each point taking seconds(case) on the fake clock."""
+    inner = fake_run(calls=calls)
+
+    def run(case: Case) -> Record:
+        clock.now += seconds(case)
+        return inner(case)
+    return run
+
+
 def test_time_budget_with_a_fake_clock(tmp_path):
-    ticks = iter(range(100))
+    clock = FakeClock()
     ladder = Ladder(model="resnet50", batches=[1, 2, 4, 8], resolutions=[64])
-    outcome = run_plan(plan_of(ladder), ResultsStore(tmp_path), fake_run(), time_budget_s=2.5,
-                       clock=lambda: float(next(ticks)))
+    calls = []
+    outcome = run_plan(plan_of(ladder), ResultsStore(tmp_path), timed_run(clock, lambda c: 1.0, calls),
+                       time_budget_s=2.5, clock=clock)
+    assert [c.batch_size for c in calls] == [1, 2]
     assert [c.batch_size for c, _ in outcome.skipped] == [4, 8]
-    assert len(load_records(tmp_path)) == 2  # skipped-for-budget points stay resumable
+    assert all("would not fit the study's time budget: about 1 s predicted" in why for _, why in outcome.skipped)
+
+
+def test_a_point_predicted_past_the_budget_is_recorded_and_a_later_run_measures_it(tmp_path):
+    """After the first point of a ladder, the next point's time is predicted from the ladder so far."""
+    clock = FakeClock()
+    store = ResultsStore(tmp_path)
+    ladder = Ladder(model="resnet50", batches=[1, 2, 4, 8], resolutions=[64])
+    plan = plan_of(ladder)
+
+    def latency(case: Case) -> float:  # as fake_run's, at one second per image
+        return 0.002 + case.batch_size * case.megapixels / 0.05
+
+    def seconds(case: Case) -> float:  # a second's overhead, then timed as the plan times a point
+        return 1.0 + min(plan.max_time_s, max(plan.min_time_s, 10 * latency(case))) + 3 * latency(case)
+
+    calls = []
+    inner = fake_run(latency_per_image=1.0, calls=calls)
+
+    def run(case: Case) -> Record:
+        clock.now += seconds(case)
+        return inner(case)
+
+    run_plan(plan, store, run, time_budget_s=7.0, clock=clock)
+    assert [c.batch_size for c in calls] == [1, 2]
+    left = [r for r in load_records(tmp_path) if r.status == "skipped"]
+    assert [r.batch_size for r in left] == [4, 8]
+    assert f"about {seconds(left[0].case):.0f} s predicted from the ladder so far" in left[0].error
+    again = []
+    outcome = run_plan(plan, store, fake_run(calls=again))
+    assert [c.batch_size for c in again] == [4, 8] and outcome.resumed == 2
+
+
+def test_the_command_for_a_point_left_out_measures_it_alone():
+    from infercost.commands.study import measure_command
+
+    case = Case("unet", backend="onnxruntime", precision="int8", batch_size=4, height=256, width=256)
+    assert measure_command(case, "out") == ("infercost bench unet --backend onnxruntime --precision int8 "
+                                            "--device cpu --batch 4 --resolution 256x256 --out out")
 
 
 def test_linear_fit_is_exact_on_a_line():

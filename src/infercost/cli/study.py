@@ -45,7 +45,7 @@ def study(depth: str, profile: str | None, models: str | None, backends: str | N
           deadline: float | None, as_json: bool, asked) -> None:
     """Measure the four architectures across batch sizes, megapixels and precisions; resumable."""
     from infercost.case import validate_device
-    from infercost.commands.study import ClusterSpec, make_plan, run_cluster_study, run_study
+    from infercost.commands.study import ClusterSpec, make_plan, measure_command, run_cluster_study, run_study
     from infercost.grid import split_list
     from infercost.runner import RunOptions
 
@@ -80,9 +80,13 @@ def study(depth: str, profile: str | None, models: str | None, backends: str | N
               f"ladders share)") if outcome.resumed else ""
     out.print(f"{len(outcome.measured)} points recorded{reused}.")
     if outcome.skipped:
-        out.print(f"[yellow]{len(outcome.skipped)} points skipped over the time budget[/] (run again to continue): "
-                  + ", ".join(f"{c.model} {c.backend} b{c.batch_size} {c.size_label}" for c, _ in outcome.skipped[:8])
-                  + (" ..." if len(outcome.skipped) > 8 else ""))
+        out.print(f"[yellow]{len(outcome.skipped)} points left out for time[/] (the time budget; run again to "
+                  f"continue, or give --time-budget): " + "; ".join(
+                      f"{c.model} {c.backend} {c.precision} b{c.batch_size} {c.size_label}"
+                      for c, _ in outcome.skipped[:8]) + (" ..." if len(outcome.skipped) > 8 else ""))
+        case = outcome.skipped[0][0]
+        out.print(f"measure one alone with: {measure_command(case, result.out_dir)}", highlight=False,
+                  markup=False)
     out.print(f"results: {result.out_dir}/results.jsonl; fits: {result.fits_path}; figures: "
               f"{result.out_dir}/figures/ ({len(result.figures)} files); report: {result.report_path or 'none'}; "
               f"summary: {result.summary_path}", highlight=False)

@@ -49,9 +49,25 @@ def _options(plan: Plan, options: RunOptions | None) -> RunOptions:
     return (options or RunOptions()).with_(timer=TimerConfig(min_time_s=plan.min_time_s, max_time_s=plan.max_time_s))
 
 
+# The default study (--depth quick) fits ten minutes, report included: its points get this long, and a point that
+# would not fit what is left is recorded as skipped with its predicted time (study/execute.py). --time-budget
+# overrides it.
+QUICK_BUDGET_S = 600.0
+REPORT_RESERVE_S = 90.0  # the fits, figures, answers and HTML after measuring (about 30 s on a 2-core VM)
+
+
+def measuring_budget_s(plan: Plan, time_budget_s: float | None) -> float | None:
+    """Seconds for measuring: the budget given, else a quick study's ten minutes less the report's share."""
+    if time_budget_s is not None:
+        return time_budget_s
+    return QUICK_BUDGET_S - REPORT_RESERVE_S if plan.profile == "quick" else None
+
+
 def run_study(plan: Plan, out_dir: str, options: RunOptions | None = None, time_budget_s: float | None = None,
               progress: bool = True, probe: bool = True, asked: Asked | None = None) -> StudyResult:
-    """Run the plan here, resumably, then fits, summary, figures and the report (see finish)."""
+    """Run the plan here, resumably, then fits, summary, figures and the report (see finish). A quick plan
+    measures within its default budget (measuring_budget_s) unless `time_budget_s` is given."""
+    time_budget_s = measuring_budget_s(plan, time_budget_s)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     (out / "plan.yaml").write_text(plan.to_yaml())
@@ -141,3 +157,14 @@ def finish(out: Path, plan: Plan, outcome: Outcome, mine=None, report: bool = Tr
 
 def _mtime(path: Path) -> int | None:
     return path.stat().st_mtime_ns if path.exists() else None
+
+
+def measure_command(case, out_dir) -> str:
+    """The bench command that measures one point a study left out, into the study's directory."""
+    options = dict(case.options)
+    size = f"--seq-len {options['dims'].partition('seq=')[2]}" if "seq=" in str(options.get("dims") or "") else \
+        f"--resolution {case.width}x{case.height}" if case.height else ""
+    output = f" --output-len {options['output_len']}" if options.get("output_len") else ""
+    size = size.replace("--seq-len", "--prompt-len") if output else size
+    return (f"infercost bench {case.model} --backend {case.backend} --precision {case.precision} "
+            f"--device {case.device} --batch {case.batch_size} {size}{output} --out {out_dir}").replace("  ", " ")
