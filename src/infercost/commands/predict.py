@@ -23,18 +23,54 @@ def _probes() -> dict:
     return {"cpu": found} if found else {}
 
 
+# Calibrations fitted in this process, by the records' content and what was asked: recommend, the answer per model,
+# its reranks and the report ask for the same fit many times over.
+_FITTED: dict[tuple, tuple[Catalog, tuple[Efficiency | None, float | None, list[dict]]]] = {}
+
+
+def _content_key(results: str) -> tuple:
+    """The results file as it is now: its path, size and modification time (a new record changes both)."""
+    from pathlib import Path
+
+    path = Path(results)
+    path = path / "results.jsonl" if path.is_dir() else path
+    stat = path.stat() if path.exists() else None
+    return str(path.resolve()), stat.st_size if stat else None, stat.st_mtime_ns if stat else None
+
+
 def calibration(results: str | None, catalog: Catalog, kind: str, precision: str,
                 stack: str | None) -> tuple[Efficiency | None, float | None, list[dict]]:
-    """Efficiency fitted to the results for this kind of device and precision, and the validated error band."""
+    """Efficiency fitted to the results for this kind of device and precision, and the validated error band.
+    Fitted once per process for the same records, catalog, kind, precision and stack."""
     if not results:
         return None, None, []
-    points = [p for p in samples(load_records(results), catalog, _probes())
+    key = (_content_key(results), id(catalog), kind, precision, stack)
+    if key not in _FITTED or _FITTED[key][0] is not catalog:  # the catalog kept with it: its id stays its own
+        _FITTED[key] = (catalog, _calibrate(results, catalog, kind, precision, stack))
+    return _FITTED[key][1]
+
+
+def _calibrate(results: str, catalog: Catalog, kind: str, precision: str,
+               stack: str | None) -> tuple[Efficiency | None, float | None, list[dict]]:
+    points = [p for p in samples(_records(results), catalog, _probes())
               if p.device.kind == kind and p.record.precision == precision
               and (stack is None or p.record.backend == stack)]
     if len(points) < 3:
         return None, None, []
     rows = validate(points)
     return fit(points), error_band(rows), rows
+
+
+_LOADED: dict[tuple, list] = {}
+
+
+def _records(results: str) -> list:
+    """The results' records, read once per process while the file is unchanged."""
+    key = _content_key(results)
+    if key not in _LOADED:
+        _LOADED.clear()
+        _LOADED[key] = load_records(results)
+    return _LOADED[key]
 
 
 @dataclass(frozen=True)

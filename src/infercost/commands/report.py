@@ -33,16 +33,26 @@ def measured_cost_rows(records, prices: dict[str, tuple[str, float] | None]) -> 
     return rows
 
 
-def answers(directory: str, records, catalog, prices, asked: Asked) -> tuple[list[ModelAnswer], list[str]]:
+def answers(directory: str, records, catalog, prices, asked: Asked,
+            bar=None) -> tuple[list[ModelAnswer], list[str]]:
     """The answer for every model measured (ok) in the results; a model that can't be answered is a warning."""
     found, warnings = [], []
     for model in sorted({r.model for r in records if r.ok}):
+        if bar is not None:
+            bar.start(f"report: the answer for {model}")
         try:
             work = Workload.served(records, model, ALL_PRECISIONS)
             found.append(answer_for(catalog, work, records, asked.for_model(model), directory, prices))
         except InfercostError as exc:
             warnings.append(f"{model}: no answer ({one_line(exc)})")
+        if bar is not None:
+            bar.step(f"report: the answer for {model}")
     return found, warnings
+
+
+def report_steps(records) -> int:
+    """The stages make_report shows: one answer per model measured, then serving, generation, summary and HTML."""
+    return len({r.model for r in records if r.ok and not r.generation}) + 4
 
 
 def generation_serving(directory: str, generation, catalog, prices) -> tuple[list[dict], list[str]]:
@@ -71,18 +81,28 @@ def generation_serving(directory: str, generation, catalog, prices) -> tuple[lis
 
 
 def make_report(directory: str, output: str | None = None, price_per_hour: float | None = None,
-                instance: str | None = None, asked: Asked | None = None) -> tuple[Path, Path]:
+                instance: str | None = None, asked: Asked | None = None, progress: bool = False,
+                bar=None) -> tuple[Path, Path]:
     """report.html and summary.md for a results directory, answering for the traffic `asked` (None: each kind of
-    model's documented defaults)."""
-    asked = asked or Asked()
+    model's documented defaults). Each stage shows on `bar` (a study's), or on a bar of its own with `progress`."""
     records = load_records(directory)
     if not records:
         raise UsageError(f"no records in {directory}")
+    if bar is None:
+        from infercost.view.progress import progress_bar
+
+        with progress_bar(report_steps(records), enabled=progress, plain=progress) as own:
+            return _make_report(directory, records, output, price_per_hour, instance, asked or Asked(), own)
+    return _make_report(directory, records, output, price_per_hour, instance, asked or Asked(), bar)
+
+
+def _make_report(directory: str, records, output, price_per_hour, instance, asked: Asked, bar) -> tuple[Path, Path]:
     catalog = load_catalog()
     prices = machine_prices(catalog, records, instance, price_per_hour, False)
     generation = [r for r in records if r.generation]
     records = [r for r in records if not r.generation]  # forward passes; generation has its own section
-    found, warnings = answers(directory, records, catalog, prices, asked)
+    found, warnings = answers(directory, records, catalog, prices, asked, bar)
+    bar.start("report: batching against batch 1")
     serving = []
     for item in found:
         try:
@@ -93,12 +113,18 @@ def make_report(directory: str, output: str | None = None, price_per_hour: float
         price = next((p[1] for p in prices.values() if p), None)
         serving += [{"model": item.model, **row} for row in
                     compare_policies(curve, target, price, target.arrivals(20_000), None)]
+    bar.step("report: batching against batch 1")
+    bar.start("report: serving generation")
     served_generation, more = generation_serving(directory, generation, catalog, prices)
     warnings += more
+    bar.step("report: serving generation")
     md_path = Path(directory) / "summary.md"
     md_path.write_text(summary_markdown(records, found), encoding="utf-8")  # first: it needs no plotly
+    bar.step("report: summary.md")
+    bar.start("report: the HTML page")
     page = build_report(directory, records, measured_cost_rows(records, prices), serving, found, warnings,
                         generation, served_generation)
     html_path = Path(output) if output else Path(directory) / "report.html"
     html_path.write_text(page, encoding="utf-8")
+    bar.step("report: the HTML page")
     return html_path, md_path

@@ -78,7 +78,7 @@ def run_study(plan: Plan, out_dir: str, options: RunOptions | None = None, time_
     with progress_bar(len(plan.cases()), enabled=progress, plain=progress) as bar:
         outcome = run_plan(plan, store, lambda case: with_peak(runner.run(case), probes.get(case.device)),
                            on_start=lambda c: bar.start(c.label), on_done=bar.done, time_budget_s=time_budget_s)
-    return finish(out, plan, outcome, asked=asked)
+    return finish(out, plan, outcome, asked=asked, progress=progress)
 
 
 @dataclass(frozen=True)
@@ -116,35 +116,46 @@ def run_cluster_study(plan: Plan, out_dir: str, cluster: ClusterSpec, options: R
         if started_here:
             ray.shutdown()
     names = {k.name for k in kinds}
-    return finish(out, plan, outcome, lambda r: r.env.get("node_kind") in names, asked=asked)
+    return finish(out, plan, outcome, lambda r: r.env.get("node_kind") in names, asked=asked, progress=progress)
 
 
 def finish(out: Path, plan: Plan, outcome: Outcome, mine=None, report: bool = True,
-           asked: Asked | None = None) -> StudyResult:
+           asked: Asked | None = None, progress: bool = False) -> StudyResult:
     """Fits, summary.md, figures and the report (answering for the traffic `asked`), from what is stored (this
     machine's records, or those `mine` accepts). Each late step that fails is one line in `failures`: the
-    measurements and the fits stay written."""
+    measurements and the fits stay written. Every stage shows in the progress display, as the points did."""
+    from infercost.commands.report import report_steps
     from infercost.env import fingerprint
+    from infercost.view.progress import progress_bar
 
     here = machine_id(fingerprint())
     mine = mine or (lambda r: machine_id(r.env) == here)
     records = [r for r in ResultsStore(out).records() if mine(r)]
+    with progress_bar(2 + (report_steps(records) if report else 0), enabled=progress, plain=progress) as bar:
+        return _finish(out, plan, outcome, records, report, asked, bar)
+
+
+def _finish(out: Path, plan: Plan, outcome: Outcome, records, report: bool, asked, bar) -> StudyResult:
+    bar.start("fits")
     found = fits(records)
     fits_path = out / "fits.json"
     fits_path.write_text(json.dumps([f.model_dump() for f in found], indent=2))
     result = StudyResult(plan, outcome, out, summarize_models(records), found, [], fits_path, out / "summary.md")
+    bar.step("fits")
+    bar.start("figures")
     try:
         from infercost.report.figures import draw_all
 
         result.figures = draw_all(records, found, out / "figures")
     except Exception as exc:  # a late step never loses the measurements; the user is told how to retry
         result.failures.append(f"the figures could not be drawn ({one_line(exc)})")
+    bar.step("figures")
     before = _mtime(result.summary_path)
     if report:
         try:
             from infercost.commands.report import make_report
 
-            result.report_path, result.summary_path = make_report(str(out), asked=asked)
+            result.report_path, result.summary_path = make_report(str(out), asked=asked, bar=bar)
         except Exception as exc:
             result.failures.append(f"the report could not be written ({one_line(exc)})")
     if _mtime(result.summary_path) == before:  # the report step failed before it, or was not asked for

@@ -1,4 +1,4 @@
-"""A progress bar for long work: current case, points done / total, elapsed, ETA, the last latency.
+"""A progress bar for long work: current case or stage, done / total, elapsed, ETA, the last latency.
 
 Domain layer (view).
 """
@@ -42,6 +42,14 @@ class _Bar:
         self.total += extra
         if self.progress is not None:
             self.progress.update(self.task, total=self.total)
+
+    def step(self, label: str) -> None:
+        """One stage of the work after measuring finished (the fits, the figures, a model's answer, the HTML)."""
+        self.count += 1
+        if self.progress is not None:
+            self.progress.update(self.task, advance=1, description=escape(label), last="done")
+        elif self.plain:
+            print(f"[{self.count}/{self.total}] {label}: done", file=sys.stderr, flush=True)
 
     def done(self, record: Record | None) -> None:
         """One point finished (None: skipped without a new record, e.g. resumed)."""
