@@ -179,12 +179,11 @@ def _measured(records: list[Record], priced: tuple[str, float] | None, work: Wor
     except UsageError:
         return None
     env = records[0].env
-    parts = curve.label.split()
     where = env.get("node_kind") or env.get("host") or "this machine"
     name = priced[0] if priced else where
     provider = catalog.instances[name].provider if name in catalog.instances else "measured machine"
-    row = {"instance": name, "provider": provider, "accelerator": f"measured: {parts[3]} on {where}",
-           "source": "measured", "stack": parts[1], "precision": parts[2], "error_band": None,
+    row = {"instance": name, "provider": provider, "accelerator": f"measured: {curve.device} on {where}",
+           "source": "measured", "stack": curve.backend, "precision": curve.precision, "error_band": None,
            "latency_1_s": curve.latency(1), "price_per_hour_usd": priced[1] if priced else None}
     if priced is None:
         return {**row, "feasible": False, "reason": "measured, but nothing names its price (its fingerprint has no "

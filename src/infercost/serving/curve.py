@@ -24,6 +24,11 @@ class LatencyCurve:
     latencies_s: list[float]
     samples_s: dict[int, list[float]] = field(default_factory=dict)
     label: str = ""
+    # The stack the points were measured on, where a curve comes from records (curve_from_records): read these,
+    # never the label, which is for display.
+    backend: str | None = None
+    precision: str | None = None
+    device: str | None = None
     # Service times after the server sat idle, where measured: a call after a gap is slower than back to back.
     after_idle: LatencyCurve | None = None
 
@@ -121,7 +126,8 @@ def curve_from_records(records: list[Record], model: str, stack: str | None = No
     points = by_stack[chosen]
     label = f"{model} {chosen[0]} {chosen[1]} {chosen[2]} " + (size[2].split(",")[0] or f"{size[1]}x{size[0]}")
     return LatencyCurve(list(points), [points[b].latency_s for b in points],
-                        {b: list(points[b].samples_s) for b in points}, label=label)
+                        {b: list(points[b].samples_s) for b in points}, label=label, backend=chosen[0],
+                        precision=chosen[1], device=chosen[2])
 
 
 def forward_records(records: list[Record], model: str, device: str | None = None) -> list[Record]:
