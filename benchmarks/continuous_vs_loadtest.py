@@ -55,7 +55,7 @@ def main() -> None:
     ratios, inside = [], []
     for i, level in enumerate(float(x) for x in args.levels.split(",")):
         started = time.perf_counter()
-        data = generation_loadtest(loaded, level * capacity, LoadRun(args.duration, seed=args.seed + i))
+        data = generation_loadtest(loaded, level * capacity, LoadRun(args.duration, seed=args.seed + i)).to_dict()
         took = time.perf_counter() - started
         sim, meas, ci = data["simulated"], data["measured"], data["measured_ci95"]
         row = [sim[k] / meas[k] for k in KEYS]

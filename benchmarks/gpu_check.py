@@ -65,7 +65,7 @@ def main() -> None:
     case = Case("resnet50", device="cuda", precision="fp16", height=64, width=64)
     served = LoadedStacks(case, 4)
     rate = 0.5 * served.curve().best_throughput(1)
-    data = loadtest(case, ServingTarget(rate, 0.05), Policy(4, 0.002), LoadRun(5.0, 5.0, 5), stacks=served)
+    data = loadtest(case, ServingTarget(rate, 0.05), Policy(4, 0.002), LoadRun(5.0, 5.0, 5), stacks=served).to_dict()
     print(f"loadtest cuda fp16 64px at {rate:.0f} qps, dynamic batching: measured p99 "
           f"{data['p99_s'] * 1e3:.2f} ms (95% interval {data['p99_ci95_s'][0] * 1e3:.2f} to "
           f"{data['p99_ci95_s'][1] * 1e3:.2f}), simulated p99 {data['simulated']['p99_s'] * 1e3:.2f} ms, "
@@ -79,7 +79,7 @@ def main() -> None:
               f"peak {record.peak_memory_bytes} {record.error or ''}")
     loaded = LoadedEngine(Case("gpt2", device="cuda", precision="bf16"), (128, 128), (16, 64), 16)
     rate = 0.6 * loaded.capacity(loaded.profile())
-    data = generation_loadtest(loaded, rate, LoadRun(10.0))
+    data = generation_loadtest(loaded, rate, LoadRun(10.0)).to_dict()
     sim, meas = data["simulated"], data["measured"]
     print(f"continuous batching gpt2 cuda bf16 at {rate:.1f} qps (60% of capacity): " + ", ".join(
         f"{k[:-2]} sim/measured {sim[k] * 1e3:.1f}/{meas[k] * 1e3:.1f} ms" for k in sim))

@@ -78,7 +78,7 @@ def main() -> None:
         for repeat in range(args.repeats):
             data = loadtest(case, ServingTarget(load * capacity, None), Policy.none(),
                             LoadRun(args.duration, args.warmup, args.blocks, seed=int(load * 100) + 1000 * repeat),
-                            stacks=served)
+                            stacks=served).to_dict()
             p99 = data["p99_s"]
             low, high = data["p99_ci95_s"]
             sims = [data[key]["p99_s"] for key in ("simulated", "simulated_warmup_shuffled", "simulated_from_curve")]

@@ -187,7 +187,7 @@ def test_the_report_serves_generation_and_prices_a_million_output_tokens(tmp_pat
     assert here_rows == ["torch fp32 (cpu)"]
     cells = re.findall(r"<td>(.*?)</td>", tables[0])
     served = simulate_generation_for_test(tmp_path)
-    assert f"{served['cost_per_million_output_tokens']:.3g}" in cells
+    assert f"{served.cost_per_million_output_tokens:.3g}" in cells
     assert len(re.findall(r"<tr>", tables[1])) >= 2  # a head and at least one predicted instance
 
 

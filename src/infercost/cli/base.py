@@ -42,6 +42,11 @@ def handled(fn: Callable) -> Callable:
 
 
 def print_json(data: object) -> None:
+    """A result as JSON: a typed result by its to_dict(), a list of them each so."""
+    def plain(item):
+        return item.to_dict() if hasattr(item, "to_dict") else item
+
+    data = [plain(item) for item in data] if isinstance(data, list) else plain(data)
     click.echo(json.dumps(data, indent=2, default=str))
 
 

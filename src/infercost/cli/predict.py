@@ -65,19 +65,19 @@ def predict_cmd(model: str | None, accelerator: str | None, instance: str | None
         return print_json(data)
     from infercost.units import fmt_bytes, fmt_seconds
 
-    if not data["supported"]:
-        return out.print(f"predicted: not supported: {data['note']}")
-    out.print(f"[bold]predicted[/] {model} on {data['accelerator']} ({data['stack']} {data['precision']}, batch "
-              f"{batch}, {data['size']}): {fmt_seconds(data['latency_s'])} "
-              f"({fmt_seconds(data['latency_low_s'])} to {fmt_seconds(data['latency_high_s'])}), "
-              f"{data['throughput_per_s']:.1f}/s, needs {fmt_bytes(data['memory_needed_bytes'])}"
-              f"{'' if data['fits_in_memory'] is not False else ' (does NOT fit)'}")
-    found = data.get("calibration")
+    if not data.supported:
+        return out.print(f"predicted: not supported: {data.note}")
+    out.print(f"[bold]predicted[/] {model} on {data.accelerator} ({data.stack} {data.precision}, batch "
+              f"{batch}, {data.size}): {fmt_seconds(data.latency_s)} "
+              f"({fmt_seconds(data.latency_low_s)} to {fmt_seconds(data.latency_high_s)}), "
+              f"{data.throughput_per_s:.1f}/s, needs {fmt_bytes(data.memory_needed_bytes)}"
+              f"{'' if data.fits_in_memory is not False else ' (does NOT fit)'}")
+    found = data.calibration
     basis = (f"{found['generation']} ({found['generation_rows']} corpus points), {found['stack']} "
-             f"({found['stack_rows']} points)") if found else data["efficiency"]
-    out.print(f"  calibrated on {basis}; band {fmt_seconds(data['latency_low_s'])} to "
-              f"{fmt_seconds(data['latency_high_s'])} ({data['error_band_source']})"
-              + (f"; {data['note']}" if data["note"] else ""), highlight=False)
+             f"({found['stack_rows']} points)") if found else data.efficiency
+    out.print(f"  calibrated on {basis}; band {fmt_seconds(data.latency_low_s)} to "
+              f"{fmt_seconds(data.latency_high_s)} ({data.error_band_source})"
+              + (f"; {data.note}" if data.note else ""), highlight=False)
 
 
 def _predict_generation(model, cat, where, precision: str, batch: int, prompt_len: int | None,
@@ -91,9 +91,9 @@ def _predict_generation(model, cat, where, precision: str, batch: int, prompt_le
                                  output_len.single("--output-len"), backend, basis)
     if as_json:
         return print_json(data)
-    g = data["generation"]
+    g = data.generation
     fits = "" if g["fits_in_memory"] is not False else " (does NOT fit)"
-    out.print(f"[bold]predicted[/] {model} on {data['accelerator']} ({precision}, batch {batch}, prompt {prompt_len}, "
+    out.print(f"[bold]predicted[/] {model} on {data.accelerator} ({precision}, batch {batch}, prompt {prompt_len}, "
               f"{output_len} out): TTFT {fmt_seconds(g['ttft_s'])} ({fmt_seconds(g['ttft_low_s'])} to "
               f"{fmt_seconds(g['ttft_high_s'])}), TPOT {fmt_seconds(g['tpot_s'])} ({fmt_seconds(g['tpot_low_s'])} "
               f"to {fmt_seconds(g['tpot_high_s'])}, {g['decode_bound']}-bound), {g['output_tokens_per_s']:.4g} "

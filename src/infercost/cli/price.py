@@ -99,7 +99,7 @@ def cost(instance: str | None, price_per_hour: float | None, latency_ms: float |
                                      price_per_hour=price_per_hour, spot=spot, qps=qps,
                                      monthly_requests=monthly_requests)
         if as_json:
-            return print_json(estimate.model_dump())
+            return print_json(estimate)
         for key, value in estimate.model_dump().items():
             if value is not None:
                 out.print(f"{key:>24}  {value:.6g}" if isinstance(value, float) else f"{key:>24}  {value}",
@@ -110,4 +110,4 @@ def cost(instance: str | None, price_per_hour: float | None, latency_ms: float |
         return print_json(rows)
     from infercost.report.tables import cost_table
 
-    out.print(cost_table(rows))
+    out.print(cost_table([row.to_dict() for row in rows]))

@@ -84,11 +84,11 @@ def recommend_cmd(model: str, resolution: str | None, seq_len: int | None, slo_m
         return print_json(shown)
     from infercost.report.tables import recommend_table
 
-    out.print(recommend_table(shown, f"{found.label}: {target.describe()}", top))
-    infeasible = [r for r in shown if not r["feasible"]]
+    out.print(recommend_table([c.to_dict() for c in shown], f"{found.label}: {target.describe()}", top))
+    infeasible = [c for c in shown if not c.feasible]
     if infeasible:
         out.print(f"{len(infeasible)} cannot meet it, e.g. " + "; ".join(
-            f"{r['instance']}: {r['reason']}" for r in infeasible[:4]), highlight=False, markup=False)
+            f"{c.instance}: {c.reason}" for c in infeasible[:4]), highlight=False, markup=False)
     out.print(found.sentence, highlight=False, markup=False)
     for line in answer_lines(found):
         out.print(line, highlight=False, markup=False)
@@ -98,6 +98,7 @@ def _recommend_generation(model: str, qps: float | None, prompt_len: str | None,
                           slo_ttft_ms: float | None, slo_tpot_ms: float | None, precisions: str, candidates,
                           cat, top: int, as_json: bool) -> None:
     from infercost.commands.recommend import recommend_generation, shown_rows
+    from infercost.commands.result_types import GenerationCandidate
     from infercost.grid import split_list
     from infercost.serving.continuous import GenerationTarget
 
@@ -107,19 +108,19 @@ def _recommend_generation(model: str, qps: float | None, prompt_len: str | None,
                               slo_ttft_ms / 1e3, slo_tpot_ms / 1e3)
     wanted = tuple(p for p in split_list(precisions) if p != "int8") or ("fp32",)
     rows = recommend_generation(cat, model, target, wanted, candidates)
-    shown = shown_rows(rows, top)
+    shown = [GenerationCandidate(**r) for r in shown_rows(rows, top)]
     if as_json:
         return print_json(shown)
     from infercost.report.tables import generation_recommend_table
 
-    out.print(generation_recommend_table(shown, f"{model}: {qps:g} requests/s, prompt {prompt_len}, output "
-                                                f"{output_len}, p99 TTFT {slo_ttft_ms:g} ms, TPOT {slo_tpot_ms:g} ms",
-                                         top))
-    feasible = [r for r in rows if r["feasible"]]
+    title = (f"{model}: {qps:g} requests/s, prompt {prompt_len}, output {output_len}, p99 TTFT {slo_ttft_ms:g} ms, "
+             f"TPOT {slo_tpot_ms:g} ms")
+    out.print(generation_recommend_table([c.to_dict() for c in shown], title, top))
+    feasible = [c for c in shown if c.feasible]
     if feasible:
         win = feasible[0]
-        out.print(f"{win['instance']} ({win['accelerator']}, {win['precision']}) is cheapest: {win['replicas']} x at "
-                  f"{win['monthly_cost_usd']:,.0f} USD a month, {win['cost_per_million_output_tokens']:.3g} USD per "
+        out.print(f"{win.instance} ({win.accelerator}, {win.precision}) is cheapest: {win.replicas} x at "
+                  f"{win.monthly_cost_usd:,.0f} USD a month, {win.cost_per_million_output_tokens:.3g} USD per "
                   f"million output tokens (predicted; decode band +-50%, stated, not validated).", highlight=False)
     else:
         out.print("No candidate meets both targets at this rate.")

@@ -73,15 +73,15 @@ def simulate_cmd(results_dir: str, model: str, stack: str | None, device: str | 
     name, price = resolve_price(catalog_of(catalog_file), instance, price_per_hour, False)
     curve = curve_from_records(load_records(results_dir), model, stack, device,
                                parse_resolution(resolution) if resolution else None)
-    data = {**simulate_stream(curve, target, policy, replicas, price), "instance": name}
+    data = simulate_stream(curve, target, policy, replicas, price, instance=name)
     if as_json:
         return print_json(data)
     from infercost.report.tables import serving_table
 
-    out.print(f"{data['curve']}: {qps:g} requests/s, p{percentile:g} target {slo_ms:g} ms", highlight=False)
-    out.print(serving_table(data["comparison"], priced=price is not None))
-    if data.get("warning"):
-        out.print(f"[yellow]warning:[/] {data['warning']}")
+    out.print(f"{data.curve}: {qps:g} requests/s, p{percentile:g} target {slo_ms:g} ms", highlight=False)
+    out.print(serving_table(data.comparison, priced=price is not None))
+    if data.warning:
+        out.print(f"[yellow]warning:[/] {data.warning}")
     if price is None:
         out.print("No price: pass --instance NAME or --price-per-hour X for the monthly cost.")
 
@@ -89,6 +89,7 @@ def simulate_cmd(results_dir: str, model: str, stack: str | None, device: str | 
 def _simulate_generation(results_dir: str, model: str, qps: float, prompt_len: str | None, output_len: str | None,
                          slo_ttft_ms: float | None, slo_tpot_ms: float | None, kv_budget: int | None,
                          token_budget: int, priced: tuple, as_json: bool) -> None:
+    from infercost.commands.result_types import GenerationServed
     from infercost.commands.serving import simulate_generation
     from infercost.results import load_records
     from infercost.serving.continuous import GenerationTarget
@@ -98,20 +99,20 @@ def _simulate_generation(results_dir: str, model: str, qps: float, prompt_len: s
     target = GenerationTarget(qps, prompt_len.one("--prompt-len"), output_len.one("--output-len"),
                               slo_ttft_ms / 1e3, slo_tpot_ms / 1e3)
     name, price = priced
-    data = {**simulate_generation(load_records(results_dir), model, target, price, kv_budget, token_budget),
-            "instance": name}
+    served = simulate_generation(load_records(results_dir), model, target, price, kv_budget, token_budget)
+    data = GenerationServed(**served.to_dict(), instance=name)
     if as_json:
         return print_json(data)
     from infercost.units import fmt_seconds
 
-    out.print(f"{model} ({data['stack']}), continuous batching at {qps:g} requests/s: TTFT p50 "
-              f"{fmt_seconds(data['ttft_p50_s'])}, p99 {fmt_seconds(data['ttft_p99_s'])}; TPOT p50 "
-              f"{fmt_seconds(data['tpot_p50_s'])}, p99 {fmt_seconds(data['tpot_p99_s'])}; goodput "
-              f"{data['goodput_per_s']:.3g}/s", highlight=False)
-    cost = (f"; {data['cost_per_million_output_tokens']:.4g} USD per million output tokens"
-            if data["cost_per_million_output_tokens"] else "; no price: pass --instance or --price-per-hour")
-    out.print(f"one replica sustains {data['max_qps_under_slo']:.3g} requests/s under p99 TTFT {slo_ttft_ms:g} ms "
-              f"and TPOT {slo_tpot_ms:g} ms; replicas {data['replicas'] or 'none suffice'}{cost}", highlight=False)
+    out.print(f"{model} ({data.stack}), continuous batching at {qps:g} requests/s: TTFT p50 "
+              f"{fmt_seconds(data.ttft_p50_s)}, p99 {fmt_seconds(data.ttft_p99_s)}; TPOT p50 "
+              f"{fmt_seconds(data.tpot_p50_s)}, p99 {fmt_seconds(data.tpot_p99_s)}; goodput "
+              f"{data.goodput_per_s:.3g}/s", highlight=False)
+    cost = (f"; {data.cost_per_million_output_tokens:.4g} USD per million output tokens"
+            if data.cost_per_million_output_tokens else "; no price: pass --instance or --price-per-hour")
+    out.print(f"one replica sustains {data.max_qps_under_slo:.3g} requests/s under p99 TTFT {slo_ttft_ms:g} ms "
+              f"and TPOT {slo_tpot_ms:g} ms; replicas {data.replicas or 'none suffice'}{cost}", highlight=False)
     return None
 
 
@@ -126,24 +127,23 @@ def _loadtest_generation(model: str, qps: float, max_batch: int, duration: float
     prompt, output = prompt_len.one("--prompt-len"), output_len.one("--output-len")
     case = single_case(model, "torch", device, precision)
     run = LoadRun(duration, seed=seed)
-    data = {"model": model, "precision": precision,
-            **generation_loadtest(LoadedEngine(case, prompt, output, max_batch, seed), qps, run)}
+    data = generation_loadtest(LoadedEngine(case, prompt, output, max_batch, seed), qps, run)
     if as_json:
         return print_json(data)
     out.print(f"{model} torch {precision}, continuous batching (batch <= {max_batch}), prompt {prompt_len}, output "
-              f"{output_len}: {qps:g} requests/s for {duration:g} s ({data['requests']} requests), mean decode "
-              f"batch {data['mean_decode_batch']:.2f}", highlight=False)
+              f"{output_len}: {qps:g} requests/s for {duration:g} s ({data.requests} requests), mean decode "
+              f"batch {data.mean_decode_batch:.2f}", highlight=False)
     for name in ("measured", "simulated"):
-        row = data[name]
+        row = getattr(data, name)
         out.print(f"  {name + ':':11} TTFT p50 {fmt_seconds(row['ttft_p50_s'])}  p99 {fmt_seconds(row['ttft_p99_s'])}"
                   f"   TPOT p50 {fmt_seconds(row['tpot_p50_s'])}  p99 {fmt_seconds(row['tpot_p99_s'])}",
                   highlight=False)
-    ci = data["measured_ci95"]
+    ci = data.measured_ci95
     out.print(f"  measured p99s' 95% intervals: TTFT {fmt_seconds(ci['ttft_p99_ci95_s'][0])} to "
               f"{fmt_seconds(ci['ttft_p99_ci95_s'][1])}, TPOT {fmt_seconds(ci['tpot_p99_ci95_s'][0])} to "
               f"{fmt_seconds(ci['tpot_p99_ci95_s'][1])}", highlight=False)
     out.print(f"  (simulated on the step cost profiled just before; one replica's capacity "
-              f"{data['capacity_per_s']:.3g} requests/s)", highlight=False)
+              f"{data.capacity_per_s:.3g} requests/s)", highlight=False)
     return None
 
 
@@ -196,20 +196,20 @@ def loadtest_cmd(model: str, qps: float, batching: str, max_batch: int, max_dela
         return print_json(data)
     from infercost.units import fmt_seconds
 
-    out.print(f"{model} {backend} {precision} {case.size_label}, {data['policy']}, {qps:g} requests/s "
-              f"for {duration:g} s ({data['requests']} requests)", highlight=False)
-    out.print(f"  measured:  p50 {fmt_seconds(data['p50_s'])}  p90 {fmt_seconds(data['p90_s'])}  "
-              f"p99 {fmt_seconds(data['p99_s'])} (95% interval {fmt_seconds(data['p99_ci95_s'][0])} to "
-              f"{fmt_seconds(data['p99_ci95_s'][1])})  throughput {data['throughput_per_s']:.1f}/s  "
-              f"utilization {data['utilization']:.0%}  mean batch {data['mean_batch']:.2f}", highlight=False)
-    sim = data["simulated"]
+    out.print(f"{model} {backend} {precision} {case.size_label}, {data.policy}, {qps:g} requests/s "
+              f"for {duration:g} s ({data.requests} requests)", highlight=False)
+    out.print(f"  measured:  p50 {fmt_seconds(data.p50_s)}  p90 {fmt_seconds(data.p90_s)}  "
+              f"p99 {fmt_seconds(data.p99_s)} (95% interval {fmt_seconds(data.p99_ci95_s[0])} to "
+              f"{fmt_seconds(data.p99_ci95_s[1])})  throughput {data.throughput_per_s:.1f}/s  "
+              f"utilization {data.utilization:.0%}  mean batch {data.mean_batch:.2f}", highlight=False)
+    sim = data.simulated
     out.print(f"  simulated: p50 {fmt_seconds(sim['p50_s'])}  p90 {fmt_seconds(sim['p90_s'])}  "
               f"p99 {fmt_seconds(sim['p99_s'])}  (service times from the "
               f"{'warm-up' if warmup else 'latency curve measured just before'}"
-              + (f", in {data['blocks']} blocks alternating with the measured ones" if data["blocks"] > 1 else "")
+              + (f", in {data.blocks} blocks alternating with the measured ones" if data.blocks > 1 else "")
               + ")",
               highlight=False)
-    s = data["scenarios"]
+    s = data.scenarios
     out.print(f"  MLPerf SingleStream p90 {fmt_seconds(s['SingleStream']['p90_latency_s'])}; Offline "
               f"{s['Offline']['throughput_per_s']:.1f}/s at batch {s['Offline']['at_batch']}; Server at {qps:g} qps: "
               f"p99 {fmt_seconds(s['Server']['p99_s'])}"

@@ -5,6 +5,7 @@ Command layer: a thin entry point that Python callers use as the CLI does.
 
 from __future__ import annotations
 
+from infercost.commands.result_types import CostRow
 from infercost.env import fingerprint
 from infercost.errors import UsageError
 from infercost.pricing.catalog import Catalog, Instance
@@ -69,7 +70,7 @@ def machine_prices(catalog: Catalog, records: list[Record], instance: str | None
 
 
 def cost_from_results(catalog: Catalog, results: str, instance: str | None, price_per_hour: float | None,
-                      spot: bool, qps: float | None, monthly_requests: float | None) -> list[dict]:
+                      spot: bool, qps: float | None, monthly_requests: float | None) -> list[CostRow]:
     """Every ok record priced; records from a machine that can't be priced say so rather than guess."""
     _one_volume(qps, monthly_requests)
     records = load_records(results)
@@ -83,11 +84,11 @@ def cost_from_results(catalog: Catalog, results: str, instance: str | None, pric
                "size": record.size_label, "case_id": record.case_id}
         priced = prices[machine_id(record.env)]
         if priced is None:
-            rows.append({**row, "batch_size": record.batch_size, "latency_s": record.latency_s,
-                         "priced": False, "reason": _unpriced(record, len(prices) == 1)})
+            rows.append(CostRow(**row, batch_size=record.batch_size, latency_s=record.latency_s, priced=False,
+                                reason=_unpriced(record, len(prices) == 1)))
             continue
         cost = estimate(priced[1], record.latency_s, record.batch_size, priced[0], spot, qps, monthly_requests)
-        rows.append({**row, **cost.model_dump(), "priced": True})
+        rows.append(CostRow(**row, **cost.model_dump(), priced=True))
     return rows
 
 

@@ -12,6 +12,7 @@ import numpy as np
 from infercost import limits
 from infercost.backends import backend_class, require_backend
 from infercost.case import Case
+from infercost.commands.result_types import GenerationLoadTested, LoadTested
 from infercost.errors import UsageError
 from infercost.generation.schedule import percentiles
 from infercost.models import resolve_model
@@ -75,7 +76,7 @@ class LoadRun:
 
 
 def loadtest(case: Case, target: ServingTarget, policy: Policy, run: LoadRun,
-             stacks: LoadedStacks | None = None) -> dict:
+             stacks: LoadedStacks | None = None) -> LoadTested:
     """Serve Poisson arrivals at the target's rate for the run's duration on the real model and simulate the same
     arrivals. The simulator's service times come from the latency curve measured just before (back to back, and
     after an idle gap as long as the mean gap between requests); with a warm-up, from the batches it actually ran.
@@ -130,7 +131,7 @@ def loadtest(case: Case, target: ServingTarget, policy: Policy, run: LoadRun,
         "Offline": {"throughput_per_s": curve.best_throughput(), "at_batch": max(
             curve.batches, key=curve.throughput)},
     }
-    return {"qps": qps, "policy": policy.name, "duration_s": duration_s, **measured, "curve_idle_s": idle,
+    return LoadTested(**{"qps": qps, "policy": policy.name, "duration_s": duration_s, **measured, "curve_idle_s": idle,
             "simulated": {"p50_s": predicted.p50_s, "p90_s": predicted.p90_s, "p99_s": predicted.p99_s,
                           "utilization": predicted.utilization,
                           "service_times": how},
@@ -142,7 +143,7 @@ def loadtest(case: Case, target: ServingTarget, policy: Policy, run: LoadRun,
             "capacity_per_s": curve.best_throughput(policy.max_batch),
             "curve": {"batches": curve.batches, "latencies_s": curve.latencies_s},
             "scenarios": scenarios, "stack": {"backend": case.backend, "precision": case.precision,
-                                              "device": case.device, "resolution": case.size_label}}
+                                              "device": case.device, "resolution": case.size_label}})
 
 
 def _intervals(result: dict) -> dict:
@@ -164,7 +165,7 @@ class LoadedEngine:
 
         limits.SERVED_BATCH.check("max batch", max_batch)
         spec = resolve_model(case.model)
-        self.prompt, self.output, self.max_batch = prompt, output, max_batch
+        self.case, self.prompt, self.output, self.max_batch = case, prompt, output, max_batch
         self.budget = Budget(kv_tokens=max_batch * (prompt[1] + output[1]))
         self.engine = Engine(load_causal(spec, case), spec.vocab_size, self.budget, seed=seed)
         self.rng = np.random.default_rng(seed)
@@ -188,7 +189,7 @@ class LoadedEngine:
         return requests / simulate_continuous(np.zeros(requests), *self.lengths(requests), cost, self.budget)["span_s"]
 
 
-def generation_loadtest(loaded: LoadedEngine, qps: float, run: LoadRun) -> dict:
+def generation_loadtest(loaded: LoadedEngine, qps: float, run: LoadRun) -> GenerationLoadTested:
     """Poisson arrivals at `qps` for the run's duration, generated for real with continuous batching, and the very
     same arrivals and lengths simulated on the step cost profiled just before: measured and simulated p50 and p99
     TTFT and TPOT side by side."""
@@ -204,11 +205,13 @@ def generation_loadtest(loaded: LoadedEngine, qps: float, run: LoadRun) -> dict:
     served = loaded.engine.serve(arrivals, prompts, outputs)
     simulated = simulate_continuous(arrivals, prompts, outputs, cost, loaded.budget)
     steps = served["iterations"]
-    return {"qps": qps, "requests": count, "measured": percentiles(served), "measured_ci95": _intervals(served),
+    return GenerationLoadTested(**{
+            "model": loaded.case.model, "precision": loaded.case.precision,
+            "qps": qps, "requests": count, "measured": percentiles(served), "measured_ci95": _intervals(served),
             "simulated": percentiles(simulated),
             "capacity_per_s": loaded.capacity(cost), "kv_budget_tokens": loaded.budget.kv_tokens,
             "mean_decode_batch": float(np.mean([s["decoded"] for s in steps if s["decoded"]] or [0.0])),
             "step_cost": {"prefill": list(cost.prefill), "decode": list(cost.decode),
                           "decode_by_batch": list(cost.decode_by_batch),
                           "prefill_by_count": list(cost.prefill_by_count), "fitted_on": cost.source},
-            "span_s": served["span_s"]}
+            "span_s": served["span_s"]})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from infercost.commands.result_types import Prediction
 from infercost.errors import UsageError
 from infercost.models import check_size_axis
 from infercost.predict.calibrate import error_band, fit, samples, validate
@@ -112,7 +113,8 @@ def _device(catalog: Catalog, where: Where) -> tuple[DeviceSpec, int, Chip | Non
 
 
 def predict_on(model: str, catalog: Catalog, where: Where, precision: str = "fp32", batch: int = 1,
-               size: tuple[int, int] | int | None = None, backend: str | None = None, basis: Basis = Basis()) -> dict:
+               size: tuple[int, int] | int | None = None, backend: str | None = None,
+               basis: Basis = Basis()) -> Prediction:
     """The model's predicted latency at this batch and size (an image's (height, width), a token model's sequence
     length; None: the model's own) on `where`.
     Calibrated on the published corpus by default (the device's generation, the stack, the precision path), or on
@@ -125,11 +127,11 @@ def predict_on(model: str, catalog: Catalog, where: Where, precision: str = "fp3
     profile = profile_model(model, batch, height, width, precision, seq)
     device, replicas, chip, cores = _device(catalog, where)
     if chip is not None and basis.results is None:
-        return {**_published(profile, device, replicas, chip, cores, backend, basis.published, where, seq),
-                **_size_fields(profile, seq)}
+        return Prediction(**{**_published(profile, device, replicas, chip, cores, backend, basis.published, where,
+                                          seq), **_size_fields(profile, seq)})
     eff, band, _ = calibration(basis.results, catalog, device.kind, precision, backend)
     result = predict(profile, device, eff, replicas, band if band is not None else DEFAULT_ERROR)
-    return {
+    return Prediction(**{
         **_shared(profile, device, replicas, where, result), **_size_fields(profile, seq),
         "stack": backend or "roofline",
         "calibrated_from": eff.source if eff else None,
@@ -137,7 +139,7 @@ def predict_on(model: str, catalog: Catalog, where: Where, precision: str = "fp3
         "error_band": band if band is not None else DEFAULT_ERROR,
         "error_band_source": "held-out validation (p90)" if band is not None else "stated default, not validated",
         "calibration": None,
-    }
+    })
 
 
 def _size_fields(profile, seq: int | None) -> dict:
@@ -195,7 +197,7 @@ def validate_results(results: str, catalog: Catalog, hold_out: str) -> list[dict
 
 
 def predict_generation_on(model: str, catalog: Catalog, where: Where, precision: str, batch: int, prompt: int,
-                          output: int, backend: str | None = None, basis: Basis = Basis()) -> dict:
+                          output: int, backend: str | None = None, basis: Basis = Basis()) -> Prediction:
     """A generation's TTFT and TPOT on `where`: the prefill predicted as the model's forward pass over the prompt,
     the decode from the bandwidth it needs (predict/generation.py)."""
     from infercost.predict.generation import DecoderShape, predict_generation
@@ -203,4 +205,5 @@ def predict_generation_on(model: str, catalog: Catalog, where: Where, precision:
     shape = DecoderShape.of(model)
     prefill = predict_on(model, catalog, where, precision, batch, prompt, backend, basis)
     device, _, _, _ = _device(catalog, where)
-    return {**prefill, "generation": predict_generation(prefill, shape, device, precision, batch, prompt, output)}
+    generation = predict_generation(prefill.to_dict(), shape, device, precision, batch, prompt, output)
+    return Prediction(**prefill.to_dict(), generation=generation)

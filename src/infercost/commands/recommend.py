@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from infercost.commands.predict import calibration
+from infercost.commands.result_types import Candidate
 from infercost.errors import UsageError
 from infercost.predict.corpus_roofline import chips_from
 from infercost.predict.profile import profile_model
@@ -221,7 +222,7 @@ class Recommendation:
     sentence: str  # the answer in words, with what a tenfold change in traffic would do
     rerank: Callable[[float], list[dict]] | None = None  # the ranking at a multiple of the traffic (cached)
 
-    def shown(self, top: int) -> list[dict]:
+    def shown(self, top: int) -> list[Candidate]:
         """The `top` cheapest feasible candidates, then every infeasible one with its reason."""
         keys = ("instance", "provider", "accelerator", "stack", "precision", "batch_policy", "replicas", "p99_s",
                 "cost_per_inference_usd", "monthly_cost_usd", "source", "error_band", "feasible", "reason",
@@ -230,7 +231,7 @@ class Recommendation:
         feasible = [r for r in rows if r["feasible"]]
         for r in feasible:
             r["tie_with_cheapest"] = r is not feasible[0] and _tie(feasible[0], r)
-        return shown_rows(rows, top)
+        return [Candidate(**r) for r in shown_rows(rows, top)]
 
 
 def shown_rows(rows: list[dict], top: int) -> list[dict]:

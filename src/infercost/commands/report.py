@@ -70,7 +70,8 @@ def generation_serving(directory: str, generation, catalog, prices) -> tuple[lis
         price = next((p for p in (prices.get(machine_id(r.env)) for r in generation if r.model == model) if p),
                      None)
         try:
-            here = simulate_generation(generation, model, target, price[1] if price else None, every_stack=True)
+            here = [served.to_dict() for served in
+                    simulate_generation(generation, model, target, price[1] if price else None, every_stack=True)]
             ranked = [r for r in recommend_generation(catalog, model, target) if r["feasible"]][:5]
         except InfercostError as exc:
             warnings.append(f"{model}: no generation serving table ({one_line(exc)})")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from infercost import limits
+from infercost.commands.result_types import GenerationServed, StreamServed
 from infercost.errors import UsageError
 from infercost.generation.kv import kv_cache_tokens
 from infercost.layers import BYTES
@@ -56,7 +57,8 @@ def compare_policies(curve: LatencyCurve, target: ServingTarget, price_per_hour:
 
 
 def simulate_stream(curve: LatencyCurve, target: ServingTarget, policy: Policy, replicas: int | None = None,
-                    price_per_hour: float | None = None, requests: int = SIM_REQUESTS) -> dict:
+                    price_per_hour: float | None = None, requests: int = SIM_REQUESTS,
+                    instance: str | None = None) -> StreamServed:
     """The stream served with `policy` (replicas fixed, or the fewest that meet the target), and batch-1 against
     dynamic batching beside it."""
     if replicas is not None:
@@ -67,7 +69,7 @@ def simulate_stream(curve: LatencyCurve, target: ServingTarget, policy: Policy, 
         main["warning"] = (f"max batch {policy.max_batch} is beyond the largest measured batch "
                            f"({curve.max_batch}): latencies there are extrapolated")
     comparison = compare_policies(curve, target, price_per_hour, arrivals, policy if policy.max_batch > 1 else None)
-    return {**main, "comparison": comparison}
+    return StreamServed(**main, comparison=comparison, instance=instance)
 
 
 def kv_budget_tokens(records, memory_bytes: int | None = None) -> int:
@@ -115,7 +117,7 @@ def simulate_generation(records, model: str, target: GenerationTarget, price_per
     for stack in stacks if every_stack else stacks[:1]:
         r = stack[0]
         budget = Budget(kv_budget_tokens(stack, kv_bytes), step_tokens)
-        found.append({"model": model, "stack": f"{r.backend} {r.precision} ({r.device})", "backend": r.backend,
-                      "precision": r.precision, "device": r.device,
-                      **serve_generation(fit_step_cost(stack), budget, target, price_per_hour)})
+        found.append(GenerationServed(model=model, stack=f"{r.backend} {r.precision} ({r.device})",
+                                      backend=r.backend, precision=r.precision, device=r.device,
+                                      **serve_generation(fit_step_cost(stack), budget, target, price_per_hour)))
     return found if every_stack else found[0]

@@ -91,6 +91,10 @@ class CostEstimate(BaseModel):
         """12 significant digits: enough for any price, and 3.06 * 0.25 / 3600 prints as 0.0002125."""
         return float(f"{value:.12g}") if isinstance(value, float) else value
 
+    def to_dict(self) -> dict:
+        """Its --json: every field."""
+        return self.model_dump()
+
 
 def estimate(price_per_hour: float, latency_s: float, batch_size: int = 1, instance: str | None = None,
              spot: bool = False, qps: float | None = None, monthly_requests: float | None = None) -> CostEstimate:
