@@ -94,6 +94,8 @@ def _fewest_replicas(curve: LatencyCurve, policy: Policy, rate: float, slo_s: fl
     low = instances_needed(curve.best_throughput(policy.max_batch), qps=rate) - 1  # the full-load bound, less one
     high = low + 1
     found = at(high) if high <= limit else None
+    if found is not None and not found.slo_met and not at(min(limit, len(unit))).slo_met:
+        return None  # not even a replica per request (no queue at all) meets it: the service alone is too slow
     while found is not None and not found.slo_met:
         low, high = high, high + max(1, high // 2)
         found = at(high) if high <= limit else None
