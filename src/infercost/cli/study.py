@@ -68,7 +68,7 @@ def study(depth: str, profile: str | None, models: str | None, backends: str | N
     if as_json:
         print_json({"summary": result.summary, "fits": [f.model_dump() for f in result.fits],
                      "out": str(result.out_dir), "report": str(result.report_path) if result.report_path else None,
-                     "failures": result.failures, "measured": len(result.outcome.measured),
+                     "failures": result.failures, "measured": len(result.outcome.recorded),
                      "resumed": result.outcome.resumed, "skipped_over_budget": len(result.outcome.skipped)})
         return _late_failures(result)
     from infercost.report.tables import fits_table, study_summary_table
@@ -78,7 +78,7 @@ def study(depth: str, profile: str | None, models: str | None, backends: str | N
     outcome = result.outcome
     reused = (f", {outcome.resumed} reused from records already there (an earlier run's, or a point that two "
               f"ladders share)") if outcome.resumed else ""
-    out.print(f"{len(outcome.measured)} points recorded{reused}.")
+    out.print(f"{len(outcome.recorded)} points recorded{reused}.")
     if outcome.skipped:
         out.print(f"[yellow]{len(outcome.skipped)} points left out for time[/] (the time budget; run again to "
                   f"continue, or give --time-budget): " + "; ".join(

@@ -25,7 +25,12 @@ OVER_BUDGET = "would not fit the study's time budget"
 class Outcome:
     measured: list[Record] = field(default_factory=list)
     resumed: int = 0
-    skipped: list[tuple[Case, str]] = field(default_factory=list)  # over the time budget: not recorded, resumable
+    skipped: list[tuple[Case, str]] = field(default_factory=list)  # left out for time: tried again by a later run
+
+    @property
+    def recorded(self) -> list[Record]:
+        """The points this run measured or stopped a ladder at, without those left out for time."""
+        return [r for r in self.measured if not _left_for_time(r)]
 
 
 def _too_slow(record: Record, plan: Plan) -> bool:
@@ -112,7 +117,7 @@ def run_ladder(ladder: Ladder, shared: LadderRun) -> None:
             outcome.measured.append(record)
             outcome.skipped.append((case, late))
             on_done(record)
-            stop = late
+            stop = f"{OVER_BUDGET}: larger than b{case.batch_size} {case.size_label}, left out for time before it"
             continue
         on_start(case)
         began = shared.clock()
