@@ -44,7 +44,8 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     prompt = parse_lengths(args.prompt_len, "--prompt-len")
     output = parse_lengths(args.output_len, "--output-len")
-    loaded = LoadedEngine(single_case(args.model, "torch", "cpu", args.precision), prompt, output, args.max_batch,
+    loaded = LoadedEngine(single_case(args.model, "torch", "cpu", precision=args.precision), prompt, output,
+                          args.max_batch,
                           args.seed)
     capacity = loaded.capacity(loaded.profile())
     print(f"{args.model} {args.precision}, torch {torch.__version__}, {torch.get_num_threads()} threads; prompt "

@@ -65,7 +65,8 @@ def main() -> None:
     case = Case("resnet50", device="cuda", precision="fp16", height=64, width=64)
     served = LoadedStacks(case, 4)
     rate = 0.5 * served.curve().best_throughput(1)
-    data = loadtest(case, ServingTarget(rate, 0.05), Policy(4, 0.002), LoadRun(5.0, 5.0, 5), stacks=served).to_dict()
+    data = loadtest(case, ServingTarget(rate, 0.05), Policy(4, 0.002), run=LoadRun(5.0, 5.0, 5),
+                    stacks=served).to_dict()
     print(f"loadtest cuda fp16 64px at {rate:.0f} qps, dynamic batching: measured p99 "
           f"{data['p99_s'] * 1e3:.2f} ms (95% interval {data['p99_ci95_s'][0] * 1e3:.2f} to "
           f"{data['p99_ci95_s'][1] * 1e3:.2f}), simulated p99 {data['simulated']['p99_s'] * 1e3:.2f} ms, "

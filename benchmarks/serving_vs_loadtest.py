@@ -77,7 +77,7 @@ def main() -> None:
         runs = []
         for repeat in range(args.repeats):
             data = loadtest(case, ServingTarget(load * capacity, None), Policy.none(),
-                            LoadRun(args.duration, args.warmup, args.blocks, seed=int(load * 100) + 1000 * repeat),
+                            run=LoadRun(args.duration, args.warmup, args.blocks, seed=int(load * 100) + 1000 * repeat),
                             stacks=served).to_dict()
             p99 = data["p99_s"]
             low, high = data["p99_ci95_s"]

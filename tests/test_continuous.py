@@ -22,20 +22,20 @@ COST = StepCost(prefill=(0.0, 0.001, 0.0), decode=(0.02, 0.0, 0.0))  # 1 ms a pr
 
 
 def test_one_request_alone_takes_its_prefill_then_a_step_a_token():
-    sim = simulate_continuous(np.array([0.0]), np.array([100]), np.array([5]), COST, Budget(1000))
+    sim = simulate_continuous(np.array([0.0]), np.array([100]), np.array([5]), cost=COST, budget=Budget(1000))
     assert sim["ttft_s"][0] == pytest.approx(0.1)
     assert sim["tpot_s"][0] == pytest.approx(0.02) and sim["e2e_s"][0] == pytest.approx(0.1 + 4 * 0.02)
 
 
 def test_a_request_joins_the_running_batch_and_a_full_cache_holds_one_back():
     arrivals, prompts, outputs = np.array([0.0, 0.0]), np.array([100, 100]), np.array([3, 3])
-    together = simulate_continuous(arrivals, prompts, outputs, COST, Budget(1000))
+    together = simulate_continuous(arrivals, prompts, outputs, cost=COST, budget=Budget(1000))
     assert together["ttft_s"] == pytest.approx([0.2, 0.2])  # both prompts in one iteration
-    held = simulate_continuous(arrivals, prompts, outputs, COST, Budget(150))
+    held = simulate_continuous(arrivals, prompts, outputs, cost=COST, budget=Budget(150))
     assert held["ttft_s"][0] == pytest.approx(0.1)
     # The second is admitted once the first finished and freed its cache: after its two decode steps.
     assert held["ttft_s"][1] == pytest.approx(0.1 + 2 * 0.02 + 0.1)
-    limited = simulate_continuous(arrivals, prompts, outputs, COST, Budget(1000, step_tokens=150))
+    limited = simulate_continuous(arrivals, prompts, outputs, cost=COST, budget=Budget(1000, step_tokens=150))
     assert limited["ttft_s"][1] > limited["ttft_s"][0]  # the token budget admits one prompt a step
 
 
@@ -164,7 +164,7 @@ def test_advancing_decode_runs_together_agrees_with_one_iteration_at_a_time(seed
     prompts, outputs = rng.integers(16, 200, 150), rng.integers(1, 40, 150)
     cost = StepCost((0.002, 1e-4, 1e-8), (0.01, 0.001, 2e-6))
     budget = Budget(1500, step_tokens=400)
-    fast = simulate_continuous(arrivals, prompts, outputs, cost, budget)
+    fast = simulate_continuous(arrivals, prompts, outputs, cost=cost, budget=budget)
     ttft, e2e = _naive(arrivals, prompts, outputs, cost, budget)
     assert fast["ttft_s"] == pytest.approx(ttft, rel=1e-9, abs=1e-9)
     assert fast["e2e_s"] == pytest.approx(e2e, rel=1e-9, abs=1e-9)
@@ -195,7 +195,7 @@ def simulate_generation_for_test(directory):
     from infercost.commands.serving import simulate_generation
     from infercost.results import load_records
 
-    return simulate_generation(load_records(directory), "gpt2", GenerationTarget.default(64), 1.0)
+    return simulate_generation(load_records(directory), "gpt2", GenerationTarget.default(64), price_per_hour=1.0)
 
 
 def test_the_default_generation_load_says_what_it_assumes():
@@ -211,7 +211,7 @@ def test_with_several_replicas_the_percentiles_are_each_replicas_at_its_share_of
     assert served["replicas"] > 1
     from infercost.serving.continuous import summary_at
 
-    share = summary_at(COST, budget, target, 30.0 / served["replicas"], 500)
+    share = summary_at(COST, budget, target, qps=30.0 / served["replicas"], requests=500)
     assert served["ttft_p99_s"] == share["ttft_p99_s"] and served["tpot_p99_s"] == share["tpot_p99_s"]
     assert served["ttft_p99_s"] <= target.slo_ttft_s and served["qps"] == 30.0
     assert served["goodput_per_s"] == pytest.approx(share["met_fraction"] * 30.0)
@@ -229,7 +229,7 @@ def test_decode_steps_timed_at_every_batch_are_kept_one_by_one_and_the_simulator
     sparse = fit_points([(1, 16, 0.02)], [(n, 32, t) for n, t in steps.items() if n != 3], "records")
     assert sparse.decode_by_batch == ()  # not every batch measured: the line alone
     # The simulator charges the table: one request alone decodes at 28 ms a step.
-    one = simulate_continuous(np.array([0.0]), np.array([16]), np.array([11]), cost, Budget(1000))
+    one = simulate_continuous(np.array([0.0]), np.array([16]), np.array([11]), cost=cost, budget=Budget(1000))
     assert one["tpot_s"][0] == pytest.approx(cost.decode_s(1, 16 + 1 + 4.5), rel=1e-6)  # the mean context
 
 

@@ -83,7 +83,7 @@ def test_on_a_fake_clock_the_engine_schedules_as_the_simulator_does(model):
     prompts, outputs = rng.integers(2, 15, 25), rng.integers(1, 12, 25)
     clock = FakeClock()
     served = Charged(model, budget, cost, clock).serve(arrivals, prompts, outputs)
-    simulated = simulate_continuous(arrivals, prompts, outputs, cost, budget)
+    simulated = simulate_continuous(arrivals, prompts, outputs, cost=cost, budget=budget)
     for key in ("ttft_s", "tpot_s", "e2e_s"):
         np.testing.assert_allclose(served[key], simulated[key], rtol=1e-9, atol=1e-12)
     assert max(len(step["prompts"]) for step in served["iterations"]) > 1  # it did batch prefills

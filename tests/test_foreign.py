@@ -48,7 +48,7 @@ def test_unsupported_and_failures_come_back_as_results(fake_framework, tmp_path)
 def test_the_parent_records_the_framework_s_versions_and_a_shape_only_check(fake_framework, tmp_path):
     case = Case("resnet50", backend="mxnet", batch_size=2, height=32, width=32)
     result = worker.measure(request_for(case, tmp_path))
-    record = foreign_record(case, result, RunOptions(FAST, run_id="t"), "/envs/mxnet/bin/python")
+    record = foreign_record(case, result, RunOptions(FAST, run_id="t"), python="/envs/mxnet/bin/python")
     assert record.ok and record.env["libraries"]["fakeframework"] == "0.1"
     assert record.env["python_env"] == "/envs/mxnet/bin/python" and record.flops and record.accuracy_ok is None
     assert record.accuracy["weights"].startswith("differ") and record.accuracy["shape_ok"] is False

@@ -23,18 +23,18 @@ FIELDS = ("model", "accelerator", "instance", "precision", "batch_size", "height
 
 @pytest.mark.parametrize("name", IMAGE_MODELS)
 def test_profile_totals_match_the_zoo(name):
-    prof = profile_model(name, 1, 64, 64)
+    prof = profile_model(name, 1, 64, width=64)
     assert prof.flops == ZOO[name].flops(64, 64) and prof.params == ZOO[name].params()
     with torch.device("meta"):
         buffers = sum(b.numel() for b in ZOO[name].create().buffers() if b.is_floating_point())  # BN statistics
     assert 4 * (prof.params + buffers) <= prof.weight_bytes <= 4 * (prof.params + 2 * buffers)  # a buffer read twice
-    assert profile_model(name, 1, 64, 64, "int8").weight_bytes * 4 == prof.weight_bytes
+    assert profile_model(name, 1, 64, width=64, precision="int8").weight_bytes * 4 == prof.weight_bytes
 
 
 def test_profile_sees_functional_ops_and_names_them_after_their_module():
-    kinds = {layer.kind for layer in profile_model("resnet50", 1, 64, 64).layers}
+    kinds = {layer.kind for layer in profile_model("resnet50", 1, 64, width=64).layers}
     assert {"convolution", "add_", "addmm", "max_pool2d_with_indices"} <= kinds or {"convolution", "add"} <= kinds
-    edsr = profile_model("edsr", 1, 32, 32).layers
+    edsr = profile_model("edsr", 1, 32, width=32).layers
     assert any(layer.kind == "pixel_shuffle" for layer in edsr)
     adds = [layer for layer in edsr if layer.kind.startswith("add")]
     assert adds and all(layer.flops == 0 and layer.activation_bytes == 3 * 4 * 64 * 32 * 32
@@ -43,7 +43,7 @@ def test_profile_sees_functional_ops_and_names_them_after_their_module():
 
 def latency(model, accelerator, precision="fp32", batch=8):
     device = DeviceSpec.from_accelerator(load_catalog().accelerator(accelerator))
-    return predict(profile_model(model, batch, 224, 224, precision), device).latency_s
+    return predict(profile_model(model, batch, 224, width=224, precision=precision), device).latency_s
 
 
 def test_compute_bound_model_follows_peak_rates():
@@ -53,12 +53,12 @@ def test_compute_bound_model_follows_peak_rates():
 
 def test_out_of_memory_is_predicted():
     device = DeviceSpec.from_accelerator(load_catalog().accelerator("eia1.medium"))
-    assert predict(profile_model("vgg19", 64, 224, 224), device).fits_in_memory is False
+    assert predict(profile_model("vgg19", 64, 224, width=224), device).fits_in_memory is False
 
 
 def test_bf16_on_a_gpu_without_it_is_unsupported():
     device = DeviceSpec.from_accelerator(load_catalog().accelerator("T4"))
-    result = predict(profile_model("resnet50", 1, 64, 64, "bf16"), device)
+    result = predict(profile_model("resnet50", 1, 64, width=64, precision="bf16"), device)
     assert not result.supported and "bf16" in result.note
 
 
@@ -75,7 +75,7 @@ def synthetic_points(truth: Efficiency, sizes=(64,)) -> list[Sample]:
     for model, size in ((m, s) for m in IMAGE_MODELS for s in sizes):
         for batch in (1, 2, 8):
             sample = Sample.__new__(Sample)
-            prof = profile_model(model, batch, size, size)
+            prof = profile_model(model, batch, size, width=size)
             sample.device, sample.peak = device, 2e11
             from infercost.predict.roofline import layer_arrays
 
@@ -135,8 +135,8 @@ def test_an_onnx_file_profiles_like_the_module_it_came_from(tmp_path):
     path = tmp_path / "squeeze.onnx"
     torch.onnx.export(resolve_model("torchvision:squeezenet1_1").create(), (torch.rand(1, 3, 64, 64),), str(path),
                       dynamo=False, input_names=["x"], dynamic_axes={"x": {0: "n", 2: "h", 3: "w"}})
-    onnx_profile = profile_model(str(path), 2, 96, 96)
-    torch_profile = profile_model("torchvision:squeezenet1_1", 2, 96, 96)
+    onnx_profile = profile_model(str(path), 2, 96, width=96)
+    torch_profile = profile_model("torchvision:squeezenet1_1", 2, 96, width=96)
     assert onnx_profile.flops == torch_profile.flops
     assert onnx_profile.weight_bytes == torch_profile.weight_bytes
     assert {layer.kind for layer in onnx_profile.layers} >= {"Conv", "Concat", "MaxPool"}

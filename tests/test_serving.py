@@ -86,9 +86,9 @@ def test_capacity_search_brackets_the_target():
 
 
 def test_replicas_for_a_rate():
-    replicas, result = replicas_for(CURVE, Policy.none(), 250, 0.05)
+    replicas, result = replicas_for(CURVE, Policy.none(), 250, slo_s=0.05)
     assert replicas >= 3 and result.slo_met
-    assert replicas_for(CURVE, Policy.none(), 250, 0.005) is None
+    assert replicas_for(CURVE, Policy.none(), 250, slo_s=0.005) is None
 
 
 def test_arrival_processes(tmp_path):
@@ -210,7 +210,8 @@ def test_interleaved_warmup_follows_a_machine_that_slows_down():
             now[0] = max(now[0], t)
 
         arrivals = poisson(50, 3_000, seed=5)
-        warm, parts = run_interleaved(poisson(50, 3_000, seed=6), arrivals, run_batch, Policy.none(), blocks,
+        warm, parts = run_interleaved(poisson(50, 3_000, seed=6), arrivals, run_batch, policy=Policy.none(),
+                                      blocks=blocks,
                                       clock=lambda: now[0], wait_until=wait_until)
         measured = LoadResult.joined(parts)
         assert measured.latencies_s.size == 3_000 and len(LoadResult.joined(warm).service_s) == 3_000
@@ -256,8 +257,9 @@ def _measured(model: str, sizes: list[str], backend: str = "torch", batches=(1,)
     records = []
     for size in sizes:
         token = size.startswith("seq=")
-        cases = expand([model], [backend], ["cpu"], ["fp32"], list(batches), None if token else [size], False,
-                       [size] if token else [])
+        cases = expand([model], [backend], ["cpu"], precisions=["fp32"], batches=list(batches),
+                       resolutions=None if token else [size], channels_last=False,
+                       dims=[size] if token else [])
         for case in cases:
             extent = int(size.split("=")[-1])
             latency = 1e-4 * extent * case.batch_size

@@ -14,13 +14,13 @@ def test_scale_to_zero_bills_each_burst_its_cold_start_work_and_keep_alive():
     load = SporadicLoad(requests_per_day=1_000, burst=10, keep_s=60)
     per_burst_s = 2.0 + 10 * 0.1 + 60  # cold start, ten requests, the idle minute before it stops
     expected = 100 * HOURS_PER_MONTH / 24 * per_burst_s * 0.36 / 3600
-    assert scale_to_zero_monthly(load, 0.36, 0.1, 2.0) == pytest.approx(expected)
+    assert scale_to_zero_monthly(load, 0.36, 0.1, cold_s=2.0) == pytest.approx(expected)
     assert warm_monthly(0.36) == pytest.approx(0.36 * HOURS_PER_MONTH)
     # Where the bursts' billed time fills the day, warm and scale to zero cost the same.
     even = SporadicLoad(requests_per_day=break_even_per_day(load, 0.1, 2.0), burst=10, keep_s=60)
-    assert scale_to_zero_monthly(even, 0.36, 0.1, 2.0) == pytest.approx(warm_monthly(0.36))
+    assert scale_to_zero_monthly(even, 0.36, 0.1, cold_s=2.0) == pytest.approx(warm_monthly(0.36))
     busy = SporadicLoad(requests_per_day=10_000_000, burst=10)
-    assert scale_to_zero_monthly(busy, 0.36, 0.1, 2.0) == warm_monthly(0.36)  # never above the warm bill
+    assert scale_to_zero_monthly(busy, 0.36, 0.1, cold_s=2.0) == warm_monthly(0.36)  # never above the warm bill
     assert load.cold_fraction == 0.1
 
 
@@ -32,7 +32,7 @@ def test_a_sporadic_load_out_of_range_is_a_usage_error(bad):
 
 def test_every_plan_reads_its_prices_from_the_shipped_rows():
     for plan in PLANS:
-        priced = price_plan(plan, 0.05, 1, 100 * 2**20, 1.0)
+        priced = price_plan(plan, 0.05, 1, peak_memory_bytes=100 * 2**20, cold_s=1.0)
         assert priced is not None and priced.cost_per_second_usd > 0, plan.name
         assert all(rate.source_url.startswith("http") for rate in priced.sources)
     lambda_rows = {r.resource.split(" (")[0]: r.price_usd for r in rates()[("AWS", "Lambda (on-demand)")]}
@@ -50,10 +50,10 @@ def test_lambda_buys_the_vcpus_measured_here_with_memory():
 
 
 def test_a_plan_with_fewer_vcpus_runs_longer_and_says_so_and_a_model_too_big_is_left_out():
-    names = {o.plan.name: o for o in offerings(0.1, 2, 300 * 2**20, 1.0)}
+    names = {o.plan.name: o for o in offerings(0.1, 2, 300 * 2**20, cold_s=1.0)}
     functions = names["Azure Functions (consumption)"]
     assert functions.duration_s == pytest.approx(0.2) and "scaled linearly" in functions.notes[-1]
-    assert "Azure Functions (consumption)" not in {o.plan.name for o in offerings(0.1, 2, 2 * 2**30, 1.0)}
+    assert "Azure Functions (consumption)" not in {o.plan.name for o in offerings(0.1, 2, 2 * 2**30, cold_s=1.0)}
 
 
 def test_the_catalog_lists_each_plan_with_its_rates_dates_and_sources():

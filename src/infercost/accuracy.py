@@ -57,7 +57,7 @@ def reference_output(spec: ModelSpec, case: Case) -> Any:
     return out.float().numpy()
 
 
-def compare(output: Any, reference: Any, precision: str, tolerances: dict[str, float] | None = None) -> dict:
+def compare(output: Any, reference: Any, precision: str, *, tolerances: dict[str, float] | None = None) -> dict:
     import numpy as np
 
     tolerance = (tolerances or DEFAULT_TOLERANCES)[precision]

@@ -61,7 +61,7 @@ def model_inputs(spec: ModelSpec) -> tuple[Input, ...]:
     return ()
 
 
-def expand(models: list[str], backends: list[str], devices: list[str], precisions: list[str],
+def expand(models: list[str], backends: list[str], devices: list[str], *, precisions: list[str],
            batches: list[int], resolutions: list[str] | None, channels_last: bool = False,
            dims: list[str] | None = None) -> list[Case]:
     """Every combination, validated up front so that bad input fails before anything runs."""
@@ -141,8 +141,9 @@ class Grid:
         """Every point, validated; under auto, torch fp32 stands in until the stack is chosen."""
         backends = ["torch"] if self.auto else list(self.backends)
         precisions = ["fp32"] if self.auto else list(self.precisions)
-        cases = expand(list(self.models), backends, list(self.devices), precisions, list(self.batches),
-                       list(self.resolutions) or None, self.channels_last, list(self.dims))
+        cases = expand(list(self.models), backends, list(self.devices), precisions=precisions,
+                       batches=list(self.batches), resolutions=list(self.resolutions) or None,
+                       channels_last=self.channels_last, dims=list(self.dims))
         if not self.output_lens:
             return cases
         for model in self.models:
@@ -166,10 +167,11 @@ def _no(what: str):
     raise UsageError(f"no {what} given")
 
 
-def single_case(model: str, backend: str = "torch", device: str = "cpu", precision: str = "fp32",
+def single_case(model: str, backend: str = "torch", device: str = "cpu", *, precision: str = "fp32",
                 resolution: str | None = None, batch: int = 1) -> Case:
     """One validated case, as a command that serves or profiles a single stack names it."""
-    return expand([model], [backend], [device], [precision], [batch], [resolution] if resolution else None)[0]
+    return expand([model], [backend], [device], precisions=[precision], batches=[batch],
+                  resolutions=[resolution] if resolution else None)[0]
 
 
 def default_backend(models: Iterable[str]) -> str:

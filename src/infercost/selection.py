@@ -19,7 +19,7 @@ SLOW_TO_TRY = ("torch-compile", "tensorflow-xla", "tflite")  # compile or conver
 
 
 def candidates(device: str, backends: list[str] | None, precisions: list[str] | None,
-               include_slow: bool = False) -> list[tuple[str, str]]:
+               *, include_slow: bool = False) -> list[tuple[str, str]]:
     """(backend, precision) pairs available here for a device; torch fp32 (the reference) always first."""
     names = backends or [b for b in BACKENDS if include_slow or b not in SLOW_TO_TRY]
     kind = device.partition(":")[0]
@@ -39,7 +39,7 @@ def candidates(device: str, backends: list[str] | None, precisions: list[str] | 
 
 
 def choose(template: Case, pairs: list[tuple[str, str]], run: Callable[[Case], Record],
-           progress: Callable[[str], None] | None = None) -> tuple[Case | None, dict]:
+           *, progress: Callable[[str], None] | None = None) -> tuple[Case | None, dict]:
     """Measure each pair at batch 1 and return the winning case template and the selection record."""
     tried = []
     for backend, precision in pairs:

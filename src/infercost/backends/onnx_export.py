@@ -56,7 +56,7 @@ def _atomic_target(path: Path) -> Path:
     return path.with_name(f".{path.name}.{os.getpid()}.tmp")
 
 
-def export(spec: ModelSpec, options: dict, precision: str = "fp32", height: int = 64, width: int = 64) -> Path:
+def export(spec: ModelSpec, options: dict, precision: str = "fp32", *, height: int = 64, width: int = 64) -> Path:
     """The cached ONNX file for a model, fp32 or fp16: dynamic batch, height and width where the model allows.
 
     A model whose graph can't take a dynamic size (VGG19's adaptive pooling under the tracing exporter) is
@@ -136,9 +136,9 @@ def _export_tokens(spec: ModelSpec, model, precision: str, path: Path) -> Path:
     return path
 
 
-def quantized(spec: ModelSpec, options: dict, height: int, width: int) -> tuple[Path, dict]:
+def quantized(spec: ModelSpec, options: dict, height: int, *, width: int) -> tuple[Path, dict]:
     """An int8 ONNX file and how it was quantized (stored in the record)."""
-    source = export(spec, options, "fp32", height, width)
+    source = export(spec, options, "fp32", height=height, width=width)
     path = cache_dir("onnx") / f"{source.stem}-int8-{height}x{width}.onnx"
     how = {"quantization": "static QDQ, per-channel weights", "calibration": "random data (timing only)"}
     if path.exists():

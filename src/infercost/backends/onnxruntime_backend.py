@@ -55,13 +55,13 @@ class OnnxRuntimeBackend(Backend):
     def _model_path(self) -> str:
         options = self.case.model_options
         if self.case.precision == "int8":
-            path, how = quantized(self.spec, options, self.case.height, self.case.width)
+            path, how = quantized(self.spec, options, self.case.height, width=self.case.width)
             self.stack.update(how)
             return str(path)
         if self.case.precision == "fp16" and self.spec.source == "onnx":
             raise UnsupportedError("fp16 of a user's ONNX file needs a converted file; infercost converts zoo "
                                    "and torch models only")
-        return str(export(self.spec, options, self.case.precision, self.case.height, self.case.width))
+        return str(export(self.spec, options, self.case.precision, height=self.case.height, width=self.case.width))
 
     def load(self) -> None:
         import numpy as np
@@ -94,7 +94,7 @@ class OnnxRuntimeBackend(Backend):
         case = self.case
         if self.spec.source == "onnx":  # a user's file: every input, its named dimensions bound (--dim)
             shapes = {i.name: i.bind(case.batch_size, case.height, case.width, case.dims) for i in self.inputs}
-            return feeds(self._model_path(), self.inputs, shapes, seed)
+            return feeds(self._model_path(), self.inputs, shapes, seed=seed)
         if self.spec.tokens:  # a zoo token model: ids, mask and type ids by name, on the host
             made = self.spec.example_input(case.batch_size, None, None, seed=seed,
                                            seq=case.seq_len(self.spec.default_seq))

@@ -39,10 +39,10 @@ class OpenVinoBackend(Backend):
         core.set_property({"CACHE_DIR": str(cache_dir("openvino"))})
         options = self.case.model_options
         if self.case.precision == "int8":
-            path, how = quantized(self.spec, options, self.case.height, self.case.width)
+            path, how = quantized(self.spec, options, self.case.height, width=self.case.width)
             self.stack.update(how)
         else:
-            path = export(self.spec, options, "fp32", self.case.height, self.case.width)
+            path = export(self.spec, options, "fp32", height=self.case.height, width=self.case.width)
         model = core.read_model(str(path))
         self.path, self.inputs = path, read_inputs(path)
         self.input = self.inputs[0]
@@ -75,7 +75,7 @@ class OpenVinoBackend(Backend):
 
     def make_input(self, seed: int = 0) -> Any:
         if self.spec.source == "onnx":
-            return feeds(self.path, self.inputs, self._shapes(), seed)
+            return feeds(self.path, self.inputs, self._shapes(), seed=seed)
         if self.spec.tokens:  # a zoo token model: ids, mask and type ids by name
             made = self.spec.example_input(self.case.batch_size, None, None, seed=seed,
                                            seq=self.case.seq_len(self.spec.default_seq))

@@ -220,7 +220,7 @@ def profile_cmd(model: str, resolution: str | None, batch: int, precision: str, 
     from infercost.predict import profile_model
 
     height, width = parse_resolution(resolution) if resolution else (None, None)
-    prof = profile_model(model, batch, height, width, precision, seq_len)
+    prof = profile_model(model, batch, height, width=width, precision=precision, seq=seq_len)
     layers = [{**layer.model_dump(), "intensity": layer.intensity} for layer in prof.layers]
     if as_json:
         return print_json({"model": model, "batch_size": batch, "height": prof.height, "width": prof.width,

@@ -59,8 +59,8 @@ def predict_cmd(model: str | None, accelerator: str | None, instance: str | None
     if output_len or prompt_len:
         return _predict_generation(model, cat, Where(accelerator, instance), precision, batch, prompt_len,
                                    output_len, backend, Basis(results_dir, published), as_json)
-    data = predict_on(model, cat, Where(accelerator, instance), precision, batch,
-                      (height, width) if height else seq_len, backend, Basis(results_dir, published))
+    data = predict_on(model, cat, Where(accelerator, instance), precision=precision, batch=batch,
+                      size=(height, width) if height else seq_len, backend=backend, basis=Basis(results_dir, published))
     if as_json:
         return print_json(data)
     from infercost.units import fmt_bytes, fmt_seconds
@@ -87,8 +87,9 @@ def _predict_generation(model, cat, where, precision: str, batch: int, prompt_le
 
     if not (prompt_len and output_len):
         raise UsageError("generation needs --prompt-len and --output-len")
-    data = predict_generation_on(model, cat, where, precision, batch, prompt_len.single("--prompt-len"),
-                                 output_len.single("--output-len"), backend, basis)
+    data = predict_generation_on(model, cat, where, precision=precision, batch=batch,
+                                 prompt=prompt_len.single("--prompt-len"),
+                                 output=output_len.single("--output-len"), backend=backend, basis=basis)
     if as_json:
         return print_json(data)
     g = data.generation

@@ -105,7 +105,8 @@ def cost(instance: str | None, price_per_hour: float | None, latency_ms: float |
                 out.print(f"{key:>24}  {value:.6g}" if isinstance(value, float) else f"{key:>24}  {value}",
                           highlight=False, markup=False)
         return None
-    rows = cost_from_results(cat, results_dir, instance, price_per_hour, spot, qps, monthly_requests)
+    rows = cost_from_results(cat, results_dir, instance, price_per_hour=price_per_hour, spot=spot, qps=qps,
+                             monthly_requests=monthly_requests)
     if as_json:
         return print_json(rows)
     from infercost.report.tables import cost_table

@@ -68,7 +68,7 @@ def recommend_cmd(model: str, resolution: str | None, seq_len: int | None, slo_m
     height, width = parse_resolution(resolution) if resolution else (None, None)
     cat = catalog_of(catalog_file)
     records = load_records(results_dir) if results_dir else []
-    prices = machine_prices(cat, records, instance, price_per_hour, spot) if results_dir else None
+    prices = machine_prices(cat, records, instance, price_per_hour=price_per_hour, spot=spot) if results_dir else None
     if seq_len is not None or resolution:
         from infercost.models import check_size_axis
 
@@ -77,8 +77,9 @@ def recommend_cmd(model: str, resolution: str | None, seq_len: int | None, slo_m
         work = Workload(model, height, width, tuple(split_list(precisions)), seq=seq_len)
     else:  # the size the results measured most, as the report answers it
         work = Workload.served(records, model, tuple(split_list(precisions)))
-    found = answer_for(cat, work, records, Assumptions(target, sporadic, ("--qps", "--slo-ms")), results_dir, prices,
-                       Candidates(tuple(split_list(providers)) or None, include_retired, spot))
+    found = answer_for(cat, work, records, assumptions=Assumptions(target, sporadic, ("--qps", "--slo-ms")),
+                       results=results_dir, prices=prices,
+                       candidates=Candidates(tuple(split_list(providers)) or None, include_retired, spot))
     shown = Recommendation(found.ranking, found.sentence).shown(top)
     if as_json:
         return print_json(shown)
@@ -107,7 +108,7 @@ def _recommend_generation(model: str, qps: float | None, prompt_len: str | None,
     target = GenerationTarget(qps, prompt_len.one("--prompt-len"), output_len.one("--output-len"),
                               slo_ttft_ms / 1e3, slo_tpot_ms / 1e3)
     wanted = tuple(p for p in split_list(precisions) if p != "int8") or ("fp32",)
-    rows = recommend_generation(cat, model, target, wanted, candidates)
+    rows = recommend_generation(cat, model, target, precisions=wanted, candidates=candidates)
     shown = [GenerationCandidate(**r) for r in shown_rows(rows, top)]
     if as_json:
         return print_json(shown)

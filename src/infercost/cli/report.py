@@ -23,5 +23,5 @@ def report_cmd(directory: str, output: str | None, instance: str | None, price_p
     """Write a self-contained HTML report (works offline) and summary.md from stored results."""
     from infercost.commands.report import make_report
 
-    html_path, md_path = make_report(directory, output, price_per_hour, instance, asked, progress=True)
+    html_path, md_path = make_report(directory, output, price_per_hour, instance=instance, asked=asked, progress=True)
     out.print(f"report: {html_path}; summary: {md_path}", highlight=False)

@@ -64,16 +64,16 @@ def simulate_cmd(results_dir: str, model: str, stack: str | None, device: str | 
     if output_len or prompt_len:
         return _simulate_generation(results_dir, model, qps, prompt_len, output_len, slo_ttft_ms, slo_tpot_ms,
                                     kv_budget, token_budget, resolve_price(catalog_of(catalog_file), instance,
-                                                                           price_per_hour, False), as_json)
+                                                                           price_per_hour, spot=False), as_json)
     if slo_ms is None:
         raise UsageError("--slo-ms is needed (or, for a language model, --output-len with TTFT and TPOT targets)")
     traffic = deprecated("--arrivals", "--traffic", arrivals) or traffic
     target = ServingTarget(qps, slo_ms / 1e3, percentile, traffic)
     policy = Policy.named(batching, max_batch, max_delay_ms / 1e3)
-    name, price = resolve_price(catalog_of(catalog_file), instance, price_per_hour, False)
-    curve = curve_from_records(load_records(results_dir), model, stack, device,
-                               parse_resolution(resolution) if resolution else None)
-    data = simulate_stream(curve, target, policy, replicas, price, instance=name)
+    name, price = resolve_price(catalog_of(catalog_file), instance, price_per_hour, spot=False)
+    curve = curve_from_records(load_records(results_dir), model, stack, device=device,
+                               resolution=parse_resolution(resolution) if resolution else None)
+    data = simulate_stream(curve, target, policy, replicas=replicas, price_per_hour=price, instance=name)
     if as_json:
         return print_json(data)
     from infercost.report.tables import serving_table
@@ -99,7 +99,8 @@ def _simulate_generation(results_dir: str, model: str, qps: float, prompt_len: s
     target = GenerationTarget(qps, prompt_len.one("--prompt-len"), output_len.one("--output-len"),
                               slo_ttft_ms / 1e3, slo_tpot_ms / 1e3)
     name, price = priced
-    served = simulate_generation(load_records(results_dir), model, target, price, kv_budget, token_budget)
+    served = simulate_generation(load_records(results_dir), model, target, price_per_hour=price, kv_bytes=kv_budget,
+                                 step_tokens=token_budget)
     data = GenerationServed(**served.to_dict(), instance=name)
     if as_json:
         return print_json(data)
@@ -125,7 +126,7 @@ def _loadtest_generation(model: str, qps: float, max_batch: int, duration: float
     if not (prompt_len and output_len):
         raise UsageError("a generation load test needs both --prompt-len and --output-len")
     prompt, output = prompt_len.one("--prompt-len"), output_len.one("--output-len")
-    case = single_case(model, "torch", device, precision)
+    case = single_case(model, "torch", device, precision=precision)
     run = LoadRun(duration, seed=seed)
     data = generation_loadtest(LoadedEngine(case, prompt, output, max_batch, seed), qps, run)
     if as_json:
@@ -188,10 +189,10 @@ def loadtest_cmd(model: str, qps: float, batching: str, max_batch: int, max_dela
         return _loadtest_generation(model, qps, max_batch, duration, precision, device, seed, prompt_len,
                                     output_len, as_json)
     backend = default_backend([model]) if backend is None else backend
-    case = single_case(model, backend, device, precision, resolution)
+    case = single_case(model, backend, device, precision=precision, resolution=resolution)
     policy = Policy.named(batching, max_batch, max_delay_ms / 1e3)
     data = loadtest(case, ServingTarget(qps, slo_ms / 1e3 if slo_ms else None), policy,
-                    LoadRun(duration, warmup, blocks, seed))
+                    run=LoadRun(duration, warmup, blocks, seed))
     if as_json:
         return print_json(data)
     from infercost.units import fmt_seconds

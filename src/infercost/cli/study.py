@@ -54,16 +54,18 @@ def study(depth: str, profile: str | None, models: str | None, backends: str | N
     if (targets or deadline) and not cluster:
         raise UsageError("--targets and --deadline go with --cluster")
     depth = deprecated("--profile", "--depth", profile) or depth
-    plan = make_plan(plan_file, depth, split_list(models), split_list(backends), split_list(precisions), device)
+    plan = make_plan(plan_file, depth, split_list(models), backends=split_list(backends),
+                     precisions=split_list(precisions), device=device)
     if write_plan:
         Path(write_plan).write_text(plan.to_yaml())
         return out.print(f"plan with {len(plan.cases())} points written to {write_plan}")
     options = RunOptions(timeout_s=timeout, memory_limit_bytes=memory_limit)
     if cluster:
-        result = run_cluster_study(plan, out_dir, ClusterSpec(cluster, targets, deadline), options, time_budget,
+        result = run_cluster_study(plan, out_dir, ClusterSpec(cluster, targets, deadline), options=options,
+                                   time_budget_s=time_budget,
                                    progress=not as_json, probe=not no_probe, asked=asked)
     else:
-        result = run_study(plan, out_dir, options, time_budget, progress=not as_json, probe=not no_probe,
+        result = run_study(plan, out_dir, options, time_budget_s=time_budget, progress=not as_json, probe=not no_probe,
                            asked=asked)
     if as_json:
         print_json({"summary": result.summary, "fits": [f.model_dump() for f in result.fits],

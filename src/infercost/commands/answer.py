@@ -33,7 +33,7 @@ def fastest_cpu_stack(records: list[Record], model: str, work: Workload | None =
     return min(ok, key=lambda r: r.latency_s) if ok else None
 
 
-def cold_start_s(records: list[Record], model: str, backend: str, precision: str) -> float | None:
+def cold_start_s(records: list[Record], model: str, backend: str, *, precision: str) -> float | None:
     """The measured cost of starting cold: building the model plus its first call (medians over the stack's
     records of the model)."""
     found = [r.load_s + r.cold_start_s for r in records if r.ok and r.model == model and r.backend == backend
@@ -72,11 +72,11 @@ def _sporadic(rows: list[dict], load: SporadicLoad, slo_s: float, cold: float | 
         if cold is not None:
             options.append({"option": f"scale to zero {r['instance']}", "kind": "scale to zero", "where": where,
                             "monthly_cost_usd": scale_to_zero_monthly(load, r["price_per_hour_usd"],
-                                                                      r["latency_1_s"], cold),
+                                                                      r["latency_1_s"], cold_s=cold),
                             "first_wait_s": cold + r["latency_1_s"], "band": band, "source": r["source"],
                             "break_even_per_day": break_even_per_day(load, r["latency_1_s"], cold)})
     if here is not None and cold is not None and here.latency_s <= slo_s:
-        for plan in offerings(here.latency_s, int(here.env.get("cpu_cores") or 1), here.peak_memory_bytes, cold):
+        for plan in offerings(here.latency_s, int(here.env.get("cpu_cores") or 1), here.peak_memory_bytes, cold_s=cold):
             if plan.duration_s > slo_s:
                 continue
             options.append({"option": plan.plan.name, "kind": "pay per use",
@@ -104,7 +104,7 @@ def _sporadic(rows: list[dict], load: SporadicLoad, slo_s: float, cold: float | 
 ALL_PRECISIONS = ("fp32", "fp16", "bf16", "int8")
 
 
-def answer_for(catalog: Catalog, work: Workload, records: list[Record], assumptions: Assumptions,
+def answer_for(catalog: Catalog, work: Workload, records: list[Record], *, assumptions: Assumptions,
                results: str | None = None, prices: dict | None = None,
                candidates: Candidates | None = None) -> ModelAnswer:
     """The model's answer under `assumptions`: recommend's ranking for the steady load, and the sporadic options.
@@ -114,10 +114,10 @@ def answer_for(catalog: Catalog, work: Workload, records: list[Record], assumpti
     if here is not None and work.cpu_stack is None:
         work = replace(work, cpu_stack=(here.backend, here.precision))
     target = assumptions.target
-    found = answer(catalog, work, target, candidates or Candidates(), results, prices)
+    found = answer(catalog, work, target, candidates=candidates or Candidates(), results=results, prices=prices)
     feasible = [r for r in found.rows if r["feasible"]]
     change = _steady_change(found.rows, found.rerank)
-    cold = cold_start_s(records, model, here.backend, here.precision) if here else None
+    cold = cold_start_s(records, model, here.backend, precision=here.precision) if here else None
     sporadic, note = _sporadic(found.rows, assumptions.sporadic, target.slo_s, cold, here, target.percentile)
     return ModelAnswer(model, assumptions, feasible[0] if feasible else None,
                        feasible[1] if len(feasible) > 1 else None, change, sporadic, note, found.sentence, found.rows,

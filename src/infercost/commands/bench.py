@@ -24,7 +24,7 @@ CALIBRATION = TimerConfig(min_calls=5, min_time_s=0.3, max_calls=200, max_time_s
 
 
 def run_bench(grid: Grid, options: RunOptions | None = None, out_dir: str = "infercost-results",
-              progress: bool = True, probe: bool = True, auto_compile: bool = False) -> list[Record]:
+              *, progress: bool = True, probe: bool = True, auto_compile: bool = False) -> list[Record]:
     """Measure every point of the grid, one isolated child each, appending every record to out_dir as it ends.
     Under auto, each (model, device) first picks the fastest stack that passes the output check."""
     cases = grid.cases()
@@ -58,7 +58,7 @@ def _select(cases: list[Case], backends: list[str], precisions: list[str], calib
         pairs = candidates(device, None if backends == ["auto"] else backends, auto_precisions(precisions),
                            include_slow=auto_compile)
         bar.grow(len(pairs))
-        winner, selection = choose(group[0], pairs, lambda case: _calibrate(calibrate, case, bar), bar.start)
+        winner, selection = choose(group[0], pairs, lambda case: _calibrate(calibrate, case, bar), progress=bar.start)
         selections[(model, device)] = selection
         if winner is not None:
             chosen += [replace(c, backend=winner.backend, precision=winner.precision) for c in group]

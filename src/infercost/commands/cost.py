@@ -14,7 +14,7 @@ from infercost.results import Record, load_records, machine_id
 
 
 def resolve_price(catalog: Catalog, instance: str | None, price_per_hour: float | None,
-                  spot: bool) -> tuple[str | None, float | None]:
+                  *, spot: bool) -> tuple[str | None, float | None]:
     """(instance name, price per hour) from --price-per-hour or --instance; (None, None) when neither is given."""
     if price_per_hour is not None:
         if price_per_hour <= 0:
@@ -43,20 +43,21 @@ def cost_from_latency(catalog: Catalog, *, latency_ms: float, batch: int = 1, in
     _one_volume(qps, monthly_requests)
     if latency_ms is None:
         raise UsageError("give --latency-ms MS (with --instance or --price-per-hour) or --results DIR")
-    name, price = resolve_price(catalog, instance, price_per_hour, spot)
+    name, price = resolve_price(catalog, instance, price_per_hour, spot=spot)
     if price is None:
         raise UsageError("this machine's instance type is unknown: give --instance NAME or --price-per-hour X")
-    return estimate(price, latency_ms / 1e3, batch, name, spot, qps, monthly_requests)
+    return estimate(price, latency_ms / 1e3, batch, instance=name, spot=spot, qps=qps,
+                    monthly_requests=monthly_requests)
 
 
-def machine_prices(catalog: Catalog, records: list[Record], instance: str | None, price_per_hour: float | None,
+def machine_prices(catalog: Catalog, records: list[Record], instance: str | None, *, price_per_hour: float | None,
                    spot: bool) -> dict[str, tuple[str, float] | None]:
     """(name, price per hour) for each machine in the records, by machine_id. An explicit --instance or
     --price-per-hour is this machine's (or the only machine's); every other machine, a cluster node kind for one, is
     priced by the instance type its own fingerprint names; None where nothing names a price."""
     here = machine_id(fingerprint())
     machines = {machine_id(r.env): r.env for r in records}
-    name, price = resolve_price(catalog, instance, price_per_hour, spot)
+    name, price = resolve_price(catalog, instance, price_per_hour, spot=spot)
     prices: dict[str, tuple[str, float] | None] = {}
     for mid, env in machines.items():
         own = env.get("instance_type")
@@ -69,12 +70,12 @@ def machine_prices(catalog: Catalog, records: list[Record], instance: str | None
     return prices
 
 
-def cost_from_results(catalog: Catalog, results: str, instance: str | None, price_per_hour: float | None,
+def cost_from_results(catalog: Catalog, results: str, instance: str | None, *, price_per_hour: float | None,
                       spot: bool, qps: float | None, monthly_requests: float | None) -> list[CostRow]:
     """Every ok record priced; records from a machine that can't be priced say so rather than guess."""
     _one_volume(qps, monthly_requests)
     records = load_records(results)
-    prices = machine_prices(catalog, records, instance, price_per_hour, spot)
+    prices = machine_prices(catalog, records, instance, price_per_hour=price_per_hour, spot=spot)
     rows = []
     for record in records:
         if not record.ok or not record.latency_s:
@@ -87,7 +88,8 @@ def cost_from_results(catalog: Catalog, results: str, instance: str | None, pric
             rows.append(CostRow(**row, batch_size=record.batch_size, latency_s=record.latency_s, priced=False,
                                 reason=_unpriced(record, len(prices) == 1)))
             continue
-        cost = estimate(priced[1], record.latency_s, record.batch_size, priced[0], spot, qps, monthly_requests)
+        cost = estimate(priced[1], record.latency_s, record.batch_size, instance=priced[0], spot=spot, qps=qps,
+                        monthly_requests=monthly_requests)
         rows.append(CostRow(**row, **cost.model_dump(), priced=True))
     return rows
 

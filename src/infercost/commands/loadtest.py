@@ -75,7 +75,7 @@ class LoadRun:
         limits.SEED.check("seed", self.seed)
 
 
-def loadtest(case: Case, target: ServingTarget, policy: Policy, run: LoadRun,
+def loadtest(case: Case, target: ServingTarget, policy: Policy, *, run: LoadRun,
              stacks: LoadedStacks | None = None) -> LoadTested:
     """Serve Poisson arrivals at the target's rate for the run's duration on the real model and simulate the same
     arrivals. The simulator's service times come from the latency curve measured just before (back to back, and
@@ -102,7 +102,7 @@ def loadtest(case: Case, target: ServingTarget, policy: Policy, run: LoadRun,
     if blocks is None:
         blocks = max(1, round(duration_s / 10)) if warmup_s > 0 else 1
     blocks = max(1, min(blocks, arrivals.size // 10))
-    warm_parts, parts = run_interleaved(warmup, arrivals, served.run, policy, blocks)
+    warm_parts, parts = run_interleaved(warmup, arrivals, served.run, policy=policy, blocks=blocks)
     service_curve = LoadResult.joined(warm_parts).service_curve(curve) if warm_parts else curve
     measured = LoadResult.joined(parts).summary(slo_s, percentile)
     measured["p99_ci95_method"] = "order statistics (requests taken as independent)"
@@ -114,19 +114,21 @@ def loadtest(case: Case, target: ServingTarget, policy: Policy, run: LoadRun,
     if warm_parts and len(warm_parts) == len(parts) > 1:
         pieces = [piece for piece in np.array_split(arrivals, blocks) if piece.size]  # as run_interleaved cut them
         curves = [w.service_curve(service_curve, min_samples=3) for w in warm_parts]
-        predicted = simulate_pieces(pieces, curves, policy, slo_s, percentile)
+        predicted = simulate_pieces(pieces, curves, policy, slo_s=slo_s, percentile=percentile)
         how = f"warm-up at the same rate, in order, piece by piece ({len(parts)} pieces)"
     else:
-        predicted = simulate(arrivals, service_curve, policy, 1, slo_s, percentile,
-                             "in_order" if warm_parts else "drawn")
+        predicted = simulate(arrivals, service_curve, policy, replicas=1, slo_s=slo_s, percentile=percentile,
+                             service="in_order" if warm_parts else "drawn")
         how = "warm-up at the same rate, in order" if warm_parts else "latency curve"
-    from_curve = simulate(arrivals, curve, policy, 1, slo_s, percentile) if warm_parts else predicted
-    shuffled = simulate(arrivals, service_curve, policy, 1, slo_s, percentile) if warm_parts else predicted
+    from_curve = simulate(arrivals, curve, policy, replicas=1, slo_s=slo_s,
+                          percentile=percentile) if warm_parts else predicted
+    shuffled = simulate(arrivals, service_curve, policy, replicas=1, slo_s=slo_s,
+                        percentile=percentile) if warm_parts else predicted
     single_stream = percentile_of(sorted(curve.samples_s[1]), 90)
     scenarios = {
         "SingleStream": {"p90_latency_s": single_stream},
         "Server": {"qps": qps, "p99_s": measured["p99_s"], "slo_met": measured["slo_met"],
-                   "max_qps_under_slo_predicted": max_rate_under_slo(curve, policy, slo_s, percentile)
+                   "max_qps_under_slo_predicted": max_rate_under_slo(curve, policy, slo_s, percentile=percentile)
                    if slo_s else None},
         "Offline": {"throughput_per_s": curve.best_throughput(), "at_batch": max(
             curve.batches, key=curve.throughput)},
@@ -186,7 +188,8 @@ class LoadedEngine:
         """Requests a second one replica completes with every request waiting at once (simulated)."""
         from infercost.serving.continuous import simulate_continuous
 
-        return requests / simulate_continuous(np.zeros(requests), *self.lengths(requests), cost, self.budget)["span_s"]
+        return requests / simulate_continuous(np.zeros(requests), *self.lengths(requests), cost=cost,
+                                              budget=self.budget)["span_s"]
 
 
 def generation_loadtest(loaded: LoadedEngine, qps: float, run: LoadRun) -> GenerationLoadTested:
@@ -203,7 +206,7 @@ def generation_loadtest(loaded: LoadedEngine, qps: float, run: LoadRun) -> Gener
     arrivals = poisson(qps, count, run.seed)
     prompts, outputs = loaded.lengths(count)
     served = loaded.engine.serve(arrivals, prompts, outputs)
-    simulated = simulate_continuous(arrivals, prompts, outputs, cost, loaded.budget)
+    simulated = simulate_continuous(arrivals, prompts, outputs, cost=cost, budget=loaded.budget)
     steps = served["iterations"]
     return GenerationLoadTested(**{
             "model": loaded.case.model, "precision": loaded.case.precision,

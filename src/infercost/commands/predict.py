@@ -39,7 +39,7 @@ def _content_key(results: str) -> tuple:
     return str(path.resolve()), stat.st_size if stat else None, stat.st_mtime_ns if stat else None
 
 
-def calibration(results: str | None, catalog: Catalog, kind: str, precision: str,
+def calibration(results: str | None, catalog: Catalog, kind: str, *, precision: str,
                 stack: str | None) -> tuple[Efficiency | None, float | None, list[dict]]:
     """Efficiency fitted to the results for this kind of device and precision, and the validated error band.
     Fitted once per process for the same records, catalog, kind, precision and stack."""
@@ -112,7 +112,7 @@ def _device(catalog: Catalog, where: Where) -> tuple[DeviceSpec, int, Chip | Non
     return device, replicas, chips_from(catalog).get(device.name), cores
 
 
-def predict_on(model: str, catalog: Catalog, where: Where, precision: str = "fp32", batch: int = 1,
+def predict_on(model: str, catalog: Catalog, where: Where, *, precision: str = "fp32", batch: int = 1,
                size: tuple[int, int] | int | None = None, backend: str | None = None,
                basis: Basis = Basis()) -> Prediction:
     """The model's predicted latency at this batch and size (an image's (height, width), a token model's sequence
@@ -124,13 +124,13 @@ def predict_on(model: str, catalog: Catalog, where: Where, precision: str = "fp3
     height, width = size if isinstance(size, tuple) else (None, None)
     spec = check_size_axis(model, seq=bool(seq), resolution=bool(height))
     seq = seq or (spec.default_seq if spec.tokens else None)
-    profile = profile_model(model, batch, height, width, precision, seq)
+    profile = profile_model(model, batch, height, width=width, precision=precision, seq=seq)
     device, replicas, chip, cores = _device(catalog, where)
     if chip is not None and basis.results is None:
         return Prediction(**{**_published(profile, device, replicas, chip, cores, backend, basis.published, where,
                                           seq), **_size_fields(profile, seq)})
-    eff, band, _ = calibration(basis.results, catalog, device.kind, precision, backend)
-    result = predict(profile, device, eff, replicas, band if band is not None else DEFAULT_ERROR)
+    eff, band, _ = calibration(basis.results, catalog, device.kind, precision=precision, stack=backend)
+    result = predict(profile, device, eff, replicas=replicas, error=band if band is not None else DEFAULT_ERROR)
     return Prediction(**{
         **_shared(profile, device, replicas, where, result), **_size_fields(profile, seq),
         "stack": backend or "roofline",
@@ -162,7 +162,7 @@ def _shared(profile, device: DeviceSpec, replicas: int, where: Where, result) ->
 
 def _published(profile, device: DeviceSpec, replicas: int, chip: Chip, cores: int | None, backend: str | None,
                published: str | None, where: Where, seq: int | None) -> dict:
-    roofline = predict(profile, device, None, replicas, DEFAULT_ERROR)  # for memory, bound and support
+    roofline = predict(profile, device, None, replicas=replicas, error=DEFAULT_ERROR)  # for memory, bound and support
     data = _shared(profile, device, replicas, where, roofline)
     if not roofline.supported:
         return {**data, "stack": backend, "calibration": None, "error_band": None, "error_band_source": None,
@@ -196,14 +196,16 @@ def validate_results(results: str, catalog: Catalog, hold_out: str) -> list[dict
     return validate(points, hold_out)
 
 
-def predict_generation_on(model: str, catalog: Catalog, where: Where, precision: str, batch: int, prompt: int,
+def predict_generation_on(model: str, catalog: Catalog, where: Where, *, precision: str, batch: int, prompt: int,
                           output: int, backend: str | None = None, basis: Basis = Basis()) -> Prediction:
     """A generation's TTFT and TPOT on `where`: the prefill predicted as the model's forward pass over the prompt,
     the decode from the bandwidth it needs (predict/generation.py)."""
     from infercost.predict.generation import DecoderShape, predict_generation
 
     shape = DecoderShape.of(model)
-    prefill = predict_on(model, catalog, where, precision, batch, prompt, backend, basis)
+    prefill = predict_on(model, catalog, where, precision=precision, batch=batch, size=prompt, backend=backend,
+                         basis=basis)
     device, _, _, _ = _device(catalog, where)
-    generation = predict_generation(prefill.to_dict(), shape, device, precision, batch, prompt, output)
+    generation = predict_generation(prefill.to_dict(), shape, device, precision=precision, batch=batch, prompt=prompt,
+                                    output=output)
     return Prediction(**prefill.to_dict(), generation=generation)

@@ -99,7 +99,8 @@ def _cheapest_deployment(curve: LatencyCurve, target: ServingTarget, per_instanc
     """The cheapest policy for this curve: replicas, whole instances, p99 and the bill; None if none meets it."""
     best = None
     for policy in _policies(target.slo_s):
-        found = replicas_for(curve, policy, target.qps, target.slo_s, target.percentile, requests=REQUESTS,
+        found = replicas_for(curve, policy, target.qps, slo_s=target.slo_s, percentile=target.percentile,
+                             requests=REQUESTS,
                              traffic=target.traffic)
         if not found:
             continue
@@ -132,9 +133,11 @@ def _predicted(instance: Instance, catalog: Catalog, work: Workload, target: Ser
     row["stack_note"] = stack_note
     reasons, options = [], []
     for precision in precisions:
-        eff, band, _ = calibration(results, catalog, device.kind, precision, backend) if own else (None, None, [])
-        predictions = [predict(profile_model(work.model, b, work.height, work.width, precision, work.seq), device,
-                               eff, 1, band or DEFAULT_ERROR) for b in BATCHES]
+        eff, band, _ = calibration(results, catalog, device.kind, precision=precision,
+                                     stack=backend) if own else (None, None, [])
+        predictions = [predict(profile_model(work.model, b, work.height, width=work.width, precision=precision,
+                                             seq=work.seq), device,
+                               eff, replicas=1, error=band or DEFAULT_ERROR) for b in BATCHES]
         if not predictions[0].supported:
             reasons.append(f"{precision}: {predictions[0].note}")
             continue
@@ -145,7 +148,7 @@ def _predicted(instance: Instance, catalog: Catalog, work: Workload, target: Ser
         stack = f"{backend} (calibrated here)" if eff and backend else f"roofline ({predictions[0].efficiency})"
         latencies = [p.latency_s for _, p in fitting]
         if chip is not None:
-            shape = profile_model(work.model, 1, work.height, work.width, precision, work.seq)
+            shape = profile_model(work.model, 1, work.height, width=work.width, precision=precision, seq=work.seq)
             size = (shape.height, shape.width)
         if eff is None and chip is not None:  # the published calibration, with the stack the device would run
             published = [predict_published(work.model, chip, precision, batch=b, size=size, backend=backend,
@@ -198,7 +201,7 @@ def _measured(records: list[Record], priced: tuple[str, float] | None, work: Wor
     return {**row, **sized, "feasible": True, "reason": None}
 
 
-def recommend(catalog: Catalog, work: Workload, target: ServingTarget, candidates: Candidates = Candidates(),
+def recommend(catalog: Catalog, work: Workload, target: ServingTarget, *, candidates: Candidates = Candidates(),
               results: str | None = None, prices: dict[str, tuple[str, float] | None] | None = None) -> list[dict]:
     """Every catalog instance predicted, and every measured machine in `results` (priced by `prices`, keyed by
     machine_id; see machine_prices) as measured; feasible ones first, cheapest first."""
@@ -239,14 +242,15 @@ def shown_rows(rows: list[dict], top: int) -> list[dict]:
     return [r for r in rows if r["feasible"]][:top] + [r for r in rows if not r["feasible"]]
 
 
-def answer(catalog: Catalog, work: Workload, target: ServingTarget, candidates: Candidates = Candidates(),
+def answer(catalog: Catalog, work: Workload, target: ServingTarget, *, candidates: Candidates = Candidates(),
            results: str | None = None, prices: dict[str, tuple[str, float] | None] | None = None) -> Recommendation:
     """The ranking and the sentence that names the winner, reranked at ten times and a tenth of the traffic."""
-    rows = recommend(catalog, work, target, candidates, results, prices)
+    rows = recommend(catalog, work, target, candidates=candidates, results=results, prices=prices)
 
     @functools.cache
     def rerank(factor: float) -> list[dict]:
-        return recommend(catalog, work, target.at_rate(target.qps * factor), candidates, results, prices)
+        return recommend(catalog, work, target.at_rate(target.qps * factor), candidates=candidates, results=results,
+                         prices=prices)
 
     return Recommendation(rows, verdict(rows, target, rerank), rerank)
 
@@ -286,7 +290,8 @@ def verdict(rows: list[dict], target: ServingTarget, rerank) -> str:
     return text
 
 
-def recommend_generation(catalog: Catalog, model: str, target, precisions: tuple[str, ...] = ("fp32", "fp16", "bf16"),
+def recommend_generation(catalog: Catalog, model: str, target, *, precisions: tuple[str, ...] = ("fp32", "fp16",
+                                                                                                 "bf16"),
                          candidates: Candidates = Candidates(), requests: int = 300) -> list[dict]:
     """Every catalog instance ranked by cost per million output tokens under p99 TTFT and TPOT targets: the step
     cost predicted on its device (predict/generation.py), served with continuous batching (serving/continuous.py),
@@ -318,16 +323,18 @@ def recommend_generation(catalog: Catalog, model: str, target, precisions: tuple
                 reasons.append(f"{precision}: the weights leave no room for one request's KV cache")
                 continue
             chip = chips.get(device.name)
-            profile = profiles.setdefault(precision, profile_model(model, 1, None, None, precision, prompt))
+            profile = profiles.setdefault(precision, profile_model(model, 1, None, width=None, precision=precision,
+                                                                   seq=prompt))
             if chip is not None:
                 found_pub = predict_published(model, chip, precision, batch=1, size=(profile.height, profile.width),
                                               cores=catalog.cpu_cores(instance), seq=prompt)
                 prefill_s, band = found_pub.seconds, math.exp(found_pub.band) - 1
             else:
-                prefill = predict(profile, device, None, 1, DEFAULT_ERROR)
+                prefill = predict(profile, device, None, replicas=1, error=DEFAULT_ERROR)
                 prefill_s, band = prefill.latency_s, DEFAULT_ERROR
-            cost, budget = step_cost(shape, device, precision, prefill_s / prompt), Budget(min(tokens, 1_000_000))
-            served = serve_generation(cost, budget, target, None, requests, tolerance=1.1)
+            cost, budget = step_cost(shape, device, precision,
+                                     prefill_s_per_token=prefill_s / prompt), Budget(min(tokens, 1_000_000))
+            served = serve_generation(cost, budget, target, price_per_hour=None, requests=requests, tolerance=1.1)
             if not served["max_qps_under_slo"]:
                 reasons.append(f"{precision}: misses the targets even alone (TTFT p99 "
                                f"{served['ttft_p99_s'] * 1e3:.0f} ms, TPOT p99 {served['tpot_p99_s'] * 1e3:.1f} ms)")

@@ -33,7 +33,7 @@ def measured_cost_rows(records, prices: dict[str, tuple[str, float] | None]) -> 
     return rows
 
 
-def answers(directory: str, records, catalog, prices, asked: Asked,
+def answers(directory: str, records, catalog, *, prices, asked: Asked,
             bar=None) -> tuple[list[ModelAnswer], list[str]]:
     """The answer for every model measured (ok) in the results; a model that can't be answered is a warning."""
     found, warnings = [], []
@@ -42,7 +42,8 @@ def answers(directory: str, records, catalog, prices, asked: Asked,
             bar.start(f"report: the answer for {model}")
         try:
             work = Workload.served(records, model, ALL_PRECISIONS)
-            found.append(answer_for(catalog, work, records, asked.for_model(model), directory, prices))
+            found.append(answer_for(catalog, work, records, assumptions=asked.for_model(model), results=directory,
+                                    prices=prices))
         except InfercostError as exc:
             warnings.append(f"{model}: no answer ({one_line(exc)})")
         if bar is not None:
@@ -55,7 +56,7 @@ def report_steps(records) -> int:
     return len({r.model for r in records if r.ok and not r.generation}) + 4
 
 
-def generation_serving(directory: str, generation, catalog, prices) -> tuple[list[dict], list[str]]:
+def generation_serving(directory: str, generation, catalog, *, prices) -> tuple[list[dict], list[str]]:
     """Each generative model served under the default generation load (GenerationTarget.default at its middle
     measured prompt): every stack measured here with continuous batching, then the five cheapest catalog instances
     predicted, by cost per million output tokens."""
@@ -71,7 +72,8 @@ def generation_serving(directory: str, generation, catalog, prices) -> tuple[lis
                      None)
         try:
             here = [served.to_dict() for served in
-                    simulate_generation(generation, model, target, price[1] if price else None, every_stack=True)]
+                    simulate_generation(generation, model, target, price_per_hour=price[1] if price else None,
+                                        every_stack=True)]
             ranked = [r for r in recommend_generation(catalog, model, target) if r["feasible"]][:5]
         except InfercostError as exc:
             warnings.append(f"{model}: no generation serving table ({one_line(exc)})")
@@ -82,7 +84,7 @@ def generation_serving(directory: str, generation, catalog, prices) -> tuple[lis
 
 
 def make_report(directory: str, output: str | None = None, price_per_hour: float | None = None,
-                instance: str | None = None, asked: Asked | None = None, progress: bool = False,
+                *, instance: str | None = None, asked: Asked | None = None, progress: bool = False,
                 bar=None) -> tuple[Path, Path]:
     """report.html and summary.md for a results directory, answering for the traffic `asked` (None: each kind of
     model's documented defaults). Each stage shows on `bar` (a study's), or on a bar of its own with `progress`."""
@@ -99,10 +101,10 @@ def make_report(directory: str, output: str | None = None, price_per_hour: float
 
 def _make_report(directory: str, records, output, price_per_hour, instance, asked: Asked, bar) -> tuple[Path, Path]:
     catalog = load_catalog()
-    prices = machine_prices(catalog, records, instance, price_per_hour, False)
+    prices = machine_prices(catalog, records, instance, price_per_hour=price_per_hour, spot=False)
     generation = [r for r in records if r.generation]
     records = [r for r in records if not r.generation]  # forward passes; generation has its own section
-    found, warnings = answers(directory, records, catalog, prices, asked, bar)
+    found, warnings = answers(directory, records, catalog, prices=prices, asked=asked, bar=bar)
     bar.start("report: batching against batch 1")
     serving = []
     for item in found:
@@ -113,18 +115,19 @@ def _make_report(directory: str, records, output, price_per_hour, instance, aske
         target = item.assumptions.target
         price = next((p[1] for p in prices.values() if p), None)
         serving += [{"model": item.model, **row} for row in
-                    compare_policies(curve, target, price, target.arrivals(20_000), None)]
+                    compare_policies(curve, target, price, arrivals=target.arrivals(20_000), dynamic=None)]
     bar.step("report: batching against batch 1")
     bar.start("report: serving generation")
-    served_generation, more = generation_serving(directory, generation, catalog, prices)
+    served_generation, more = generation_serving(directory, generation, catalog, prices=prices)
     warnings += more
     bar.step("report: serving generation")
     md_path = Path(directory) / "summary.md"
     md_path.write_text(summary_markdown(records, found), encoding="utf-8")  # first: it needs no plotly
     bar.step("report: summary.md")
     bar.start("report: the HTML page")
-    page = build_report(directory, records, measured_cost_rows(records, prices), serving, found, warnings,
-                        generation, served_generation)
+    page = build_report(directory, records, measured_cost_rows(records, prices), serving_rows=serving, answers=found,
+                        extra_warnings=warnings,
+                        generation=generation, served_generation=served_generation)
     html_path = Path(output) if output else Path(directory) / "report.html"
     html_path.write_text(page, encoding="utf-8")
     bar.step("report: the HTML page")

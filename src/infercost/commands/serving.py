@@ -21,15 +21,15 @@ from infercost.serving.target import ServingTarget
 SIM_REQUESTS = 200_000
 
 
-def serving_plan(curve: LatencyCurve, policy: Policy, target: ServingTarget, price_per_hour: float | None,
+def serving_plan(curve: LatencyCurve, policy: Policy, target: ServingTarget, *, price_per_hour: float | None,
                  arrivals: np.ndarray, replicas: int | None) -> dict:
     """One policy at one rate: the simulated latencies, capacity per replica, replicas needed and the bill."""
     slo_s, percentile = target.require_slo(), target.percentile
-    max_qps = max_rate_under_slo(curve, policy, slo_s, percentile, traffic=target.traffic)
-    needed = replicas_for(curve, policy, target.qps, slo_s, percentile, traffic=target.traffic) \
+    max_qps = max_rate_under_slo(curve, policy, slo_s, percentile=percentile, traffic=target.traffic)
+    needed = replicas_for(curve, policy, target.qps, slo_s=slo_s, percentile=percentile, traffic=target.traffic) \
         if replicas is None else None
     count = replicas or (needed[0] if needed else None)
-    result = simulate(arrivals, curve, policy, count or 1, slo_s, percentile)
+    result = simulate(arrivals, curve, policy, replicas=count or 1, slo_s=slo_s, percentile=percentile)
     monthly = monthly_cost(price_per_hour, count) if (count and price_per_hour) else None
     return {
         "policy": policy.name, "qps": target.qps, "p50_s": result.p50_s, "p90_s": result.p90_s,
@@ -46,17 +46,18 @@ def serving_plan(curve: LatencyCurve, policy: Policy, target: ServingTarget, pri
 
 
 def compare_policies(curve: LatencyCurve, target: ServingTarget, price_per_hour: float | None,
-                     arrivals: np.ndarray, dynamic: Policy | None) -> list[dict]:
+                     *, arrivals: np.ndarray, dynamic: Policy | None) -> list[dict]:
     """Batch-1 serving against dynamic batching (the given policy, or the best one found), side by side."""
     if dynamic is None:
         found = best_policy(curve, target.slo_s, target.percentile, traffic=target.traffic)
         ranked = [p for p, _ in found if p.max_batch > 1]
         dynamic = ranked[0] if ranked else None
     policies = [Policy.none()] + ([dynamic] if dynamic else [])
-    return [serving_plan(curve, p, target, price_per_hour, arrivals, None) for p in policies]
+    return [serving_plan(curve, p, target, price_per_hour=price_per_hour, arrivals=arrivals,
+                         replicas=None) for p in policies]
 
 
-def simulate_stream(curve: LatencyCurve, target: ServingTarget, policy: Policy, replicas: int | None = None,
+def simulate_stream(curve: LatencyCurve, target: ServingTarget, policy: Policy, *, replicas: int | None = None,
                     price_per_hour: float | None = None, requests: int = SIM_REQUESTS,
                     instance: str | None = None) -> StreamServed:
     """The stream served with `policy` (replicas fixed, or the fewest that meet the target), and batch-1 against
@@ -64,11 +65,12 @@ def simulate_stream(curve: LatencyCurve, target: ServingTarget, policy: Policy, 
     if replicas is not None:
         limits.REPLICAS.check("replicas", replicas)
     arrivals = target.arrivals(requests)
-    main = serving_plan(curve, policy, target, price_per_hour, arrivals, replicas)
+    main = serving_plan(curve, policy, target, price_per_hour=price_per_hour, arrivals=arrivals, replicas=replicas)
     if policy.max_batch > 1 and policy.max_batch > curve.max_batch:
         main["warning"] = (f"max batch {policy.max_batch} is beyond the largest measured batch "
                            f"({curve.max_batch}): latencies there are extrapolated")
-    comparison = compare_policies(curve, target, price_per_hour, arrivals, policy if policy.max_batch > 1 else None)
+    comparison = compare_policies(curve, target, price_per_hour, arrivals=arrivals,
+                                  dynamic=policy if policy.max_batch > 1 else None)
     return StreamServed(**main, comparison=comparison, instance=instance)
 
 
@@ -104,7 +106,7 @@ def generation_stacks(records, model: str) -> list[list]:
     return sorted(groups.values(), key=lambda g: min(r.generation["tpot_s"] for r in g))
 
 
-def simulate_generation(records, model: str, target: GenerationTarget, price_per_hour: float | None = None,
+def simulate_generation(records, model: str, target: GenerationTarget, *, price_per_hour: float | None = None,
                         kv_bytes: int | None = None, step_tokens: int = 2048, every_stack: bool = False):
     """The model's generation records fitted to a step cost, then the load served with continuous batching: on the
     stack with the fastest decode, or (every_stack) a list with one result per stack measured."""
@@ -119,5 +121,6 @@ def simulate_generation(records, model: str, target: GenerationTarget, price_per
         budget = Budget(kv_budget_tokens(stack, kv_bytes), step_tokens)
         found.append(GenerationServed(model=model, stack=f"{r.backend} {r.precision} ({r.device})",
                                       backend=r.backend, precision=r.precision, device=r.device,
-                                      **serve_generation(fit_step_cost(stack), budget, target, price_per_hour)))
+                                      **serve_generation(fit_step_cost(stack), budget, target,
+                                                         price_per_hour=price_per_hour)))
     return found if every_stack else found[0]

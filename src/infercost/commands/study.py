@@ -37,11 +37,11 @@ class StudyResult:
     failures: list[str] = field(default_factory=list)  # late steps that failed, one line each; the results stand
 
 
-def make_plan(plan_file: str | None, profile: str, models: list[str], backends: list[str], precisions: list[str],
+def make_plan(plan_file: str | None, profile: str, models: list[str], *, backends: list[str], precisions: list[str],
               device: str) -> Plan:
     if plan_file:
         return Plan.from_yaml(plan_file)
-    return build_plan(profile, models or None, backends or None, precisions or None, device)
+    return build_plan(profile, models or None, backends or None, precisions=precisions or None, device=device)
 
 
 def _options(plan: Plan, options: RunOptions | None) -> RunOptions:
@@ -63,7 +63,7 @@ def measuring_budget_s(plan: Plan, time_budget_s: float | None) -> float | None:
     return QUICK_BUDGET_S - REPORT_RESERVE_S if plan.profile == "quick" else None
 
 
-def run_study(plan: Plan, out_dir: str, options: RunOptions | None = None, time_budget_s: float | None = None,
+def run_study(plan: Plan, out_dir: str, options: RunOptions | None = None, *, time_budget_s: float | None = None,
               progress: bool = True, probe: bool = True, asked: Asked | None = None) -> StudyResult:
     """Run the plan here, resumably, then fits, summary, figures and the report (see finish). A quick plan
     measures within its default budget (measuring_budget_s) unless `time_budget_s` is given."""
@@ -90,7 +90,7 @@ class ClusterSpec:
     deadline_s: float | None = None  # None: the time-out plus two minutes
 
 
-def run_cluster_study(plan: Plan, out_dir: str, cluster: ClusterSpec, options: RunOptions | None = None,
+def run_cluster_study(plan: Plan, out_dir: str, cluster: ClusterSpec, *, options: RunOptions | None = None,
                       time_budget_s: float | None = None, progress: bool = True, probe: bool = True,
                       asked: Asked | None = None) -> StudyResult:
     """The plan on every node kind of a Ray cluster (or those in `targets`); results stream into one directory."""
@@ -116,10 +116,10 @@ def run_cluster_study(plan: Plan, out_dir: str, cluster: ClusterSpec, options: R
         if started_here:
             ray.shutdown()
     names = {k.name for k in kinds}
-    return finish(out, plan, outcome, lambda r: r.env.get("node_kind") in names, asked=asked, progress=progress)
+    return finish(out, plan, outcome, mine=lambda r: r.env.get("node_kind") in names, asked=asked, progress=progress)
 
 
-def finish(out: Path, plan: Plan, outcome: Outcome, mine=None, report: bool = True,
+def finish(out: Path, plan: Plan, outcome: Outcome, *, mine=None, report: bool = True,
            asked: Asked | None = None, progress: bool = False) -> StudyResult:
     """Fits, summary.md, figures and the report (answering for the traffic `asked`), from what is stored (this
     machine's records, or those `mine` accepts). Each late step that fails is one line in `failures`: the

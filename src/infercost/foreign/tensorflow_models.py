@@ -59,7 +59,7 @@ def _edsr(keras, tf, height: int, width: int, scale: int = 2, blocks: int = 16, 
     return keras.Model(inputs, outputs, name="edsr")
 
 
-def network(case, keras, tf, height: int, width: int):
+def network(case, keras, tf, *, height: int, width: int):
     options = dict(case.options)
     if case.model == "resnet50":
         return keras.applications.ResNet50(weights=None, input_shape=(height, width, 3))
@@ -91,7 +91,7 @@ class Stack:
         self.padded = case.model == "unet"
         if self.padded:  # pad to a multiple of 16 as the PyTorch UNet does (here outside the graph)
             data = np.pad(data, ((0, 0), (0, 0), (0, -self.height % 16), (0, -self.width % 16)))
-        self.model = network(case, keras, tf, data.shape[-2], data.shape[-1])
+        self.model = network(case, keras, tf, height=data.shape[-2], width=data.shape[-1])
         nhwc = np.ascontiguousarray(data.transpose(0, 2, 3, 1))
         trainable = int(sum(np.prod(w.shape) for w in self.model.trainable_weights))
         self.describe = {"backend": case.backend, "precision": case.precision, "params": trainable,

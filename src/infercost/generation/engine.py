@@ -172,7 +172,7 @@ class Engine:
             while nxt < count and arrivals[nxt] <= now:
                 waiting.append(nxt)
                 nxt += 1
-            admitted, kv_used = admit(waiting, prompts, outputs, kv_used, running, self.budget)
+            admitted, kv_used = admit(waiting, prompts, outputs, kv_used=kv_used, running=running, budget=self.budget)
             new = None
             context = int(batch.mask.sum()) + running if running else 0  # each row's cache and the token it feeds
             began = self.clock() - start
@@ -198,7 +198,7 @@ class Engine:
                     done[i] = ended
                     kv_used -= int(prompts[i] + outputs[i])
                 batch = self._keep(batch, [r for r in range(batch.size) if r not in set(finished)])
-        return {**request_times(arrivals, first, done, outputs), "iterations": log, "tokens": generated}
+        return {**request_times(arrivals, first, done, outputs=outputs), "iterations": log, "tokens": generated}
 
     def profile(self, prompt_lens: list[int], batches: list[int], contexts: list[int], repeats: int = 8,
                 label: str = "", prefill_batches: tuple[int, ...] = (1,)) -> StepCost:

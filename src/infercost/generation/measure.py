@@ -25,7 +25,7 @@ GENERATION_BACKENDS = ("torch", "torch-compile", "onnxruntime")  # onnxruntime: 
 CACHES = ("static", "dynamic")
 
 
-def kv_cache_bytes(config, batch: int, tokens: int, element_bytes: int) -> int:
+def kv_cache_bytes(config, batch: int, tokens: int, *, element_bytes: int) -> int:
     """Keys and values of every layer for `tokens` positions of `batch` sequences."""
     return kv_elements_per_token(config) * batch * tokens * element_bytes
 
@@ -138,7 +138,7 @@ class Generator:
         return times
 
 
-def measure(generator: Generator, min_time_s: float, max_time_s: float, min_runs: int = 3,
+def measure(generator: Generator, min_time_s: float, max_time_s: float, *, min_runs: int = 3,
             max_runs: int = 200) -> tuple[list[list[float]], float]:
     """One untimed run (the cold start, returned), then runs until `min_time_s` and `min_runs` are both reached, or
     `max_time_s` or `max_runs` is."""
@@ -157,5 +157,6 @@ def generation_record_fields(generator, runs: list[list[float]], element_bytes: 
     found = generation_metrics(runs, case.batch_size)
     found.update(prompt_tokens=generator.prompt_len, cache=generator.cache_kind,
                  kv_cache_bytes=kv_cache_bytes(generator.config, case.batch_size,
-                                               generator.prompt_len + generator.output_len, element_bytes))
+                                               generator.prompt_len + generator.output_len,
+                                               element_bytes=element_bytes))
     return found

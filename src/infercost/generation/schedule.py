@@ -127,7 +127,7 @@ class Budget:
             raise UsageError("the KV-cache budget and the token budget must be at least one token")
 
 
-def admit(waiting: deque, prompts, outputs, kv_used: int, running: int, budget: Budget) -> tuple[list[int], int]:
+def admit(waiting: deque, prompts, outputs, *, kv_used: int, running: int, budget: Budget) -> tuple[list[int], int]:
     """The waiting requests one iteration admits, taken from the head of `waiting` in arrival order while each one's
     prompt fits the token budget left in the step (the first one always, when nothing runs) and its whole context
     (prompt + output) fits the KV-cache budget still free; and the KV tokens then in use."""
@@ -144,7 +144,7 @@ def admit(waiting: deque, prompts, outputs, kv_used: int, running: int, budget: 
     return admitted, kv_used
 
 
-def request_times(arrivals: np.ndarray, first: np.ndarray, done: np.ndarray, outputs: np.ndarray) -> dict:
+def request_times(arrivals: np.ndarray, first: np.ndarray, done: np.ndarray, *, outputs: np.ndarray) -> dict:
     """Each request's TTFT (first token - arrival), TPOT ((end-to-end - TTFT) / (output - 1); 0 for one token) and
     end-to-end seconds, and the span from the first arrival to the last finish."""
     ttft = first - arrivals

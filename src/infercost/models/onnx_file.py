@@ -57,7 +57,7 @@ def vocabularies(path: Path) -> dict[str, int]:
     return found
 
 
-def feeds(path: Path, inputs: list[Input], shapes: dict[str, tuple], seed: int = 0) -> dict:
+def feeds(path: Path, inputs: list[Input], shapes: dict[str, tuple], *, seed: int = 0) -> dict:
     """Data for every input: floats uniform in [0, 1); token ids within the vocabulary of the embedding they feed (2
     where none is found); attention masks all ones; token-type ids zeros."""
     import numpy as np

@@ -60,7 +60,7 @@ class OpRecorder(TorchDispatchMode):
         return out
 
 
-def record_ops(spec, batch: int, height: int, width: int, size: int = 4, options: tuple = (),
+def record_ops(spec, batch: int, height: int, *, width: int, size: int = 4, options: tuple = (),
                seq: int | None = None) -> tuple[list[LayerProfile], int]:
     """Every op of one forward pass of `spec`'s model at this batch and size (a token model: at `seq` tokens, or its
     default), and the peak activation bytes."""

@@ -105,7 +105,7 @@ def _count_params(spec: ModelSpec, options: tuple) -> int:
 def _count_flops(spec: ModelSpec, height: int, width: int, options: tuple, seq: int | None = None) -> int:
     from infercost.models.ops import record_ops
 
-    layers, _ = record_ops(spec, 1, height, width, options=options, seq=seq)
+    layers, _ = record_ops(spec, 1, height, width=width, options=options, seq=seq)
     return sum(layer.flops for layer in layers)
 
 

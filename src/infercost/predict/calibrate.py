@@ -50,7 +50,8 @@ class Sample:
 
     def __init__(self, record: Record, device: DeviceSpec) -> None:
         seq = record.case.seq_len(0) or None
-        profile = profile_model(record.model, record.batch_size, record.height, record.width, record.precision, seq)
+        profile = profile_model(record.model, record.batch_size, record.height, width=record.width,
+                                precision=record.precision, seq=seq)
         self.record, self.device = record, device
         self.flops, self.bytes, self.weights = layer_arrays(profile)
         self.peak, _ = device.rate(record.precision)
@@ -81,8 +82,9 @@ def _fit_form(points: Sequence[Sample], form: str) -> tuple[Efficiency, float]:
     best, best_err = None, np.inf
     for c, m, i0 in itertools.product(COMPUTE, MEMORY, INTENSITY_HALF):
         trial = Efficiency(c, m, 0.0, intensity_half=i0, form=form)
-        base = np.array([np.maximum(compute_time(p.flops, p.bytes, p.weights, p.peak, trial),
-                                    memory_time(p.bytes, p.weights, p.device.bandwidth, trial)).sum() for p in points])
+        base = np.array([np.maximum(compute_time(p.flops, p.bytes, p.weights, peak=p.peak, eff=trial),
+                                    memory_time(p.bytes, p.weights, p.device.bandwidth,
+                                                eff=trial)).sum() for p in points])
         totals = base[None, :] + OVERHEAD[:, None] * layers[None, :]
         errors = ((np.log(totals) - measured[None, :]) ** 2).mean(axis=1)
         i = int(errors.argmin())
@@ -103,7 +105,8 @@ def fit(points: Sequence[Sample], form: str = "weights-stream") -> Efficiency:
 
 
 def predict_sample(sample: Sample, eff: Efficiency) -> float:
-    return roofline_time(sample.flops, sample.bytes, sample.weights, sample.peak, sample.device.bandwidth, eff)[0]
+    return roofline_time(sample.flops, sample.bytes, sample.weights, peak=sample.peak,
+                         bandwidth=sample.device.bandwidth, eff=eff)[0]
 
 
 def group_key(sample: Sample) -> tuple[str, str, str]:

@@ -94,7 +94,7 @@ class Shape:
         """The shape at an image's height and width, or a token model's `seq` tokens."""
         from infercost.predict.profile import profile_model
 
-        layers = profile_model(model, 1, height, width, "fp32", seq).layers
+        layers = profile_model(model, 1, height, width=width, precision="fp32", seq=seq).layers
         compute = [layer for layer in layers if layer.flops]
         rest = [layer for layer in layers if not layer.flops]
         return cls(np.array([layer.flops for layer in compute], dtype=float),

@@ -48,7 +48,7 @@ class DecoderShape:
         return cls(params, config.num_hidden_layers, config.hidden_size, kv_elements_per_token(config))
 
 
-def decode_step(shape: DecoderShape, device: DeviceSpec, precision: str, batch: int, context: float) -> dict:
+def decode_step(shape: DecoderShape, device: DeviceSpec, precision: str, *, batch: int, context: float) -> dict:
     """One decode step for `batch` sequences at `context` tokens each: seconds, and what bounds it."""
     element = BYTES[precision]
     kv_element = kv_element_bytes(precision)
@@ -67,11 +67,11 @@ def decode_step(shape: DecoderShape, device: DeviceSpec, precision: str, batch: 
 CPU_DECODE_LOW = 0.4  # the low end of a CPU's TPOT band, as a fraction of the prediction (see predict_generation)
 
 
-def predict_generation(prefill: dict, shape: DecoderShape, device: DeviceSpec, precision: str, batch: int,
+def predict_generation(prefill: dict, shape: DecoderShape, device: DeviceSpec, *, precision: str, batch: int,
                        prompt: int, output: int) -> dict:
     """The `generation` block of a prediction: TTFT from the prefill prediction, TPOT from the decode step at the
     mean context, end-to-end, output tokens per second, memory, each with its band and where the band comes from."""
-    step = decode_step(shape, device, precision, batch, prompt + output / 2)
+    step = decode_step(shape, device, precision, batch=batch, context=prompt + output / 2)
     kv_element = kv_element_bytes(precision)
     kv_total = shape.kv_elements_per_token * kv_element * (prompt + output) * batch
     needed = step["weights_bytes"] + kv_total
@@ -97,7 +97,7 @@ def predict_generation(prefill: dict, shape: DecoderShape, device: DeviceSpec, p
     }
 
 
-def step_cost(shape: DecoderShape, device: DeviceSpec, precision: str, prefill_s_per_token: float):
+def step_cost(shape: DecoderShape, device: DeviceSpec, precision: str, *, prefill_s_per_token: float):
     """The continuous-batching step cost on a device not measured: the prefill at the predicted seconds per prompt
     token, a decode step at the weights' read time plus each sequence's cache read (serving/continuous.StepCost)."""
     from infercost.serving.continuous import StepCost

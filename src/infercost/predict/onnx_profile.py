@@ -67,7 +67,7 @@ def _flops(node, shapes: dict) -> int:
     return 0
 
 
-def profile_onnx(spec, batch: int, height: int | None, width: int | None, precision: str) -> ModelProfile:
+def profile_onnx(spec, batch: int, height: int | None, *, width: int | None, precision: str) -> ModelProfile:
     if precision not in BYTES:
         raise UsageError(f"unknown precision {precision!r}")
     height = height or spec.default_resolution

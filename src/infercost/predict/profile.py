@@ -49,7 +49,7 @@ def _version(distribution: str) -> str:
 
 
 @functools.lru_cache(maxsize=64)
-def profile_model(name: str, batch: int = 1, height: int | None = None, width: int | None = None,
+def profile_model(name: str, batch: int = 1, height: int | None = None, *, width: int | None = None,
                   precision: str = "fp32", seq: int | None = None) -> ModelProfile:
     """The profile at this batch and size: an image's height and width, or a token model's `seq` tokens (its default
     length when None)."""
@@ -76,11 +76,11 @@ def _profile(name: str, batch: int, height: int | None, width: int | None, preci
     if spec.source == "onnx":
         from infercost.predict.onnx_profile import profile_onnx
 
-        return profile_onnx(spec, batch, height, width, precision)
+        return profile_onnx(spec, batch, height, width=width, precision=precision)
     if spec.source == "pt2":
         raise UsageError("profiling .pt2 files is not supported; profile the torch model or its ONNX export")
     height = height or spec.default_resolution
     width = width or height
-    layers, peak = record_ops(spec, batch, height, width, BYTES[precision], seq=seq)
+    layers, peak = record_ops(spec, batch, height, width=width, size=BYTES[precision], seq=seq)
     return ModelProfile(model=name, batch_size=batch, height=height, width=width, precision=precision,
                         layers=layers, peak_activation_bytes=peak)

@@ -111,23 +111,23 @@ def layer_arrays(profile: ModelProfile) -> tuple[np.ndarray, np.ndarray, np.ndar
             np.array([layer.weight_bytes for layer in profile.layers], dtype=float))
 
 
-def memory_time(nbytes: np.ndarray, weights: np.ndarray, bandwidth: float, eff: Efficiency) -> np.ndarray:
+def memory_time(nbytes: np.ndarray, weights: np.ndarray, bandwidth: float, *, eff: Efficiency) -> np.ndarray:
     if eff.form == "weights-stream":
         return weights / bandwidth + (nbytes - weights) / (bandwidth * eff.memory)
     return nbytes / (bandwidth * eff.memory)
 
 
-def compute_time(flops: np.ndarray, nbytes: np.ndarray, weights: np.ndarray, peak: float,
+def compute_time(flops: np.ndarray, nbytes: np.ndarray, weights: np.ndarray, *, peak: float,
                  eff: Efficiency) -> np.ndarray:
     """FLOPs over the peak, slowed where an op does little work per byte of activations it touches (i0)."""
     moved = nbytes - weights if eff.form == "weights-stream" else nbytes
     return (flops + eff.intensity_half * moved) / (peak * eff.compute)
 
 
-def roofline_time(flops: np.ndarray, nbytes: np.ndarray, weights: np.ndarray, peak: float, bandwidth: float,
+def roofline_time(flops: np.ndarray, nbytes: np.ndarray, weights: np.ndarray, *, peak: float, bandwidth: float,
                   eff: Efficiency) -> tuple:
-    compute = compute_time(flops, nbytes, weights, peak, eff)
-    memory = memory_time(nbytes, weights, bandwidth, eff)
+    compute = compute_time(flops, nbytes, weights, peak=peak, eff=eff)
+    memory = memory_time(nbytes, weights, bandwidth, eff=eff)
     overhead = eff.overhead_s * len(flops)
     total = float(np.maximum(compute, memory).sum() + overhead)
     parts = {"compute": float(compute[compute >= memory].sum()), "memory": float(memory[memory > compute].sum()),
@@ -140,7 +140,7 @@ def memory_needed(profile: ModelProfile) -> int:
     return int((profile.weight_bytes + 2 * profile.peak_activation_bytes) * 1.1)
 
 
-def predict(profile: ModelProfile, device: DeviceSpec, eff: Efficiency | None = None, replicas: int = 1,
+def predict(profile: ModelProfile, device: DeviceSpec, eff: Efficiency | None = None, *, replicas: int = 1,
             error: float = DEFAULT_ERROR) -> Prediction:
     eff = eff or DEFAULTS.get(device.kind, DEFAULTS["gpu"])
     needed = memory_needed(profile)
@@ -151,7 +151,7 @@ def predict(profile: ModelProfile, device: DeviceSpec, eff: Efficiency | None = 
                           bound=None, fits_in_memory=fits, memory_needed_bytes=needed, supported=False, note=note,
                           efficiency=eff.source)
     flops, nbytes, weights = layer_arrays(profile)
-    latency, bound = roofline_time(flops, nbytes, weights, peak, device.bandwidth, eff)
+    latency, bound = roofline_time(flops, nbytes, weights, peak=peak, bandwidth=device.bandwidth, eff=eff)
     return Prediction(latency_s=latency, latency_low_s=latency / (1 + error), latency_high_s=latency * (1 + error),
                       throughput_per_s=replicas * profile.batch_size / latency, bound=bound, fits_in_memory=fits,
                       memory_needed_bytes=needed, supported=True, note=note, efficiency=eff.source)

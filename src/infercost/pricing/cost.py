@@ -96,7 +96,7 @@ class CostEstimate(BaseModel):
         return self.model_dump()
 
 
-def estimate(price_per_hour: float, latency_s: float, batch_size: int = 1, instance: str | None = None,
+def estimate(price_per_hour: float, latency_s: float, batch_size: int = 1, *, instance: str | None = None,
              spot: bool = False, qps: float | None = None, monthly_requests: float | None = None) -> CostEstimate:
     _check_price(price_per_hour)
     rate = throughput(batch_size, latency_s)

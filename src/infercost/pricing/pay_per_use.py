@@ -111,7 +111,7 @@ class PayPerUse:
         return billed_s * self.cost_per_second_usd + requests_per_month * self.request_fee_usd
 
 
-def price_plan(plan: Plan, latency_s: float, cores: int, peak_memory_bytes: int | None,
+def price_plan(plan: Plan, latency_s: float, cores: int, *, peak_memory_bytes: int | None,
                cold_s: float) -> PayPerUse | None:
     """The plan configured for a model measured here at `latency_s` on `cores` cores, needing `peak_memory_bytes`;
     None when the model does not fit the plan's memory."""
@@ -137,9 +137,10 @@ def price_plan(plan: Plan, latency_s: float, cores: int, peak_memory_bytes: int 
                      tuple(r for r in (cpu, mem, fee) if r is not None), tuple(notes))
 
 
-def offerings(latency_s: float, cores: int, peak_memory_bytes: int | None, cold_s: float) -> list[PayPerUse]:
+def offerings(latency_s: float, cores: int, peak_memory_bytes: int | None, *, cold_s: float) -> list[PayPerUse]:
     """Every CPU plan the model fits, configured for it."""
-    return [found for plan in PLANS if (found := price_plan(plan, latency_s, cores, peak_memory_bytes, cold_s))]
+    return [found for plan in PLANS if (found := price_plan(plan, latency_s, cores,
+                                                            peak_memory_bytes=peak_memory_bytes, cold_s=cold_s))]
 
 
 def plan_rows() -> list[dict]:

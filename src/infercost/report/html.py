@@ -104,7 +104,7 @@ def batch1_figure(records: Sequence[Record], colours: dict[str, str]) -> str:
                                                     **_log_axis([y for t in traces for y in t["y"]])}})
 
 
-def size_figure(records: Sequence[Record], found: Sequence[Fit], colours: dict[str, str], axis: str) -> str:
+def size_figure(records: Sequence[Record], found: Sequence[Fit], colours: dict[str, str], *, axis: str) -> str:
     """Latency against the model's own size axis ('megapixels' or 'tokens') at each batch, with the fitted lines;
     only the stacks measured at two sizes or more."""
     groups = defaultdict(list)
@@ -354,7 +354,7 @@ def _per_million(value: float | None) -> str:
 
 
 def build_report(directory: str | Path, records: Sequence[Record], measured_costs: Sequence[dict],
-                 serving_rows: Sequence[dict], answers: Sequence[ModelAnswer], extra_warnings: Sequence[str],
+                 *, serving_rows: Sequence[dict], answers: Sequence[ModelAnswer], extra_warnings: Sequence[str],
                  generation: Sequence[Record] = (), served_generation: Sequence[dict] = ()) -> str:
     import plotly.offline
 
@@ -376,7 +376,8 @@ def build_report(directory: str | Path, records: Sequence[Record], measured_cost
     gen_count = f", and {len(generation)} generation records" if generation else ""
     warn = "".join(f"<li>{e(w)}</li>" for w in warnings_section(records, extra_warnings)) or "<li>none</li>"
     figures = (throughput_figure(records, colours) + batch1_figure(records, colours)
-               + size_figure(records, found, colours, "megapixels") + size_figure(records, found, colours, "tokens")
+               + size_figure(records, found, colours, axis="megapixels") + size_figure(records, found, colours,
+                                                                                       axis="tokens")
                + peak_figure(records, colours))
     return f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
 <title>infercost report: {e(str(directory))}</title><style>{_STYLE}</style>

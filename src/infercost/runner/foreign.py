@@ -37,7 +37,7 @@ def output_check(case: Case, output: dict) -> dict:
             "reference_range": [float(reference.min()), float(reference.max())], "accuracy_ok": None}
 
 
-def foreign_record(case: Case, result: dict, options: RunOptions, python: str) -> Record:
+def foreign_record(case: Case, result: dict, options: RunOptions, *, python: str) -> Record:
     env = fingerprint()
     env = {**env, "libraries": {**env.get("libraries", {}), **result.get("versions", {})}, "python_env": python}
     timer_config = options.timer

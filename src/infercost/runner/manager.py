@@ -80,7 +80,7 @@ class Runner:
             env.update(PYTHONPATH=str(venvs.package_path()), PYTHONNOUSERSITE="1")
             returncode, stderr, timed_out = self._spawn(request, result, python, "infercost.foreign.worker", env)
             if result.exists() and result.stat().st_size:
-                return foreign_record(case, json.loads(result.read_text()), self.options, python)
+                return foreign_record(case, json.loads(result.read_text()), self.options, python=python)
             return self._failure(case, returncode, stderr, timed_out)
 
     def _spawn(self, request: Path, result: Path, python: str = sys.executable,

@@ -46,7 +46,7 @@ def _check_output(backend, spec, case: Case, inputs, tolerances: dict | None) ->
     try:
         output = backend.to_numpy(backend.run(inputs))[:1]
         backend.close()  # free the stack before building the reference
-        return compare(output, reference_output(spec, case), case.precision, tolerances)
+        return compare(output, reference_output(spec, case), case.precision, tolerances=tolerances)
     except Exception as exc:  # noqa: BLE001 - a failed check is reported, the timing stands
         return {"reference": "torch fp32", "accuracy_ok": None, "error": f"check failed: {first_line(exc)}"}
 

@@ -19,16 +19,16 @@ SEARCH_REQUESTS = 20_000
 def _unit_arrivals(requests: int, seed: int, traffic: str) -> np.ndarray:
     """Arrivals at a mean rate of 1: dividing by a rate gives that rate with the same random numbers, so the
     search over rates compares like with like."""
-    return arrivals(traffic, 1.0, requests, seed)
+    return arrivals(traffic, 1.0, requests, seed=seed)
 
 
-def served_at(curve: LatencyCurve, policy: Policy, rate: float, slo_s: float, percentile: float, replicas: int,
+def served_at(curve: LatencyCurve, policy: Policy, rate: float, *, slo_s: float, percentile: float, replicas: int,
               unit: np.ndarray) -> SimResult:
     """The simulated service of unit-rate arrivals sped up to `rate`; its slo_met says whether the target held."""
-    return simulate(unit / rate, curve, policy, replicas, slo_s, percentile)
+    return simulate(unit / rate, curve, policy, replicas=replicas, slo_s=slo_s, percentile=percentile)
 
 
-def max_rate_under_slo(curve: LatencyCurve, policy: Policy, slo_s: float, percentile: float = 99.0,
+def max_rate_under_slo(curve: LatencyCurve, policy: Policy, slo_s: float, *, percentile: float = 99.0,
                        replicas: int = 1, requests: int = SEARCH_REQUESTS, traffic: str = STEADY) -> float:
     """The highest mean rate of this traffic shape whose latency percentile stays under the target (0 if none), by
     bisection."""
@@ -39,7 +39,7 @@ def max_rate_under_slo(curve: LatencyCurve, policy: Policy, slo_s: float, percen
     low = 0.0
     for _ in range(22):
         mid = (low + high) / 2
-        if served_at(curve, policy, mid, slo_s, percentile, replicas, unit).slo_met:
+        if served_at(curve, policy, mid, slo_s=slo_s, percentile=percentile, replicas=replicas, unit=unit).slo_met:
             low = mid
         else:
             high = mid
@@ -58,9 +58,9 @@ def default_policies(curve: LatencyCurve, slo_s: float) -> list[Policy]:
 
 
 def best_policy(curve: LatencyCurve, slo_s: float, percentile: float = 99.0,
-                policies: list[Policy] | None = None, traffic: str = STEADY) -> list[tuple[Policy, float]]:
+                *, policies: list[Policy] | None = None, traffic: str = STEADY) -> list[tuple[Policy, float]]:
     """Every policy with its capacity under this traffic shape, best first."""
-    found = [(p, max_rate_under_slo(curve, p, slo_s, percentile, traffic=traffic))
+    found = [(p, max_rate_under_slo(curve, p, slo_s, percentile=percentile, traffic=traffic))
              for p in policies or default_policies(curve, slo_s)]
     return sorted(found, key=lambda pair: -pair[1])
 
@@ -68,7 +68,7 @@ def best_policy(curve: LatencyCurve, slo_s: float, percentile: float = 99.0,
 _SIZED: dict[tuple, tuple[int, SimResult] | None] = {}  # replicas_for's answers in this process, by what it read
 
 
-def replicas_for(curve: LatencyCurve, policy: Policy, rate: float, slo_s: float, percentile: float = 99.0,
+def replicas_for(curve: LatencyCurve, policy: Policy, rate: float, *, slo_s: float, percentile: float = 99.0,
                  requests: int = SEARCH_REQUESTS, limit: int = 10_000,
                  traffic: str = STEADY) -> tuple[int, SimResult] | None:
     """The fewest replicas that serve `rate` with the percentile under the target (None: impossible): from the
@@ -89,7 +89,7 @@ def _fewest_replicas(curve: LatencyCurve, policy: Policy, rate: float, slo_s: fl
     unit = _unit_arrivals(requests, 0, traffic)
 
     def at(replicas: int) -> SimResult:
-        return served_at(curve, policy, rate, slo_s, percentile, replicas, unit)
+        return served_at(curve, policy, rate, slo_s=slo_s, percentile=percentile, replicas=replicas, unit=unit)
 
     low = instances_needed(curve.best_throughput(policy.max_batch), qps=rate) - 1  # the full-load bound, less one
     high = low + 1

@@ -35,7 +35,7 @@ from infercost.pricing.cost import cost_per_million_tokens, monthly_cost
 from infercost.serving.arrivals import at_rate
 
 
-def simulate_continuous(arrivals: np.ndarray, prompts: np.ndarray, outputs: np.ndarray, cost: StepCost,
+def simulate_continuous(arrivals: np.ndarray, prompts: np.ndarray, outputs: np.ndarray, *, cost: StepCost,
                         budget: Budget) -> dict:
     """Every request through the iteration-level scheduler; per request its TTFT, TPOT and end-to-end seconds.
 
@@ -65,7 +65,7 @@ def simulate_continuous(arrivals: np.ndarray, prompts: np.ndarray, outputs: np.n
         while nxt < count and arrive[nxt] <= now:
             waiting.append(nxt)
             nxt += 1
-        admitted, kv_used = admit(waiting, prompt, output, kv_used, running, budget)
+        admitted, kv_used = admit(waiting, prompt, output, kv_used=kv_used, running=running, budget=budget)
         if not admitted and running:
             # Decode only until the next finish, or until the first step that ends past the next arrival (which may
             # then be admitted), whichever comes first.
@@ -96,7 +96,7 @@ def simulate_continuous(arrivals: np.ndarray, prompts: np.ndarray, outputs: np.n
             kv_used -= prompt[i] + output[i]
             running -= 1
             context -= prompt[i] + output[i]
-    return request_times(arrivals, first, done, outputs)
+    return request_times(arrivals, first, done, outputs=outputs)
 
 
 @dataclass(frozen=True)
@@ -144,23 +144,23 @@ def _summary(sim: dict, target: GenerationTarget, qps: float) -> dict:
             "met_fraction": float(good.mean())}
 
 
-def summary_at(cost: StepCost, budget: Budget, target: GenerationTarget, qps: float, requests: int = 2_000) -> dict:
+def summary_at(cost: StepCost, budget: Budget, target: GenerationTarget, *, qps: float, requests: int = 2_000) -> dict:
     """The percentiles and goodput of one replica serving `qps`."""
     times, prompts, outputs = target.requests(requests, qps=qps)
-    return _summary(simulate_continuous(times, prompts, outputs, cost, budget), target, qps)
+    return _summary(simulate_continuous(times, prompts, outputs, cost=cost, budget=budget), target, qps)
 
 
 def _meets(row: dict, target: GenerationTarget) -> bool:
     return row["ttft_p99_s"] <= target.slo_ttft_s and row["tpot_p99_s"] <= target.slo_tpot_s
 
 
-def serve_generation(cost: StepCost, budget: Budget, target: GenerationTarget, price_per_hour: float | None = None,
+def serve_generation(cost: StepCost, budget: Budget, target: GenerationTarget, *, price_per_hour: float | None = None,
                      requests: int = 2_000, tolerance: float = 1.02) -> dict:
     """The highest rate a replica sustains under both p99 targets (bisection on the rate, the same request draws
     each time), the replicas for the asked rate, the percentiles and goodput each replica sees at its share of the
     rate (all of it on one replica where one can't keep up), and what a million output tokens cost."""
     def at(qps: float) -> dict:
-        return summary_at(cost, budget, target, qps, requests)
+        return summary_at(cost, budget, target, qps=qps, requests=requests)
 
     asked = at(target.qps)
     low, high = 0.0, target.qps

@@ -100,7 +100,7 @@ class LatencyCurve:
         return nearest
 
 
-def curve_from_records(records: list[Record], model: str, stack: str | None = None, device: str | None = None,
+def curve_from_records(records: list[Record], model: str, stack: str | None = None, *, device: str | None = None,
                        resolution: tuple[int, int] | None = None, seq: int | None = None) -> LatencyCurve:
     """This model's latency-by-batch curve for one stack and size (default: the fastest batch-1 stack at the size
     the model is served at, `served_size`)."""

@@ -64,7 +64,7 @@ class LoadResult:
 
 
 def run_load(arrivals: np.ndarray, run_batch: Callable[[int], None], policy: Policy,
-             clock: Callable[[], float] = time.perf_counter,
+             *, clock: Callable[[], float] = time.perf_counter,
              wait_until: Callable[[float], None] | None = None) -> LoadResult:
     """Serve `arrivals` (seconds from start) with `run_batch(size)`, which must return once the batch is done.
     `wait_until(t)` waits until the clock reads t."""
@@ -115,7 +115,7 @@ def quantile_interval(values: np.ndarray, q: float, z: float = 1.96) -> list[flo
     return [float(ordered[max(low, 0)]), float(ordered[min(high, n - 1)])]
 
 
-def pieces_interval(pieces: list[np.ndarray], q: float, resamples: int = 400, seed: int = 0) -> list[float]:
+def pieces_interval(pieces: list[np.ndarray], q: float, resamples: int = 400, *, seed: int = 0) -> list[float]:
     """A 95% interval for the q-quantile of the pieces' latencies together, by resampling whole pieces. Requests in
     one busy period wait alike, so near capacity they are far from independent; whole pieces nearly are."""
     rng = np.random.default_rng(seed)
@@ -124,7 +124,7 @@ def pieces_interval(pieces: list[np.ndarray], q: float, resamples: int = 400, se
     return [float(v) for v in np.percentile(draws, [2.5, 97.5])]
 
 
-def run_interleaved(warmup: np.ndarray, measured: np.ndarray, run_batch: Callable[[int], None], policy: Policy,
+def run_interleaved(warmup: np.ndarray, measured: np.ndarray, run_batch: Callable[[int], None], *, policy: Policy,
                     blocks: int, **clock) -> tuple[list[LoadResult], list[LoadResult]]:
     """Serve `warmup` and `measured` in `blocks` alternating pieces (warm-up piece, then measured piece), so that a
     machine whose speed drifts for seconds at a time drifts alike under both. Each piece starts at its own first

@@ -45,7 +45,7 @@ class SimResult(BaseModel):
 SERVICE = ("drawn", "in_order", "fixed")
 
 
-def simulate(arrivals: np.ndarray, curve: LatencyCurve, policy: Policy, replicas: int = 1,
+def simulate(arrivals: np.ndarray, curve: LatencyCurve, policy: Policy, *, replicas: int = 1,
              slo_s: float | None = None, percentile: float = 99.0, service: str = "drawn",
              seed: int = 0) -> SimResult:
     """Serve `arrivals`. Service times vary as the curve's samples did: `drawn` independently, or `in_order`:
@@ -59,7 +59,7 @@ def simulate(arrivals: np.ndarray, curve: LatencyCurve, policy: Policy, replicas
 
 
 def simulate_pieces(pieces: list[np.ndarray], curves: list[LatencyCurve], policy: Policy,
-                    slo_s: float | None = None, percentile: float = 99.0) -> SimResult:
+                    *, slo_s: float | None = None, percentile: float = 99.0) -> SimResult:
     """Serve each piece of arrivals from an empty queue with its own curve's service times, walked in order from the
     first, and report the pieces together: a load test run in pieces, each measured piece met with the service times
     of the warm-up piece served just before it, so a machine that drifts drifts alike under both."""

@@ -56,7 +56,7 @@ def warm_monthly(price_per_hour: float) -> float:
     return monthly_cost(price_per_hour, 1)
 
 
-def scale_to_zero_monthly(load: SporadicLoad, price_per_hour: float, latency_s: float, cold_s: float) -> float:
+def scale_to_zero_monthly(load: SporadicLoad, price_per_hour: float, latency_s: float, *, cold_s: float) -> float:
     """One instance started for each burst, never more than the warm bill (it then simply stays up)."""
     billed_s = load.bursts_per_month * (cold_s + load.burst * latency_s + load.keep_s)
     return min(billed_s * price_per_hour / 3600, warm_monthly(price_per_hour))

@@ -43,7 +43,7 @@ class ServingTarget:
         return replace(self, qps=qps)
 
     def arrivals(self, count: int, seed: int = 0) -> np.ndarray:
-        return arrivals(self.traffic, self.qps, count, seed)
+        return arrivals(self.traffic, self.qps, count, seed=seed)
 
     def describe(self) -> str:
         shape = self.traffic if self.traffic in (STEADY, "bursty") else f"trace {self.traffic}"

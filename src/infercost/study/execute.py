@@ -67,7 +67,7 @@ class LadderRun:
 
 
 def run_plan(plan: Plan, store: ResultsStore, run: Callable[[Case], Record],
-             on_start: Callable[[Case], None] = lambda case: None,
+             *, on_start: Callable[[Case], None] = lambda case: None,
              on_done: Callable[[Record | None], None] = lambda record: None,
              time_budget_s: float | None = None, clock: Callable[[], float] = time.monotonic) -> Outcome:
     """Every ladder in order. Finished points (this machine's) are reused; skipped points are recorded as such."""

@@ -177,7 +177,7 @@ def generates(backend: str, precision: str) -> bool:
 
 
 def build_plan(profile: str = "quick", models: list[str] | None = None, backends: list[str] | None = None,
-               precisions: list[str] | None = None, device: str = "cpu", flags: list[str] | None = None) -> Plan:
+               *, precisions: list[str] | None = None, device: str = "cpu", flags: list[str] | None = None) -> Plan:
     if profile not in PROFILES:
         raise UsageError(f"unknown profile {profile!r}; choose from {', '.join(PROFILES)}")
     chosen = PROFILES[profile]
