@@ -15,6 +15,7 @@ from infercost.errors import UsageError
 from infercost.inputs import Input, token_inputs
 from infercost.limits import BATCH, check_cases
 from infercost.models import ModelSpec, check_size_axis, resolve_model
+from infercost.models.loaders import check_buildable
 
 
 def split_list(text: str | Iterable[str] | None) -> list[str]:
@@ -86,6 +87,8 @@ def expand(models: list[str], backends: list[str], devices: list[str], *, precis
             raise UsageError(f"--dim and --seq-len bind the named dimensions of an ONNX file or the sequence length "
                              f"of a token model; {model} is neither")
         check_size_axis(model, resolution=bool(resolutions))
+        if spec.llm is not None:
+            check_buildable(model, spec.llm)
         inputs = model_inputs(spec)
         sizes = [parse_resolution(r) for r in resolutions] if resolutions else [default_size(spec, bool(dims))]
         bindings = dims or ([f"seq={spec.default_seq}"] if spec.tokens else [""])

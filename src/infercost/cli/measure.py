@@ -14,12 +14,23 @@ from infercost.errors import UsageError
 
 
 @cli.command()
+@click.option("--kind", type=click.Choice(["zoo", "llm"]), default="zoo", show_default=True,
+              help="zoo: the models measured here; llm: the language models known by shape, to predict by name.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @handled
-def models(as_json: bool) -> None:
-    """List the model zoo with parameters and GFLOPs at the default resolution."""
-    from infercost.commands.models import list_models
+def models(kind: str, as_json: bool) -> None:
+    """List the model zoo with parameters and GFLOPs at the default resolution (--kind llm: the language models)."""
+    from infercost.commands.models import list_language_models, list_models
 
+    if kind == "llm":
+        rows = list_language_models()
+        if as_json:
+            return print_json(rows)
+        from infercost.report.tables import language_models_table
+
+        out.print(language_models_table(rows))
+        return out.print("Parameters are counted from each config's numbers; predict, simulate and recommend take "
+                         "these names (and hf:DIR of a config.json alone).", highlight=False)
     rows = list_models()
     if as_json:
         return print_json(rows)

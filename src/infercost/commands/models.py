@@ -27,3 +27,24 @@ def list_models() -> list[dict]:
             row.update(params=None, gflops=None, description=f"{spec.description} ({exc})")
         rows.append(row)
     return rows
+
+
+def list_language_models() -> list[dict]:
+    """The language models the package knows by shape (models/data/llm-architectures.csv): parameters computed
+    from each one's numbers (total and active), the KV cache a token takes in 16 bits, and where the shape was read."""
+    from infercost.models.llm import shipped, stated_params
+
+    rows = []
+    for name, (shape, row) in shipped().items():
+        rows.append({"name": name, "hf_id": row.get("hf_id") or None, "model_type": shape.model_type,
+                     "params": shape.params, "active_params": shape.active_params,
+                     "params_stated": stated_params(row), "layers": shape.layers, "hidden": shape.hidden,
+                     "heads": shape.heads, "kv_heads": shape.kv_heads,
+                     "experts": f"{shape.experts_per_token} of {shape.experts}" if shape.moe else None,
+                     "attention": "latent (MLA)" if shape.kv_lora_rank else
+                     "sliding window" if shape.sliding_window else
+                     "multi-query" if shape.kv_heads == 1 else "grouped-query" if shape.kv_heads < shape.heads
+                     else "multi-head",
+                     "kv_cache_bytes_per_token_16bit": shape.kv_elements_per_token() * 2,
+                     "source": row.get("source_url")})
+    return rows

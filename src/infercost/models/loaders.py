@@ -18,7 +18,17 @@ from torch import nn
 
 from infercost.errors import UsageError
 from infercost.inputs import Input
-from infercost.models.zoo import CLASSIFICATION, IMAGE_TO_IMAGE, TEXT, ZOO, ModelSpec, TokenOutput
+from infercost.models.llm import LLMShape, fits_here, gib, read_config, row_config, shipped
+from infercost.models.zoo import (
+    CLASSIFICATION,
+    IMAGE_TO_IMAGE,
+    TEXT,
+    ZOO,
+    HiddenStates,
+    ModelSpec,
+    TokenOutput,
+    transformers_module,
+)
 from infercost.textfiles import one_line
 
 _REGISTERED: dict[str, ModelSpec] = {}
@@ -152,13 +162,16 @@ def _python(target: str) -> ModelSpec:
 def _hf(target: str) -> ModelSpec:
     """A local Hugging Face model directory (config.json and weights, as save_pretrained writes them): loaded from
     the directory alone, never the network; its inputs from the config and the model's forward signature."""
-    import inspect
 
     from infercost.models.zoo import TEXT, HiddenStates, transformers_module
 
     directory = Path(target)
     if not (directory / "config.json").is_file():
         raise UsageError(f"hf:{target} is not a Hugging Face model directory (no config.json in it)")
+    raw = read_config(directory)
+    is_causal = any(a.endswith("CausalLM") or a.endswith("LMHeadModel") for a in raw.get("architectures") or ())
+    if is_causal:  # a language model: its shape from config.json's numbers; weights only when bench loads them
+        return _language_model(f"hf:{target}", LLMShape.from_config(raw, f"hf:{target}"), raw, directory)
     transformers = transformers_module()
     try:
         config = transformers.AutoConfig.from_pretrained(str(directory), local_files_only=True)
@@ -182,12 +195,69 @@ def _hf(target: str) -> ModelSpec:
         return transformers.AutoModelForCausalLM.from_pretrained(str(directory), local_files_only=True,
                                                                  attn_implementation="eager")
 
-    accepted = inspect.signature(transformers.AutoModel.from_config(config).forward).parameters
-    inputs = tuple(n for n in ("input_ids", "attention_mask", "token_type_ids") if n in accepted)
-    is_causal = any(a.endswith("CausalLM") or a.endswith("LMHeadModel") for a in config.architectures or ())
+    inputs = _forward_inputs(transformers, config)
     return ModelSpec(f"hf:{target}", TEXT, 1, build, in_channels=0, source="hf", path=str(directory),
                      vocab_size=vocab, token_inputs=inputs, causal=causal if is_causal else None,
                      description=f"Hugging Face {config.model_type} from {directory.name}")
+
+
+def _forward_inputs(transformers, config) -> tuple[str, ...]:
+    """The token inputs the model's forward takes, read from its class: nothing is built (a 7B model in fp32 would
+    take 28 GB just to be asked)."""
+    import inspect
+
+    try:
+        model_class = transformers.AutoModel._model_mapping[type(config)]
+    except (KeyError, AttributeError):
+        return ("input_ids", "attention_mask")
+    accepted = inspect.signature(model_class.forward).parameters
+    return tuple(n for n in ("input_ids", "attention_mask", "token_type_ids") if n in accepted)
+
+
+def _language_model(name: str, shape: LLMShape, config: dict, directory: Path | None = None) -> ModelSpec:
+    """A causal language model known by its shape: profiled and predicted from it; built (random weights, or the
+    directory's own) only to be measured, and refused with its size where it would not fit this machine."""
+
+    def loaded(head: bool) -> nn.Module:
+        check_buildable(name, shape)
+        transformers = transformers_module()
+        auto = transformers.AutoModelForCausalLM if head else transformers.AutoModel
+        weights = directory is not None and any(p.suffix in (".safetensors", ".bin") for p in directory.iterdir())
+        if weights:
+            model = auto.from_pretrained(str(directory), local_files_only=True, attn_implementation="eager")
+        else:
+            made = transformers.AutoConfig.for_model(config["model_type"], **{
+                k: v for k, v in config.items() if k not in ("model_type", "architectures")})
+            model = auto.from_config(made, attn_implementation="eager")
+        return model if head else HiddenStates(model)
+
+    return ModelSpec(name, TEXT, 1, lambda **_: loaded(False), in_channels=0, source="llm",
+                     path=str(directory) if directory else None, vocab_size=shape.vocab,
+                     token_inputs=("input_ids", "attention_mask"), causal=lambda **_: loaded(True), llm=shape,
+                     description=f"{shape.model_type} language model, {shape.params / 1e9:.2f}B parameters"
+                                 + (f" ({shape.active_params / 1e9:.2f}B active)" if shape.moe else "")
+                                 + (f" from {directory.name}" if directory else ""))
+
+
+def check_buildable(name: str, shape: LLMShape) -> None:
+    """Refuse to build a model whose fp32 weights would take more than half this machine's memory: before a bench
+    starts (grid.expand), and again in the child that builds it."""
+    from infercost.env import fingerprint
+
+    ram = fingerprint().get("ram_bytes") or 0
+    if ram and not fits_here(shape, 4, ram):
+        raise UsageError(f"{name} has {shape.params / 1e9:.1f}B parameters: {gib(shape.params * 4)} in fp32, more "
+                         f"than this machine's {gib(ram)} can build; predict it on the hardware you would serve it "
+                         f"on (infercost predict {name} --accelerator ...)")
+
+
+def _shipped(name: str) -> ModelSpec | None:
+    """A language model the package ships the shape of (models/data/llm-architectures.csv), by its lower-case name."""
+    found = shipped().get(name)
+    if found is None:
+        return None
+    shape, row = found
+    return _language_model(name, shape, row_config(row))
 
 
 def resolve_model(name: str) -> ModelSpec:
@@ -197,6 +267,9 @@ def resolve_model(name: str) -> ModelSpec:
         return _REGISTERED[name]
     if name.startswith("hf:"):
         return _hf(name.split(":", 1)[1])
+    named = _shipped(name)
+    if named is not None:
+        return named
     if name.startswith("torchvision:"):
         return _torchvision(name.split(":", 1)[1])
     if name.startswith("python:"):
@@ -206,7 +279,7 @@ def resolve_model(name: str) -> ModelSpec:
         if not path.is_file():
             raise UsageError(f"model file {name} does not exist")
         return _pt2(path) if path.suffix == ".pt2" else _onnx(path)
-    close = difflib.get_close_matches(name, list(ZOO) + list(_REGISTERED), n=3)
+    close = difflib.get_close_matches(name, list(ZOO) + list(_REGISTERED) + list(shipped()), n=3)
     hint = f"; did you mean {', '.join(close)}?" if close else ""
     raise UsageError(f"unknown model {name!r}{hint} (zoo: {', '.join(ZOO)}; or torchvision:NAME, "
                      f"a .onnx/.pt2 file, python:module:factory)")

@@ -37,6 +37,8 @@ class ModelSpec:
     default_seq: int = 128
     any_size: bool = True  # False: the model runs at its default resolution only (ViT's position embeddings)
     causal: Callable[..., nn.Module] | None = field(default=None, repr=False, compare=False)  # with its LM head
+    # A language model's shape from its config's numbers (models/llm.py): profiled and predicted without a build.
+    llm: object | None = field(default=None, repr=False, compare=False)
 
     @property
     def tokens(self) -> bool:

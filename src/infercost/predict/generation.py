@@ -30,7 +30,17 @@ class DecoderShape:
     params: int
     layers: int
     hidden: int
-    kv_elements_per_token: int  # 2 x layers x kv heads x head dim
+    kv_elements_per_token: int  # 2 x layers x kv heads x head dim (latent attention: its compressed latent)
+    shape: object | None = None  # the LLMShape where the model is known by one (mixtures of experts read less)
+
+    def read_params(self, batch: int) -> float:
+        """Parameters a decode step of `batch` sequences reads (models/llm.py: an MoE reads the experts it routes
+        to)."""
+        return self.shape.weights_read_per_step(batch) if self.shape is not None else float(self.params)
+
+    def compute_params(self) -> int:
+        """Parameters each token is multiplied with."""
+        return self.shape.active_params if self.shape is not None else self.params
 
     @classmethod
     def of(cls, model: str) -> DecoderShape:
@@ -40,7 +50,11 @@ class DecoderShape:
 
         spec = resolve_model(model)
         if spec.causal is None:
-            raise UsageError(f"{model} is not a causal language model: generation needs gpt2, llama-1.1b or hf:DIR")
+            raise UsageError(f"{model} is not a causal language model: generation needs gpt2, llama-1.1b, a "
+                             f"named language model (infercost models --kind llm) or hf:DIR of one")
+        if spec.llm is not None:  # from its config's numbers: nothing built
+            shape = spec.llm
+            return cls(shape.params, shape.layers, shape.hidden, shape.kv_elements_per_token(), shape)
         with torch.device("meta"):
             built = spec.causal()
         config = built.config
@@ -52,16 +66,16 @@ def decode_step(shape: DecoderShape, device: DeviceSpec, precision: str, *, batc
     """One decode step for `batch` sequences at `context` tokens each: seconds, and what bounds it."""
     element = BYTES[precision]
     kv_element = kv_element_bytes(precision)
-    weights = shape.params * element
+    weights = shape.read_params(batch) * element
     cache = shape.kv_elements_per_token * kv_element * context * batch
-    flops = 2 * shape.params * batch + 4 * shape.layers * context * shape.hidden * batch
+    flops = 2 * shape.compute_params() * batch + 4 * shape.layers * context * shape.hidden * batch
     eff = DEFAULTS.get(device.kind, DEFAULTS["gpu"])
     peak, _ = device.rate(precision)
     memory_s = (weights + cache) / (device.bandwidth * eff.memory)
     compute_s = flops / (peak * eff.compute) if peak else float("inf")
     seconds = max(memory_s, compute_s) + eff.overhead_s * shape.layers * 4
     return {"seconds": seconds, "bound": "memory bandwidth" if memory_s >= compute_s else "compute",
-            "weights_bytes": weights, "kv_read_bytes": cache}
+            "weights_read_bytes": weights, "weights_bytes": shape.params * element, "kv_read_bytes": cache}
 
 
 CPU_DECODE_LOW = 0.4  # the low end of a CPU's TPOT band, as a fraction of the prediction (see predict_generation)
@@ -104,10 +118,13 @@ def step_cost(shape: DecoderShape, device: DeviceSpec, precision: str, *, prefil
 
     eff = DEFAULTS.get(device.kind, DEFAULTS["gpu"])
     kv_element = kv_element_bytes(precision)
-    weights_s = shape.params * BYTES[precision] / (device.bandwidth * eff.memory) + eff.overhead_s * shape.layers * 4
+    read_s = BYTES[precision] / (device.bandwidth * eff.memory)  # a parameter's read
+    weights_s = shape.read_params(1) * read_s + eff.overhead_s * shape.layers * 4
     per_context_s = shape.kv_elements_per_token * kv_element / (device.bandwidth * eff.memory)
     peak, _ = device.rate(precision)
-    per_sequence_s = 2 * shape.params / (peak * eff.compute) if peak else 0.0  # compute a sequence adds
+    per_sequence_s = 2 * shape.compute_params() / (peak * eff.compute) if peak else 0.0  # compute a sequence adds
+    # A mixture of experts reads more experts as its batch grows: the mean extra read per sequence up to batch 8.
+    per_sequence_s += (shape.read_params(8) - shape.read_params(1)) / 7 * read_s
     return StepCost((0.0, prefill_s_per_token, 0.0), (weights_s, per_sequence_s, per_context_s),
                     f"predicted for {device.name}")
 

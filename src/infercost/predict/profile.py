@@ -77,6 +77,12 @@ def _profile(name: str, batch: int, height: int | None, width: int | None, preci
         from infercost.predict.onnx_profile import profile_onnx
 
         return profile_onnx(spec, batch, height, width=width, precision=precision)
+    if spec.llm is not None:  # a language model by its shape: counted from its numbers, nothing built
+        seq = seq or spec.default_seq
+        layers = spec.llm.prefill_layers(batch, seq, BYTES[precision])
+        peak = 4 * batch * seq * spec.llm.hidden * BYTES[precision]
+        return ModelProfile(model=name, batch_size=batch, height=1, width=1, precision=precision, layers=layers,
+                            peak_activation_bytes=peak)
     if spec.source == "pt2":
         raise UsageError("profiling .pt2 files is not supported; profile the torch model or its ONNX export")
     height = height or spec.default_resolution

@@ -134,6 +134,21 @@ def models_table(rows: Sequence[dict]) -> Table:
     return table
 
 
+def language_models_table(rows: Sequence[dict]) -> Table:
+    """The language models known by shape: parameters (active for a mixture of experts), attention, KV cache."""
+    table = Table(header_style="bold")
+    for column in ("name", "type", "params", "active", "layers", "heads (kv)", "experts", "attention",
+                   "KV/token (16-bit)"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(row["name"], escape(row["model_type"]), f"{row['params'] / 1e9:.2f}B",
+                      f"{row['active_params'] / 1e9:.2f}B", str(row["layers"]),
+                      f"{row['heads']} ({row['kv_heads']})",
+                      row["experts"] or "-", row["attention"],
+                      f"{row['kv_cache_bytes_per_token_16bit'] / 1024:.0f} KiB")
+    return table
+
+
 def backends_table(rows: Sequence[dict]) -> Table:
     """The runtimes here: available or why not, version, devices, precisions."""
     table = Table(header_style="bold")
