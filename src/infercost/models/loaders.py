@@ -13,8 +13,7 @@ import warnings
 import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-
-from torch import nn
+from typing import TYPE_CHECKING
 
 from infercost.errors import UsageError
 from infercost.inputs import Input
@@ -24,12 +23,13 @@ from infercost.models.zoo import (
     IMAGE_TO_IMAGE,
     TEXT,
     ZOO,
-    HiddenStates,
     ModelSpec,
-    TokenOutput,
     transformers_module,
 )
 from infercost.textfiles import one_line
+
+if TYPE_CHECKING:  # torch is imported where a model is built or registered, not to read a shape
+    from torch import nn
 
 _REGISTERED: dict[str, ModelSpec] = {}
 
@@ -45,6 +45,10 @@ def register_model(module_or_factory: nn.Module | Callable[[], nn.Module], name:
     token ids (input_ids, and attention_mask or token_type_ids where it takes them: names, or Inputs of
     int64[batch, seq]); a transformers model (a config with a vocab_size, a forward taking input_ids) is known as
     one without being told. Token ids are drawn inside the vocabulary: the config's, or the first embedding's."""
+    from torch import nn
+
+    from infercost.models.wrappers import TokenOutput
+
     factory = module_or_factory if not isinstance(module_or_factory, nn.Module) else (lambda: module_or_factory)
     tokens = token_signature(module_or_factory if isinstance(module_or_factory, nn.Module) else factory(), inputs)
     if tokens is None:
@@ -75,6 +79,8 @@ def token_signature(module: nn.Module, inputs: Sequence[Input | str] | None) -> 
                          f"int64[batch, seq]); {', '.join(f'{i.name} {i.dtype}{list(i.shape)}' for i in specs)} "
                          f"is not one of those. Export it to ONNX and bench the file, binding its dimensions with "
                          f"--dim NAME=VALUE")
+    from torch import nn
+
     vocab = getattr(config, "vocab_size", 0) or next(
         (m.num_embeddings for m in module.modules() if isinstance(m, nn.Embedding)), 0)
     if not vocab:
@@ -161,10 +167,8 @@ def _python(target: str) -> ModelSpec:
 
 def _hf(target: str) -> ModelSpec:
     """A local Hugging Face model directory (config.json and weights, as save_pretrained writes them): loaded from
-    the directory alone, never the network; its inputs from the config and the model's forward signature."""
-
-    from infercost.models.zoo import TEXT, HiddenStates, transformers_module
-
+    the directory alone, never the network; its inputs from the config and the model's forward signature. A causal
+    language model needs its config.json alone: it is known by its shape (models/llm.py)."""
     directory = Path(target)
     if not (directory / "config.json").is_file():
         raise UsageError(f"hf:{target} is not a Hugging Face model directory (no config.json in it)")
@@ -172,6 +176,8 @@ def _hf(target: str) -> ModelSpec:
     is_causal = any(a.endswith("CausalLM") or a.endswith("LMHeadModel") for a in raw.get("architectures") or ())
     if is_causal:  # a language model: its shape from config.json's numbers; weights only when bench loads them
         return _language_model(f"hf:{target}", LLMShape.from_config(raw, f"hf:{target}"), raw, directory)
+    from infercost.models.wrappers import HiddenStates
+
     transformers = transformers_module()
     try:
         config = transformers.AutoConfig.from_pretrained(str(directory), local_files_only=True)
@@ -229,6 +235,8 @@ def _language_model(name: str, shape: LLMShape, config: dict, directory: Path | 
             made = transformers.AutoConfig.for_model(config["model_type"], **{
                 k: v for k, v in config.items() if k not in ("model_type", "architectures")})
             model = auto.from_config(made, attn_implementation="eager")
+        from infercost.models.wrappers import HiddenStates
+
         return model if head else HiddenStates(model)
 
     return ModelSpec(name, TEXT, 1, lambda **_: loaded(False), in_channels=0, source="llm",

@@ -8,11 +8,13 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
-
-import torch
-from torch import nn
+from typing import TYPE_CHECKING
 
 from infercost.errors import UsageError
+
+if TYPE_CHECKING:  # torch is imported where a model is built: a prediction by shape never needs it
+    import torch
+    from torch import nn
 
 CLASSIFICATION = "classification"
 IMAGE_TO_IMAGE = "image-to-image"
@@ -50,15 +52,19 @@ class ModelSpec:
 
     def create(self, seed: int = 0, **options: object) -> nn.Module:
         """The model with seeded random weights: every backend and the output check see the same weights."""
+        import torch
+
         torch.manual_seed(seed)
         model = self.build(**options)
         # An exported program's module is already in inference form and refuses .eval().
         return model if self.source == "pt2" else model.eval()
 
-    def example_input(self, batch: int, height: int, width: int, dtype: torch.dtype = torch.float32,
+    def example_input(self, batch: int, height: int, width: int, dtype: torch.dtype | None = None,
                       device: str | torch.device = "cpu", seed: int = 0, seq: int | None = None):
         """An image batch (a tensor), or for a token model its inputs by name: ids inside the vocabulary, an
         attention mask of ones, token-type ids of zeros (integer tensors, whatever `dtype` says)."""
+        import torch
+
         generator = torch.Generator().manual_seed(seed)
         if self.tokens:
             shape = (batch, seq or self.default_seq)
@@ -67,11 +73,13 @@ class ModelSpec:
                     "token_type_ids": torch.zeros(shape, dtype=torch.int64)}
             return {name: made[name].to(device) for name in self.token_inputs}
         x = torch.rand(batch, self.in_channels, height, width, generator=generator)
-        return x.to(device=device, dtype=dtype)
+        return x.to(device=device, dtype=dtype or torch.float32)
 
     def meta_input(self, batch: int, height: int, width: int, seq: int | None = None):
         """The same input on the meta device: shapes and types only, for counting (no attention mask: building one
         reads its values, which a meta tensor doesn't have, and an all-ones mask changes no op's size)."""
+        import torch
+
         if self.tokens:
             shape = (batch, seq or self.default_seq)
             return {name: torch.empty(shape, dtype=torch.int64, device="meta") for name in self.token_inputs
@@ -92,6 +100,8 @@ class ModelSpec:
 
 def _on_meta(spec: ModelSpec, options: tuple) -> nn.Module:
     """Build on the meta device where the model allows it: no memory, no random init cost."""
+    import torch
+
     if spec.source in ("zoo", "torchvision"):
         with torch.device("meta"):
             return spec.create(**dict(options))
@@ -123,36 +133,6 @@ def _resnet50(**_: object) -> nn.Module:
     return resnet50(weights=None)
 
 
-class HiddenStates(nn.Module):
-    """A transformers model whose forward returns its last hidden states (a tensor, as every backend expects)."""
-
-    def __init__(self, model: nn.Module) -> None:
-        super().__init__()
-        self.model = model
-
-    def forward(self, input_ids, attention_mask=None, token_type_ids=None):
-        extra = {"token_type_ids": token_type_ids} if token_type_ids is not None else {}
-        return self.model(input_ids=input_ids, attention_mask=attention_mask, **extra).last_hidden_state
-
-
-class TokenOutput(nn.Module):
-    """A module fed token ids whose forward returns a tensor: the first of a tuple, a dict or a transformers
-    ModelOutput (its last hidden states, or its logits), as every backend and the output check expect."""
-
-    def __init__(self, model: nn.Module, names: tuple[str, ...]) -> None:
-        super().__init__()
-        self.model, self.names = model, names
-
-    def forward(self, input_ids, attention_mask=None, token_type_ids=None):
-        given = {"input_ids": input_ids, "attention_mask": attention_mask, "token_type_ids": token_type_ids}
-        out = self.model(**{name: given[name] for name in self.names if given[name] is not None})
-        if hasattr(out, "to_tuple"):
-            out = out.to_tuple()
-        if isinstance(out, dict):
-            out = next(iter(out.values()))
-        return out[0] if isinstance(out, (tuple, list)) else out
-
-
 def transformers_module():
     try:
         import transformers
@@ -167,6 +147,8 @@ def _bert_base(**_: object) -> nn.Module:
     """BERT-base, uncased vocabulary (30,522), random weights; eager attention (explicit matmuls and softmax)."""
     transformers = transformers_module()
     config = transformers.BertConfig(attn_implementation="eager")
+    from infercost.models.wrappers import HiddenStates
+
     return HiddenStates(transformers.BertModel(config))
 
 
@@ -174,6 +156,8 @@ def _gpt2(**_: object) -> nn.Module:
     """GPT-2 small's forward pass (no generation), random weights; eager attention."""
     transformers = transformers_module()
     config = transformers.GPT2Config(attn_implementation="eager")
+    from infercost.models.wrappers import HiddenStates
+
     return HiddenStates(transformers.GPT2Model(config))
 
 
@@ -194,6 +178,8 @@ def _llama_config():
 
 def _llama(**_: object) -> nn.Module:
     transformers = transformers_module()
+    from infercost.models.wrappers import HiddenStates
+
     return HiddenStates(transformers.LlamaModel(_llama_config()))
 
 

@@ -44,8 +44,6 @@ class DecoderShape:
 
     @classmethod
     def of(cls, model: str) -> DecoderShape:
-        import torch
-
         from infercost.models import resolve_model
 
         spec = resolve_model(model)
@@ -55,6 +53,8 @@ class DecoderShape:
         if spec.llm is not None:  # from its config's numbers: nothing built
             shape = spec.llm
             return cls(shape.params, shape.layers, shape.hidden, shape.kv_elements_per_token(), shape)
+        import torch
+
         with torch.device("meta"):
             built = spec.causal()
         config = built.config

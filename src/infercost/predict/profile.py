@@ -70,7 +70,6 @@ def profile_model(name: str, batch: int = 1, height: int | None = None, *, width
 def _profile(name: str, batch: int, height: int | None, width: int | None, precision: str,
              seq: int | None) -> ModelProfile:
     from infercost.models import resolve_model
-    from infercost.models.ops import record_ops
 
     spec = resolve_model(name)
     if spec.source == "onnx":
@@ -85,6 +84,8 @@ def _profile(name: str, batch: int, height: int | None, width: int | None, preci
                             peak_activation_bytes=peak)
     if spec.source == "pt2":
         raise UsageError("profiling .pt2 files is not supported; profile the torch model or its ONNX export")
+    from infercost.models.ops import record_ops
+
     height = height or spec.default_resolution
     width = width or height
     layers, peak = record_ops(spec, batch, height, width=width, size=BYTES[precision], seq=seq)
