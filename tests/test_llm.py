@@ -114,3 +114,46 @@ def test_models_lists_the_language_models_by_kind():
     rows = {row["name"]: row for row in json.loads(result.output)}
     assert len(rows) >= 40 and rows["mixtral-8x7b"]["experts"] == "2 of 8"
     assert rows["deepseek-v3"]["attention"] == "latent (MLA)"
+
+
+def _generation(*args):
+    result = _predict(*args)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+LLAMA_70B = ("llama-3.1-70b", "--instance", "p5.48xlarge", "--prompt-len", "1024", "--output-len", "256",
+             "--batch", "16")
+
+
+def test_tensor_parallelism_splits_a_replica_over_its_instances_accelerators():
+    alone = _generation(*LLAMA_70B, "--precision", "fp8")
+    split = _generation(*LLAMA_70B, "--precision", "fp8", "--tp", "4")
+    g = split["generation"]
+    assert split["replicas"] == 2 and g["tp"] == 4 and g["interconnect"].startswith("NVLink")
+    assert g["memory_per_device_bytes"] == pytest.approx(g["weights_bytes"] / 4 + g["kv_cache_bytes"] / 4)
+    assert g["fits_in_memory"] is True
+    assert g["tpot_s"] < alone["generation"]["tpot_s"] and g["all_reduce_per_step_s"] > 0
+    assert "divided over 4 devices" in g["ttft_band_source"]
+
+
+def test_the_precisions_language_models_are_served_in():
+    fp8 = _generation(*LLAMA_70B, "--precision", "fp8", "--tp", "4")["generation"]
+    bf16 = _generation(*LLAMA_70B, "--precision", "bf16", "--tp", "4")["generation"]
+    w4 = _generation(*LLAMA_70B, "--precision", "w4a16", "--tp", "4")["generation"]
+    assert fp8["weights_bytes"] == pytest.approx(bf16["weights_bytes"] / 2)
+    assert w4["weights_bytes"] == pytest.approx(bf16["weights_bytes"] / 4)
+    assert fp8["ttft_s"] < bf16["ttft_s"] and "fp8/fp16 peak ratio" in fp8["ttft_band_source"]
+    cache = _generation(*LLAMA_70B, "--precision", "fp8", "--tp", "4", "--kv-precision", "fp8")["generation"]
+    assert cache["kv_cache_bytes"] == pytest.approx(fp8["kv_cache_bytes"] / 2)
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (("--accelerator", "A100-80GB", "--precision", "fp8"), "A100-80GB has no fp8 rate"),
+    (("--instance", "p5.48xlarge", "--tp", "3"), "does not divide the model's 64 attention heads"),
+    (("--instance", "p5.48xlarge", "--tp", "16"), "has 8 accelerators"),
+    (("--accelerator", "K80", "--tp", "2"), "no interconnect figures"),
+])
+def test_a_split_or_a_precision_a_chip_cannot_take_is_one_line(args, words):
+    result = _predict("llama-3.1-70b", *args, "--prompt-len", "128", "--output-len", "16")
+    assert result.exit_code == 2 and words in result.output, result.output

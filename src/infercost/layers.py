@@ -8,8 +8,14 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 # Bytes an element takes at each precision: the one table for profiles, predictions and KV-cache sizes. tf32 is
-# fp32 stored, multiplied at tensor-core speed (published GPU results use it).
-BYTES = {"fp32": 4, "tf32": 4, "fp16": 2, "bf16": 2, "int8": 1}
+# fp32 stored, multiplied at tensor-core speed (published GPU results use it). Language models are also served in
+# fp8 (W8A8, e4m3), with int8 or 4-bit weights and 16-bit activations (W8A16, W4A16: AWQ, GPTQ, GGUF q4), and in
+# fp4 on Blackwell and MI355X; the KV cache keeps its own precision.
+BYTES = {"fp32": 4, "tf32": 4, "fp16": 2, "bf16": 2, "int8": 1, "fp8": 1, "w8a16": 1, "w4a16": 0.5, "fp4": 0.5}
+# The precision a weight-only format multiplies in (its weights are widened on the way).
+COMPUTE_PRECISION = {"w8a16": "fp16", "w4a16": "fp16"}
+# Precisions only a language model's shape is predicted at (a measured or profiled network takes the first five).
+LLM_ONLY = ("fp8", "w8a16", "w4a16", "fp4")
 
 
 class LayerProfile(BaseModel):

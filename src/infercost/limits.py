@@ -61,6 +61,7 @@ REPLICAS = Bound(1, 100_000, integer=True)
 SEED = Bound(0, 2**32 - 1, integer=True)
 BLOCKS = Bound(1, 100_000, integer=True)
 TOP = Bound(1, 100_000, integer=True)
+TP = Bound(1, 64, integer=True)  # accelerators one replica is split over
 TIMEOUT_S = Bound(0, 7 * 86_400, low_open=True, unit="s")
 TIME_S = Bound(0, 86_400, unit="s")
 DURATION = Bound(0, 366 * 86_400, low_open=True, unit="s")

@@ -23,6 +23,10 @@ from infercost.errors import UsageError
 @click.option("--prompt-len", type=p.PROMPT_LEN, default=None, help="Generation: prompt tokens (with --output-len).")
 @click.option("--output-len", type=p.OUTPUT_LEN, default=None,
               help="Generation: tokens to generate; predicts TTFT, TPOT.")
+@click.option("--tp", type=p.TP, default=1, show_default=True,
+              help="Generation: split one replica over N accelerators by tensor parallelism.")
+@click.option("--kv-precision", type=click.Choice(["fp16", "bf16", "fp8", "fp32"]), default=None,
+              help="Generation: the KV cache's precision [default: 16 bits, fp32 for fp32 and int8].")
 @click.option("--backend", default=None,
               help="torch, tensorrt, onnxruntime, openvino, mxnet or tensorflow (default: the fastest the corpus "
                    "knows for the device); with --results, calibrate on this backend's measurements only.")
@@ -39,7 +43,7 @@ from infercost.errors import UsageError
 @handled
 def predict_cmd(model: str | None, accelerator: str | None, instance: str | None, precision: str, batch: int,
                 resolution: str | None, seq_len: int | None, prompt_len: int | None, output_len: int | None,
-                backend: str | None, stack: str | None,
+                tp: int, kv_precision: str | None, backend: str | None, stack: str | None,
                 results_dir: str | None, published: str | None, validate_dir: str | None, validate_published: bool,
                 hold_out: str | None, catalog_file: str | None, as_json: bool) -> None:
     """Predict a model's latency on a catalog accelerator or instance, calibrated on published measurements."""
@@ -58,7 +62,10 @@ def predict_cmd(model: str | None, accelerator: str | None, instance: str | None
     backend = deprecated("--stack", "--backend", stack) or backend
     if output_len or prompt_len:
         return _predict_generation(model, cat, Where(accelerator, instance), precision, batch, prompt_len,
-                                   output_len, backend, Basis(results_dir, published), as_json)
+                                   output_len, backend, Basis(results_dir, published), as_json,
+                                   {"tp": tp, "kv_precision": kv_precision})
+    if tp != 1 or kv_precision:
+        raise UsageError("--tp and --kv-precision are for generation (with --prompt-len and --output-len)")
     data = predict_on(model, cat, Where(accelerator, instance), precision=precision, batch=batch,
                       size=(height, width) if height else seq_len, backend=backend, basis=Basis(results_dir, published))
     if as_json:
@@ -81,7 +88,7 @@ def predict_cmd(model: str | None, accelerator: str | None, instance: str | None
 
 
 def _predict_generation(model, cat, where, precision: str, batch: int, prompt_len: int | None,
-                        output_len: int | None, backend: str | None, basis, as_json: bool) -> None:
+                        output_len: int | None, backend: str | None, basis, as_json: bool, serving: dict) -> None:
     from infercost.commands.predict import predict_generation_on
     from infercost.units import fmt_bytes, fmt_seconds
 
@@ -89,7 +96,7 @@ def _predict_generation(model, cat, where, precision: str, batch: int, prompt_le
         raise UsageError("generation needs --prompt-len and --output-len")
     data = predict_generation_on(model, cat, where, precision=precision, batch=batch,
                                  prompt=prompt_len.single("--prompt-len"),
-                                 output=output_len.single("--output-len"), backend=backend, basis=basis)
+                                 output=output_len.single("--output-len"), backend=backend, basis=basis, **serving)
     if as_json:
         return print_json(data)
     g = data.generation
@@ -98,7 +105,15 @@ def _predict_generation(model, cat, where, precision: str, batch: int, prompt_le
               f"{output_len} out): TTFT {fmt_seconds(g['ttft_s'])} ({fmt_seconds(g['ttft_low_s'])} to "
               f"{fmt_seconds(g['ttft_high_s'])}), TPOT {fmt_seconds(g['tpot_s'])} ({fmt_seconds(g['tpot_low_s'])} "
               f"to {fmt_seconds(g['tpot_high_s'])}, {g['decode_bound']}-bound), {g['output_tokens_per_s']:.4g} "
-              f"output tokens/s; needs {fmt_bytes(g['memory_needed_bytes'])}{fits}")
+              f"output tokens/s; needs {fmt_bytes(g['memory_needed_bytes'])}"
+              + (f" ({fmt_bytes(g['memory_per_device_bytes'])} on each of {g['tp']} devices)" if g.get("tp", 1) > 1
+                 else "") + fits)
+    if g.get("tp", 1) > 1:
+        out.print(f"  split over {g['tp']} devices by tensor parallelism ({g['interconnect']}): all-reduces "
+                  f"{fmt_seconds(g['all_reduce_per_step_s'])} of each decode step; {data.replicas} replica(s) "
+                  f"per instance" if data.instance else
+                  f"  split over {g['tp']} devices by tensor parallelism ({g['interconnect']}): all-reduces "
+                  f"{fmt_seconds(g['all_reduce_per_step_s'])} of each decode step", highlight=False)
     out.print(f"  TTFT band: {g['ttft_band_source']}; TPOT band: {g['tpot_band_source']}", highlight=False)
     return None
 

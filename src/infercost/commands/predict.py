@@ -197,15 +197,37 @@ def validate_results(results: str, catalog: Catalog, hold_out: str) -> list[dict
 
 
 def predict_generation_on(model: str, catalog: Catalog, where: Where, *, precision: str, batch: int, prompt: int,
-                          output: int, backend: str | None = None, basis: Basis = Basis()) -> Prediction:
+                          output: int, backend: str | None = None, basis: Basis = Basis(), tp: int = 1,
+                          kv_precision: str | None = None) -> Prediction:
     """A generation's TTFT and TPOT on `where`: the prefill predicted as the model's forward pass over the prompt,
-    the decode from the bandwidth it needs (predict/generation.py)."""
-    from infercost.predict.generation import DecoderShape, predict_generation
+    the decode from the bandwidth it needs (predict/generation.py); over `tp` accelerators by tensor parallelism.
+    A weight-only format (w8a16, w4a16) prefills at its 16-bit activations' rate; fp8 and fp4 at the fp16
+    prediction scaled by the chip's fp16/fp8 (or fp4) peak ratio, and not at all on a chip without that rate."""
+    from infercost.layers import COMPUTE_PRECISION
+    from infercost.predict.generation import DecoderShape, Split, predict_generation
 
     shape = DecoderShape.of(model)
-    prefill = predict_on(model, catalog, where, precision=precision, batch=batch, size=prompt, backend=backend,
-                         basis=basis)
-    device, _, _, _ = _device(catalog, where)
-    generation = predict_generation(prefill.to_dict(), shape, device, precision=precision, batch=batch, prompt=prompt,
-                                    output=output)
-    return Prediction(**prefill.to_dict(), generation=generation)
+    device, replicas, _, _ = _device(catalog, where)
+    if where.instance and tp > replicas:
+        raise UsageError(f"{where.instance} has {replicas} accelerators: --tp {tp} is more than it has")
+    split = Split.over(device, tp, shape)
+    compute = COMPUTE_PRECISION.get(precision, precision)
+    scaled = compute in ("fp8", "fp4")
+    rate, why = device.rate(compute)
+    if rate is None and scaled:
+        raise UsageError(why)
+    prefill = predict_on(model, catalog, where, precision="fp16" if scaled else compute, batch=batch, size=prompt,
+                         backend=backend, basis=basis).to_dict()
+    if scaled and prefill.get("latency_s"):
+        speedup = rate / device.rate("fp16")[0]
+        for key in ("latency_s", "latency_low_s", "latency_high_s"):
+            prefill[key] = prefill[key] / speedup
+        prefill["throughput_per_s"] = prefill["throughput_per_s"] * speedup
+        prefill["error_band_source"] = (f"{prefill['error_band_source']}; the fp16 prefill scaled by the chip's "
+                                        f"{compute}/fp16 peak ratio ({speedup:.2g}x), not validated")
+    generation = predict_generation(prefill, shape, device, precision=precision, batch=batch, prompt=prompt,
+                                    output=output, split=split, kv_precision=kv_precision)
+    prefill.update(precision=precision, replicas=replicas // tp if where.instance else 1,
+                   memory_needed_bytes=generation["memory_needed_bytes"],
+                   fits_in_memory=generation["fits_in_memory"])
+    return Prediction(**prefill, generation=generation)

@@ -14,9 +14,14 @@ def kv_elements_per_token(config) -> int:
     return 2 * config.num_hidden_layers * kv_heads * head_dim
 
 
-def kv_element_bytes(precision: str) -> int:
-    """The cache is kept in the activations' type: half precisions in 2 bytes, fp32 and weight-only int8 in 4."""
-    return 2 if precision in ("fp16", "bf16") else 4
+def kv_element_bytes(precision: str, kv_precision: str | None = None) -> float:
+    """The cache's bytes an element: its own precision where given (fp16, bf16 or fp8), else the activations' type:
+    fp32 and torch's dynamic int8 (fp32 activations) in 4 bytes, everything served in 16 bits or less in 2."""
+    if kv_precision is not None:
+        if kv_precision not in ("fp32", "fp16", "bf16", "fp8"):
+            raise ValueError(f"a KV cache is kept in fp32, fp16, bf16 or fp8, not {kv_precision!r}")
+        return {"fp32": 4, "fp16": 2, "bf16": 2, "fp8": 1}[kv_precision]
+    return 4 if precision in ("fp32", "int8") else 2
 
 
 # Memory kept free beside the weights and the KV cache, for activations and the runtime's own buffers: a tenth, as

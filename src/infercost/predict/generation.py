@@ -62,35 +62,87 @@ class DecoderShape:
         return cls(params, config.num_hidden_layers, config.hidden_size, kv_elements_per_token(config))
 
 
-def decode_step(shape: DecoderShape, device: DeviceSpec, precision: str, *, batch: int, context: float) -> dict:
-    """One decode step for `batch` sequences at `context` tokens each: seconds, and what bounds it."""
+# Latency of one all-reduce between the accelerators of a replica, beside its bytes over the link's bandwidth.
+LINK_LATENCY_S = {"nvlink": 5e-6, "other": 15e-6}
+
+
+@dataclass(frozen=True)
+class Split:
+    """A replica over `tp` accelerators by tensor parallelism: weights and compute divided, the KV cache divided by
+    its heads (latent attention's shared latent is not), two all-reduces of the activations a layer."""
+
+    tp: int = 1
+    link_bytes_per_s: float | None = None  # one direction, per accelerator
+    link: str | None = None
+
+    @classmethod
+    def over(cls, device: DeviceSpec, tp: int, shape: DecoderShape) -> Split:
+        if tp < 1:
+            raise UsageError(f"--tp must be at least 1, got {tp}")
+        if tp == 1:
+            return cls()
+        heads = shape.shape.heads if shape.shape is not None else None
+        if heads and heads % tp:
+            raise UsageError(f"--tp {tp} does not divide the model's {heads} attention heads: use a divisor of {heads}")
+        if not device.link_bytes_per_s:
+            raise UsageError(f"{device.name} has no interconnect figures in the catalog: it can't be split with --tp")
+        return cls(tp, device.link_bytes_per_s, device.link)
+
+    def kv_split(self, shape: DecoderShape) -> int:
+        """How many ways the KV cache divides: by key-value heads up to tp (more devices hold copies)."""
+        if self.tp == 1 or (shape.shape is not None and shape.shape.kv_lora_rank):
+            return 1
+        kv_heads = shape.shape.kv_heads if shape.shape is not None else self.tp
+        return min(self.tp, kv_heads)
+
+    def all_reduce_s(self, layers: int, tokens: int, hidden: int, element: float = 2) -> float:
+        """Two ring all-reduces a layer of `tokens` x `hidden` activations: 2 (tp - 1) / tp of them cross each link."""
+        if self.tp == 1:
+            return 0.0
+        latency = LINK_LATENCY_S["nvlink" if "nvlink" in (self.link or "").lower() else "other"]
+        per = 2 * (self.tp - 1) / self.tp * tokens * hidden * element / self.link_bytes_per_s + latency
+        return 2 * layers * per
+
+
+def decode_step(shape: DecoderShape, device: DeviceSpec, precision: str, *, batch: int, context: float,
+                split: Split = Split(), kv_precision: str | None = None) -> dict:
+    """One decode step for `batch` sequences at `context` tokens each, on one device of its split: seconds, and what
+    bounds it."""
     element = BYTES[precision]
-    kv_element = kv_element_bytes(precision)
-    weights = shape.read_params(batch) * element
-    cache = shape.kv_elements_per_token * kv_element * context * batch
-    flops = 2 * shape.compute_params() * batch + 4 * shape.layers * context * shape.hidden * batch
+    kv_element = kv_element_bytes(precision, kv_precision)
+    weights = shape.read_params(batch) * element / split.tp
+    cache = shape.kv_elements_per_token * kv_element * context * batch / split.kv_split(shape)
+    flops = (2 * shape.compute_params() * batch + 4 * shape.layers * context * shape.hidden * batch) / split.tp
     eff = DEFAULTS.get(device.kind, DEFAULTS["gpu"])
     peak, _ = device.rate(precision)
     memory_s = (weights + cache) / (device.bandwidth * eff.memory)
     compute_s = flops / (peak * eff.compute) if peak else float("inf")
-    seconds = max(memory_s, compute_s) + eff.overhead_s * shape.layers * 4
+    communicate_s = split.all_reduce_s(shape.layers, batch, shape.hidden)
+    seconds = max(memory_s, compute_s) + eff.overhead_s * shape.layers * 4 + communicate_s
     return {"seconds": seconds, "bound": "memory bandwidth" if memory_s >= compute_s else "compute",
-            "weights_read_bytes": weights, "weights_bytes": shape.params * element, "kv_read_bytes": cache}
+            "weights_read_bytes": weights, "weights_bytes": shape.params * element, "kv_read_bytes": cache,
+            "all_reduce_s": communicate_s}
 
 
 CPU_DECODE_LOW = 0.4  # the low end of a CPU's TPOT band, as a fraction of the prediction (see predict_generation)
 
 
 def predict_generation(prefill: dict, shape: DecoderShape, device: DeviceSpec, *, precision: str, batch: int,
-                       prompt: int, output: int) -> dict:
-    """The `generation` block of a prediction: TTFT from the prefill prediction, TPOT from the decode step at the
-    mean context, end-to-end, output tokens per second, memory, each with its band and where the band comes from."""
-    step = decode_step(shape, device, precision, batch=batch, context=prompt + output / 2)
-    kv_element = kv_element_bytes(precision)
+                       prompt: int, output: int, split: Split = Split(), kv_precision: str | None = None) -> dict:
+    """The `generation` block of a prediction: TTFT from the prefill prediction (divided over a split's devices,
+    with its all-reduces), TPOT from the decode step at the mean context, end-to-end, output tokens per second,
+    memory per device, each with its band and where the band comes from."""
+    step = decode_step(shape, device, precision, batch=batch, context=prompt + output / 2, split=split,
+                       kv_precision=kv_precision)
+    kv_element = kv_element_bytes(precision, kv_precision)
     kv_total = shape.kv_elements_per_token * kv_element * (prompt + output) * batch
     needed = step["weights_bytes"] + kv_total
+    per_device = step["weights_bytes"] / split.tp + kv_total / split.kv_split(shape)
     tpot = step["seconds"]
-    ttft = prefill["latency_s"]
+    prefill_comm = split.all_reduce_s(shape.layers, batch * prompt, shape.hidden)
+    ttft = prefill["latency_s"] / split.tp + prefill_comm
+    ttft_low = prefill["latency_low_s"] / split.tp + prefill_comm
+    ttft_high = prefill["latency_high_s"] / split.tp + prefill_comm
     e2e = ttft + (output - 1) * tpot
     band = DEFAULT_ERROR
     low, source = tpot / (1 + band), "stated default (+-50%), not validated: the published corpus has no decode rows"
@@ -99,16 +151,23 @@ def predict_generation(prefill: dict, shape: DecoderShape, device: DeviceSpec, *
         source = ("stated default, widened below on a CPU (-60%/+50%): a few cores of a shared socket draw more "
                   "than their share of its memory bandwidth (gpt2 fp32 on 2 EPYC Genoa vCPUs decoded 2.1 times "
                   "faster than predicted); not validated")
-    return {
+    ttft_source = prefill.get("error_band_source")
+    if split.tp > 1:
+        ttft_source = (f"{ttft_source}; the prefill divided over {split.tp} devices (ideal), plus two all-reduces a "
+                       f"layer over {split.link}")
+    found = {
         "prompt_tokens": prompt, "output_tokens": output, "batch_size": batch,
-        "ttft_s": ttft, "ttft_low_s": prefill["latency_low_s"], "ttft_high_s": prefill["latency_high_s"],
-        "ttft_band_source": prefill.get("error_band_source"),
+        "ttft_s": ttft, "ttft_low_s": ttft_low, "ttft_high_s": ttft_high, "ttft_band_source": ttft_source,
         "tpot_s": tpot, "tpot_low_s": low, "tpot_high_s": tpot * (1 + band), "tpot_band_source": source,
         "decode_bound": step["bound"], "e2e_s": e2e, "output_tokens_per_s": batch * output / e2e,
         "weights_bytes": step["weights_bytes"], "kv_cache_bytes": kv_total, "memory_needed_bytes": needed,
-        "fits_in_memory": None if device.memory_bytes is None else needed <= usable_memory(device.memory_bytes),
+        "fits_in_memory": None if device.memory_bytes is None else per_device <= usable_memory(device.memory_bytes),
         "predicted": True,
     }
+    if split.tp > 1 or kv_precision is not None:  # keys a split or a cache precision adds (the plain keys stay)
+        found.update(tp=split.tp, memory_per_device_bytes=per_device, all_reduce_per_step_s=step["all_reduce_s"],
+                     interconnect=split.link, kv_cache_precision=kv_precision)
+    return found
 
 
 def step_cost(shape: DecoderShape, device: DeviceSpec, precision: str, *, prefill_s_per_token: float):

@@ -53,9 +53,18 @@ class DeviceSpec:
     bandwidth: float  # bytes per second
     memory_bytes: float | None
     source: str
+    link_bytes_per_s: float | None = None  # to the other accelerators of its instance, one direction
+    link: str | None = None
 
     def rate(self, precision: str) -> tuple[float | None, str | None]:
-        """The peak for a precision, or the fp32 peak with a note where the device has no faster path."""
+        """The peak for a precision, or the fp32 peak with a note where the device has no faster path. A weight-only
+        format computes at its activations' precision; fp8 and fp4 need the chip's own (nothing stands in)."""
+        from infercost.layers import COMPUTE_PRECISION
+
+        precision = COMPUTE_PRECISION.get(precision, precision)
+        if precision in ("fp8", "fp4") and not self.peak_flops.get(precision):
+            return None, (f"{self.name} has no {precision} rate (fp8 needs Hopper, Ada, Blackwell, MI300 or Gaudi; "
+                          f"fp4 needs Blackwell or MI355X)")
         if self.peak_flops.get(precision):
             return self.peak_flops[precision], None
         if precision in ("fp16", "bf16", "int8") and self.peak_flops.get("fp32"):
@@ -67,11 +76,13 @@ class DeviceSpec:
     @classmethod
     def from_accelerator(cls, acc: Accelerator, cores: int | None = None, memory_gib: float | None = None):
         scale = (cores or 1) if acc.kind == "cpu" else 1  # a CPU's catalog figures are per core
-        peaks = {p: acc.peak_flops(p) * scale for p in ("fp32", "fp16", "bf16", "int8") if acc.peak_flops(p)}
+        peaks = {p: acc.peak_flops(p) * scale for p in ("fp32", "fp16", "bf16", "int8", "fp8", "fp4")
+                 if acc.peak_flops(p)}
         bandwidth = (acc.memory_bandwidth_gb_s or 10) * 1e9 * scale
         memory = (memory_gib if acc.kind == "cpu" else acc.memory_gib) or memory_gib
+        link = acc.interconnect_gb_s * 1e9 / 2 if acc.interconnect_gb_s else None  # duplex figures: one way
         return cls(acc.name, acc.kind, peaks, bandwidth, memory * 2**30 if memory else None,
-                   f"catalog: {acc.source}")
+                   f"catalog: {acc.source}", link, acc.interconnect)
 
     @classmethod
     def from_instance(cls, catalog: Catalog, instance: Instance) -> tuple[DeviceSpec, int] | None:

@@ -18,7 +18,8 @@ from pydantic import BaseModel, ValidationError, field_validator
 from infercost.errors import CatalogError
 from infercost.textfiles import one_line, read_text
 
-_RATE_COLUMN = {"fp32": "fp32_tflops", "fp16": "fp16_tflops", "bf16": "bf16_tflops", "int8": "int8_tops"}
+_RATE_COLUMN = {"fp32": "fp32_tflops", "fp16": "fp16_tflops", "bf16": "bf16_tflops", "int8": "int8_tops",
+                "fp8": "fp8_tflops", "fp4": "fp4_tflops"}
 # SkyPilot's accelerator names mapped to this catalog's.
 _SKYPILOT_NAMES = {"A100": "A100-40GB", "A100-80GB": "A100-80GB", "H100-MEGA": "H100", "H100": "H100",
                    "Inferentia": "Inferentia", "Inferentia2": "Inferentia2"}
@@ -50,6 +51,10 @@ class Accelerator(BaseModel):
     as_of: str
     notes: str | None = None
     generation: str | None = None  # the architecture: Kepler ... Hopper, or a CPU microarchitecture
+    fp8_tflops: float | None = None
+    fp4_tflops: float | None = None
+    interconnect: str | None = None  # between the accelerators of one instance: NVLink 4, PCIe Gen4 x16, ...
+    interconnect_gb_s: float | None = None  # its bandwidth per accelerator, both directions together
 
     _none = field_validator("*", mode="before")(_blank_to_none)
 
