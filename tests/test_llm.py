@@ -157,3 +157,18 @@ def test_the_precisions_language_models_are_served_in():
 def test_a_split_or_a_precision_a_chip_cannot_take_is_one_line(args, words):
     result = _predict("llama-3.1-70b", *args, "--prompt-len", "128", "--output-len", "16")
     assert result.exit_code == 2 and words in result.output, result.output
+
+
+def test_recommend_searches_the_split_and_the_precision_for_each_instance():
+    result = CliRunner().invoke(cli, ["recommend", "--model", "llama-3.1-70b", "--prompt-len", "1024", "--output-len",
+                                      "256", "--qps", "10", "--slo-ttft-ms", "1000", "--slo-tpot-ms", "50",
+                                      "--providers", "aws", "--json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    feasible = [r for r in rows if r["feasible"]]
+    assert feasible and all(r["precision"] in ("fp16", "bf16", "fp8", "w4a16") for r in feasible)
+    p5 = next(r for r in rows if r["instance"] == "p5.48xlarge")
+    assert p5["feasible"] and p5["tp"] in (1, 2, 4, 8)  # 141 GB of bf16 weights: split, or fp8/4-bit on fewer
+    costs = [r["cost_per_million_output_tokens"] for r in feasible]
+    assert costs == sorted(costs)
+    assert all(r["reason"] for r in rows if not r["feasible"])

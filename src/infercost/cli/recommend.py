@@ -11,6 +11,9 @@ from infercost import cli_params as p
 from infercost.cli.base import catalog_of, cli, handled, out, print_json, sporadic_options
 from infercost.errors import UsageError
 
+DEFAULT_PRECISIONS = "fp32,fp16,bf16,int8"
+LLM_PRECISIONS = ("fp16", "bf16", "fp8", "w4a16")  # what language models are served in
+
 
 @cli.command(name="recommend")
 @click.option("--model", required=True)
@@ -28,7 +31,9 @@ from infercost.errors import UsageError
 @click.option("--slo-ttft-ms", type=p.LATENCY_MS, default=None, help="Generation: p99 time-to-first-token target.")
 @click.option("--slo-tpot-ms", type=p.LATENCY_MS, default=None, help="Generation: p99 time-per-output-token target.")
 @click.option("--monthly-requests", type=p.MONTHLY_REQUESTS, default=None, help="Requests a month (instead of --qps).")
-@click.option("--precision", "precisions", default="fp32,fp16,bf16,int8", show_default=True)
+@click.option("--precision", "precisions", default=None,
+              help="Precisions to consider [default: fp32,fp16,bf16,int8; a language model with --output-len: "
+                   "fp16,bf16,fp8,w4a16].")
 @click.option("--traffic", default="steady", show_default=True, help="steady (Poisson), bursty, or a trace file.")
 @click.option("--providers", default=None, help="e.g. aws,gcp,azure (default: all).")
 @click.option("--spot", is_flag=True, help="Spot prices (instances without one are left out).")
@@ -74,9 +79,9 @@ def recommend_cmd(model: str, resolution: str | None, seq_len: int | None, slo_m
 
         check_size_axis(model, seq=seq_len is not None, resolution=bool(resolution))
     if resolution or seq_len or not records:
-        work = Workload(model, height, width, tuple(split_list(precisions)), seq=seq_len)
+        work = Workload(model, height, width, tuple(split_list(precisions or DEFAULT_PRECISIONS)), seq=seq_len)
     else:  # the size the results measured most, as the report answers it
-        work = Workload.served(records, model, tuple(split_list(precisions)))
+        work = Workload.served(records, model, tuple(split_list(precisions or DEFAULT_PRECISIONS)))
     found = answer_for(cat, work, records, assumptions=Assumptions(target, sporadic, ("--qps", "--slo-ms")),
                        results=results_dir, prices=prices,
                        candidates=Candidates(tuple(split_list(providers)) or None, include_retired, spot))
@@ -107,7 +112,7 @@ def _recommend_generation(model: str, qps: float | None, prompt_len: str | None,
         raise UsageError("generation needs --qps, --prompt-len, --output-len, --slo-ttft-ms and --slo-tpot-ms")
     target = GenerationTarget(qps, prompt_len.one("--prompt-len"), output_len.one("--output-len"),
                               slo_ttft_ms / 1e3, slo_tpot_ms / 1e3)
-    wanted = tuple(p for p in split_list(precisions) if p != "int8") or ("fp32",)
+    wanted = tuple(p for p in split_list(precisions) if p != "int8") or ("fp32",) if precisions else LLM_PRECISIONS
     rows = recommend_generation(cat, model, target, precisions=wanted, candidates=candidates)
     shown = [GenerationCandidate(**r) for r in shown_rows(rows, top)]
     if as_json:
@@ -120,7 +125,8 @@ def _recommend_generation(model: str, qps: float | None, prompt_len: str | None,
     feasible = [c for c in shown if c.feasible]
     if feasible:
         win = feasible[0]
-        out.print(f"{win.instance} ({win.accelerator}, {win.precision}) is cheapest: {win.replicas} x at "
+        out.print(f"{win.instance} ({win.accelerator}, {win.precision}"
+                  + (f", {win.tp} per replica" if (win.tp or 1) > 1 else "") + f") is cheapest: {win.replicas} x at "
                   f"{win.monthly_cost_usd:,.0f} USD a month, {win.cost_per_million_output_tokens:.3g} USD per "
                   f"million output tokens (predicted; decode band +-50%, stated, not validated).", highlight=False)
     else:

@@ -293,16 +293,16 @@ def verdict(rows: list[dict], target: ServingTarget, rerank) -> str:
 def recommend_generation(catalog: Catalog, model: str, target, *, precisions: tuple[str, ...] = ("fp32", "fp16",
                                                                                                  "bf16"),
                          candidates: Candidates = Candidates(), requests: int = 300) -> list[dict]:
-    """Every catalog instance ranked by cost per million output tokens under p99 TTFT and TPOT targets: the step
-    cost predicted on its device (predict/generation.py), served with continuous batching (serving/continuous.py),
-    one replica per accelerator."""
-    from infercost.predict.generation import DecoderShape, kv_tokens, step_cost
-    from infercost.serving.continuous import Budget, serve_generation
+    """Every catalog instance ranked by cost per million output tokens under p99 TTFT and TPOT targets: for each
+    precision and each split N of its G accelerators (a divisor the model's heads allow; G/N replicas an instance),
+    the step cost predicted on its device (predict/generation.py), served with continuous batching
+    (serving/continuous.py); the cheapest (N, precision) wins. Instances that share a device and a count are sized
+    once."""
+    from infercost.predict.generation import DecoderShape
 
     shape = DecoderShape.of(model)
     chips = chips_from(catalog)
-    prompt = (target.prompt[0] + target.prompt[1]) // 2
-    profiles = {}  # the prompt's forward pass per precision, profiled once for every instance
+    sized: dict[tuple, dict | str] = {}  # one device, split and precision served once, for every instance with it
     rows = []
     for instance in candidates.instances(catalog):
         row = {"instance": instance.name, "provider": instance.provider,
@@ -315,41 +315,73 @@ def recommend_generation(catalog: Catalog, model: str, target, *, precisions: tu
         device, count = found
         options, reasons = [], []
         for precision in precisions:
-            if device.rate(precision)[0] is None or (device.kind == "cpu" and precision == "fp16"):
-                reasons.append(f"{precision}: no rate")
-                continue
-            tokens = kv_tokens(shape, device, precision)
-            if tokens < target.prompt[1] + target.output[1]:
-                reasons.append(f"{precision}: the weights leave no room for one request's KV cache")
-                continue
-            chip = chips.get(device.name)
-            profile = profiles.setdefault(precision, profile_model(model, 1, None, width=None, precision=precision,
-                                                                   seq=prompt))
-            if chip is not None:
-                found_pub = predict_published(model, chip, precision, batch=1, size=(profile.height, profile.width),
-                                              cores=catalog.cpu_cores(instance), seq=prompt)
-                prefill_s, band = found_pub.seconds, math.exp(found_pub.band) - 1
-            else:
-                prefill = predict(profile, device, None, replicas=1, error=DEFAULT_ERROR)
-                prefill_s, band = prefill.latency_s, DEFAULT_ERROR
-            cost, budget = step_cost(shape, device, precision,
-                                     prefill_s_per_token=prefill_s / prompt), Budget(min(tokens, 1_000_000))
-            served = serve_generation(cost, budget, target, price_per_hour=None, requests=requests, tolerance=1.1)
-            if not served["max_qps_under_slo"]:
-                reasons.append(f"{precision}: misses the targets even alone (TTFT p99 "
-                               f"{served['ttft_p99_s'] * 1e3:.0f} ms, TPOT p99 {served['tpot_p99_s'] * 1e3:.1f} ms)")
-                continue
-            instances = instances_for(served["replicas"], count)
-            monthly = monthly_cost(instance.price(candidates.spot), instances)
-            per_million = cost_per_million_tokens(monthly, target.qps * served["mean_output_tokens"])
-            options.append({"precision": precision, "replicas": instances, "ttft_p99_s": served["ttft_p99_s"],
-                            "tpot_p99_s": served["tpot_p99_s"], "max_qps_per_replica": served["max_qps_under_slo"],
-                            "monthly_cost_usd": monthly, "cost_per_million_output_tokens": per_million,
-                            "error_band": max(band, DEFAULT_ERROR)})
+            for tp in _splits(shape, device, count):
+                key = (device.name, device.bandwidth, device.memory_bytes, tuple(sorted(device.peak_flops.items())),
+                       tp, precision)
+                if key not in sized:
+                    sized[key] = _serve_split(model, shape, device, precision, tp, target, requests,
+                                              chips.get(device.name), catalog.cpu_cores(instance))
+                served = sized[key]
+                if isinstance(served, str):
+                    reasons.append(f"{precision}" + (f" x{tp}" if tp > 1 else "") + f": {served}")
+                    continue
+                instances = math.ceil(served["replicas"] / (count // tp))
+                monthly = monthly_cost(instance.price(candidates.spot), instances)
+                per_million = cost_per_million_tokens(monthly, target.qps * served["mean_output_tokens"])
+                options.append({"precision": precision, "tp": tp, "replicas": instances,
+                                "ttft_p99_s": served["ttft_p99_s"], "tpot_p99_s": served["tpot_p99_s"],
+                                "max_qps_per_replica": served["max_qps_under_slo"], "monthly_cost_usd": monthly,
+                                "cost_per_million_output_tokens": per_million, "error_band": served["band"]})
         if options:
-            best = min(options, key=lambda o: (o["monthly_cost_usd"], -o["max_qps_per_replica"]))
+            best = min(options, key=lambda o: (o["monthly_cost_usd"], o["tp"], -o["max_qps_per_replica"]))
             rows.append({**row, **best, "feasible": True,
                          "reason": None})
         else:
             rows.append({**row, "reason": "; ".join(reasons) or "no precision fits"})
     return sorted(rows, key=lambda r: (not r["feasible"], r.get("cost_per_million_output_tokens") or math.inf))
+
+
+def _splits(shape, device: DeviceSpec, count: int) -> list[int]:
+    """The ways one replica may take N of an instance's `count` accelerators: divisors of the count that divide the
+    model's attention heads, beyond one only over an interconnect the catalog knows."""
+    heads = shape.shape.heads if shape.shape is not None else 1
+    return [n for n in range(1, count + 1) if count % n == 0 and (n == 1 or (heads % n == 0
+                                                                           and device.link_bytes_per_s))]
+
+
+def _serve_split(model: str, shape, device: DeviceSpec, precision: str, tp: int, target, requests: int, chip,
+                 cores: int | None) -> dict | str:
+    """One replica of `tp` devices at `precision` served under the target: the simulator's summary with the
+    prefill's band, or why it can't serve."""
+    from infercost.layers import COMPUTE_PRECISION
+    from infercost.predict.generation import Split, kv_tokens, step_cost
+    from infercost.serving.continuous import Budget, serve_generation
+
+    compute = COMPUTE_PRECISION.get(precision, precision)
+    rate, why = device.rate(compute)
+    if rate is None or (device.kind == "cpu" and compute in ("fp16", "fp8", "fp4")):
+        return why or "no rate"
+    split = Split.over(device, tp, shape)
+    tokens = kv_tokens(shape, device, precision, split=split)
+    if tokens < target.prompt[1] + target.output[1]:
+        return "the weights leave no room for one request's KV cache"
+    prompt = (target.prompt[0] + target.prompt[1]) // 2
+    scaled = compute in ("fp8", "fp4")
+    basis = "fp16" if scaled else compute
+    profile = profile_model(model, 1, None, width=None, precision=basis, seq=prompt)
+    if chip is not None:
+        found = predict_published(model, chip, basis, batch=1, size=(profile.height, profile.width), cores=cores,
+                                  seq=prompt)
+        prefill_s, band = found.seconds, math.exp(found.band) - 1
+    else:
+        prefill = predict(profile, device, None, replicas=1, error=DEFAULT_ERROR)
+        prefill_s, band = prefill.latency_s, DEFAULT_ERROR
+    if scaled:
+        prefill_s *= device.rate("fp16")[0] / rate
+    cost = step_cost(shape, device, precision, prefill_s_per_token=prefill_s / prompt, split=split)
+    served = serve_generation(cost, Budget(min(tokens, 1_000_000)), target, price_per_hour=None, requests=requests,
+                              tolerance=1.1)
+    if not served["max_qps_under_slo"]:
+        return (f"misses the targets even alone (TTFT p99 {served['ttft_p99_s'] * 1e3:.0f} ms, TPOT p99 "
+                f"{served['tpot_p99_s'] * 1e3:.1f} ms)")
+    return {**served, "band": max(band, DEFAULT_ERROR)}

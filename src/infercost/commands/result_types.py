@@ -193,6 +193,7 @@ class GenerationCandidate(Result):
     feasible: bool
     reason: str | None
     precision: str | None = None
+    tp: int | None = None  # accelerators per replica (tensor parallelism)
     replicas: int | None = None
     ttft_p99_s: float | None = None
     tpot_p99_s: float | None = None

@@ -170,27 +170,36 @@ def predict_generation(prefill: dict, shape: DecoderShape, device: DeviceSpec, *
     return found
 
 
-def step_cost(shape: DecoderShape, device: DeviceSpec, precision: str, *, prefill_s_per_token: float):
+def step_cost(shape: DecoderShape, device: DeviceSpec, precision: str, *, prefill_s_per_token: float,
+              split: Split = Split(), kv_precision: str | None = None):
     """The continuous-batching step cost on a device not measured: the prefill at the predicted seconds per prompt
-    token, a decode step at the weights' read time plus each sequence's cache read (serving/continuous.StepCost)."""
+    token, a decode step at the weights' read time plus each sequence's cache read (serving/continuous.StepCost);
+    over a split's devices, each reads and computes its share and the all-reduces are added (their latency to the
+    fixed part, their bytes to each token)."""
     from infercost.serving.continuous import StepCost
 
     eff = DEFAULTS.get(device.kind, DEFAULTS["gpu"])
-    kv_element = kv_element_bytes(precision)
-    read_s = BYTES[precision] / (device.bandwidth * eff.memory)  # a parameter's read
-    weights_s = shape.read_params(1) * read_s + eff.overhead_s * shape.layers * 4
-    per_context_s = shape.kv_elements_per_token * kv_element / (device.bandwidth * eff.memory)
+    kv_element = kv_element_bytes(precision, kv_precision)
+    read_s = BYTES[precision] / (device.bandwidth * eff.memory) / split.tp  # a parameter's read, per device
+    fixed_comm = split.all_reduce_s(shape.layers, 0, shape.hidden)
+    token_comm = split.all_reduce_s(shape.layers, 1, shape.hidden) - fixed_comm
+    weights_s = shape.read_params(1) * read_s + eff.overhead_s * shape.layers * 4 + fixed_comm
+    per_context_s = (shape.kv_elements_per_token * kv_element / (device.bandwidth * eff.memory)
+                     / split.kv_split(shape))
     peak, _ = device.rate(precision)
-    per_sequence_s = 2 * shape.compute_params() / (peak * eff.compute) if peak else 0.0  # compute a sequence adds
+    per_sequence_s = 2 * shape.compute_params() / (peak * eff.compute) / split.tp if peak else 0.0
     # A mixture of experts reads more experts as its batch grows: the mean extra read per sequence up to batch 8.
-    per_sequence_s += (shape.read_params(8) - shape.read_params(1)) / 7 * read_s
-    return StepCost((0.0, prefill_s_per_token, 0.0), (weights_s, per_sequence_s, per_context_s),
-                    f"predicted for {device.name}")
+    per_sequence_s += (shape.read_params(8) - shape.read_params(1)) / 7 * read_s + token_comm
+    prefill = (fixed_comm, prefill_s_per_token / split.tp + token_comm, 0.0)
+    return StepCost(prefill, (weights_s, per_sequence_s, per_context_s),
+                    f"predicted for {device.name}" + (f" x{split.tp} (tensor parallel)" if split.tp > 1 else ""))
 
 
-def kv_tokens(shape: DecoderShape, device: DeviceSpec, precision: str) -> int:
-    """KV-cache tokens a device holds beside the weights (generation.kv.kv_cache_tokens)."""
+def kv_tokens(shape: DecoderShape, device: DeviceSpec, precision: str, *, split: Split = Split(),
+              kv_precision: str | None = None) -> int:
+    """KV-cache tokens a replica holds beside the weights (generation.kv.kv_cache_tokens): on each of its devices,
+    the weights' share and each token's share of the cache."""
     if device.memory_bytes is None:
         return 0
-    per_token = shape.kv_elements_per_token * kv_element_bytes(precision)
-    return kv_cache_tokens(device.memory_bytes, shape.params * BYTES[precision], per_token)
+    per_token = shape.kv_elements_per_token * kv_element_bytes(precision, kv_precision) / split.kv_split(shape)
+    return kv_cache_tokens(device.memory_bytes, shape.params * BYTES[precision] / split.tp, per_token)

@@ -219,11 +219,12 @@ def pay_per_use_table(rows: Sequence[dict]) -> Table:
 def generation_recommend_table(shown: Sequence[dict], title: str, top: int) -> Table:
     """Instances ranked by cost per million output tokens under TTFT and TPOT targets."""
     table = Table(header_style="bold", title=title)
-    for column in ("instance", "accelerator", "precision", "replicas", "TTFT p99", "TPOT p99", "max qps/replica",
-                   "USD/month", "USD/1M out tokens", "source"):
+    for column in ("instance", "accelerator", "precision", "N per replica", "instances", "TTFT p99", "TPOT p99",
+                   "max qps/replica", "USD/month", "USD/1M out tokens", "source"):
         table.add_column(column)
     for r in [r for r in shown if r["feasible"]][:top]:
-        table.add_row(escape(r["instance"]), escape(r["accelerator"]), r["precision"], str(r["replicas"]),
+        table.add_row(escape(r["instance"]), escape(r["accelerator"]), r["precision"], str(r.get("tp") or 1),
+                      str(r["replicas"]),
                       fmt_seconds(r["ttft_p99_s"]), fmt_seconds(r["tpot_p99_s"]), f"{r['max_qps_per_replica']:.3g}",
                       f"{r['monthly_cost_usd']:,.0f}", f"{r['cost_per_million_output_tokens']:.3g}", band_text(r))
     return table
