@@ -159,10 +159,13 @@ def serve_generation(cost: StepCost, budget: Budget, target: GenerationTarget, *
     """The highest rate a replica sustains under both p99 targets (bisection on the rate, the same request draws
     each time), the replicas for the asked rate, the percentiles and goodput each replica sees at its share of the
     rate (all of it on one replica where one can't keep up), and what a million output tokens cost."""
-    def at(qps: float) -> dict:
-        return summary_at(cost, budget, target, qps=qps, requests=requests)
+    seen: dict[float, dict] = {}
 
-    asked = at(target.qps)
+    def at(qps: float) -> dict:
+        if qps not in seen:
+            seen[qps] = summary_at(cost, budget, target, qps=qps, requests=requests)
+        return seen[qps]
+
     low, high = 0.0, target.qps
     while _meets(at(high), target) and high < 1e6:
         low, high = high, high * 2
@@ -177,7 +180,14 @@ def serve_generation(cost: StepCost, budget: Budget, target: GenerationTarget, *
                 break
         capacity = low
     mean_output = float(np.mean(target.requests(requests)[2]))
-    replicas = math.ceil(target.qps / capacity) if capacity > 0 else None
+    replicas = None
+    if capacity > 0:  # the fewest replicas whose share meets the targets: exact, whatever the tolerance
+        fewest, most = max(1, math.ceil(target.qps / high)), max(1, math.ceil(target.qps / capacity))
+        while fewest < most:
+            middle = (fewest + most) // 2
+            fewest, most = (fewest, middle) if _meets(at(target.qps / middle), target) else (middle + 1, most)
+        replicas = most
+    asked = at(target.qps)
     if replicas and replicas > 1:  # the percentiles each replica sees at its share of the rate
         share = at(target.qps / replicas)
         asked = {**share, "qps": target.qps, "goodput_per_s": share["met_fraction"] * target.qps}
