@@ -14,6 +14,7 @@ from infercost.serving.policy import Policy
 from infercost.serving.simulator import SimResult, simulate
 
 SEARCH_REQUESTS = 20_000
+_SIZED: dict[tuple, object] = {}  # replicas_for's and max_rate_under_slo's answers in this process, by what they read
 
 
 def _unit_arrivals(requests: int, seed: int, traffic: str) -> np.ndarray:
@@ -31,9 +32,17 @@ def served_at(curve: LatencyCurve, policy: Policy, rate: float, *, slo_s: float,
 def max_rate_under_slo(curve: LatencyCurve, policy: Policy, slo_s: float, *, percentile: float = 99.0,
                        replicas: int = 1, requests: int = SEARCH_REQUESTS, traffic: str = STEADY) -> float:
     """The highest mean rate of this traffic shape whose latency percentile stays under the target (0 if none), by
-    bisection."""
+    bisection. Remembered for the process, as replicas_for is (best_policy and serving_plan ask the same)."""
     if curve.latency(1) > slo_s:
         return 0.0
+    key = ("rate", curve.key(), policy, slo_s, percentile, replicas, requests, traffic)
+    if key not in _SIZED:
+        _SIZED[key] = _highest_rate(curve, policy, slo_s, percentile, replicas, requests, traffic)
+    return _SIZED[key]
+
+
+def _highest_rate(curve: LatencyCurve, policy: Policy, slo_s: float, percentile: float, replicas: int, requests: int,
+                  traffic: str) -> float:
     unit = _unit_arrivals(requests, 0, traffic)
     high = replicas * curve.best_throughput(policy.max_batch)
     low = 0.0
@@ -63,9 +72,6 @@ def best_policy(curve: LatencyCurve, slo_s: float, percentile: float = 99.0,
     found = [(p, max_rate_under_slo(curve, p, slo_s, percentile=percentile, traffic=traffic))
              for p in policies or default_policies(curve, slo_s)]
     return sorted(found, key=lambda pair: -pair[1])
-
-
-_SIZED: dict[tuple, tuple[int, SimResult] | None] = {}  # replicas_for's answers in this process, by what it read
 
 
 def replicas_for(curve: LatencyCurve, policy: Policy, rate: float, *, slo_s: float, percentile: float = 99.0,
