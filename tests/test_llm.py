@@ -172,3 +172,17 @@ def test_recommend_searches_the_split_and_the_precision_for_each_instance():
     costs = [r["cost_per_million_output_tokens"] for r in feasible]
     assert costs == sorted(costs)
     assert all(r["reason"] for r in rows if not r["feasible"])
+
+
+def test_generation_is_validated_against_published_llm_rows_with_every_left_out_row_counted():
+    from infercost.predict.published_llm import published_rows
+
+    result = CliRunner().invoke(cli, ["predict", "--validate-published", "--kind", "generation", "--json"])
+    assert result.exit_code == 0, result.output
+    found = json.loads(result.output)
+    assert found["points"] >= 50 and found["fitted"] is False
+    assert set(found["by_metric"]) == {"output_tokens_per_s", "ttft_ms_mean"}
+    assert {"A100-80G", "Trainium1"} <= set(found["by_group"])
+    assert found["points"] + sum(found["left_out"].values()) == len(published_rows())
+    for summary in (found, *found["by_group"].values()):
+        assert 0 <= summary["median_error"] <= summary["p90_error"] and 0 <= summary["band_coverage"] <= 1

@@ -35,6 +35,8 @@ from infercost.errors import UsageError
 @click.option("--published", default=None, help="Add your own published-measurement rows (the corpus's columns).")
 @click.option("--validate", "validate_dir", default=None, help="Hold out groups of these results and print the error.")
 @click.option("--validate-published", is_flag=True, help="Hold out groups of the corpus and print the error.")
+@click.option("--kind", type=click.Choice(["forward", "generation"]), default="forward", show_default=True,
+              help="With --validate-published: forward passes, or generation against the published LLM rows.")
 @click.option("--hold-out", type=click.Choice(["model", "resolution", "device", "accelerator", "stack", "generation"]),
               default=None, help="What each validation fold leaves out [--validate: model; --validate-published: "
                                  "accelerator].")
@@ -45,12 +47,15 @@ def predict_cmd(model: str | None, accelerator: str | None, instance: str | None
                 resolution: str | None, seq_len: int | None, prompt_len: int | None, output_len: int | None,
                 tp: int, kv_precision: str | None, backend: str | None, stack: str | None,
                 results_dir: str | None, published: str | None, validate_dir: str | None, validate_published: bool,
+                kind: str,
                 hold_out: str | None, catalog_file: str | None, as_json: bool) -> None:
     """Predict a model's latency on a catalog accelerator or instance, calibrated on published measurements."""
     from infercost.case import parse_resolution
     from infercost.commands.predict import Basis, Where, predict_on, validate_results
 
     cat = catalog_of(catalog_file)
+    if validate_published and kind == "generation":
+        return _validate_generation(hold_out or "accelerator", as_json)
     if validate_published:
         return _validate_published(hold_out or "accelerator", published, as_json)
     if validate_dir:
@@ -115,6 +120,26 @@ def _predict_generation(model, cat, where, precision: str, batch: int, prompt_le
                   f"  split over {g['tp']} devices by tensor parallelism ({g['interconnect']}): all-reduces "
                   f"{fmt_seconds(g['all_reduce_per_step_s'])} of each decode step", highlight=False)
     out.print(f"  TTFT band: {g['ttft_band_source']}; TPOT band: {g['tpot_band_source']}", highlight=False)
+    return None
+
+
+def _validate_generation(hold_out: str, as_json: bool) -> None:
+    from infercost.commands.predict import validate_generation
+
+    found = validate_generation(hold_out)
+    if as_json:
+        return print_json(found)
+    out.print(f"generation predicted against {found['points']} published rows (nothing fitted to them: each is held "
+              f"out), by {hold_out}:", highlight=False)
+    for name, rows in (*found["by_group"].items(), *(("metric " + m, r) for m, r in found["by_metric"].items())):
+        out.print(f"  {name:28} {rows['points']:4d} rows: median error {rows['median_error']:.0%}, p90 "
+                  f"{rows['p90_error']:.0%}, predicted/measured {rows['bias']:.2f}, {rows['band_coverage']:.0%} inside "
+                  f"their band", highlight=False)
+    out.print(f"overall: median error {found['median_error']:.0%}, p90 {found['p90_error']:.0%}; "
+              f"{found['band_coverage']:.0%} inside their band", highlight=False)
+    left = sum(found["left_out"].values())
+    out.print(f"{left} rows left out: " + "; ".join(f"{n} {why}" for why, n in list(found["left_out"].items())[:4])
+              + (" ..." if len(found["left_out"]) > 4 else ""), highlight=False, markup=False)
     return None
 
 

@@ -6,8 +6,9 @@ import math
 from dataclasses import dataclass
 
 from infercost.commands.result_types import Prediction
-from infercost.errors import UsageError
+from infercost.errors import InfercostError, UsageError
 from infercost.models import check_size_axis
+from infercost.predict import published_llm
 from infercost.predict.calibrate import error_band, fit, samples, validate
 from infercost.predict.corpus_roofline import Chip, chips_from
 from infercost.predict.profile import profile_model
@@ -231,3 +232,66 @@ def predict_generation_on(model: str, catalog: Catalog, where: Where, *, precisi
                    memory_needed_bytes=generation["memory_needed_bytes"],
                    fits_in_memory=generation["fits_in_memory"])
     return Prediction(**prefill, generation=generation)
+
+
+# Generation checked against published LLM measurements (predict/published_llm.py maps each row).
+
+def _check_row(row: dict, catalog) -> published_llm.Checked | str:
+    """The row predicted, or why it is left out."""
+    if row["metric"] not in published_llm.METRICS:
+        return f"metric {row['metric']} (only a static batch's throughput and TTFT are predicted here)"
+    if not row["scenario"].startswith(published_llm.STATIC) or not row["batch"]:
+        return "not a static batch (Offline and Server rows need the simulator at the runtime's batch)"
+    if row["model"] not in published_llm.MODELS:
+        return "model without a shipped shape"
+    if row["accelerator"] not in published_llm.ACCELERATORS:
+        return "accelerator not in the catalog"
+    accelerator, per_chip = published_llm.ACCELERATORS[row["accelerator"]]
+    tp = max(1, int(row["tensor_parallel"] or 1) // per_chip)
+    try:
+        found = predict_generation_on(published_llm.MODELS[row["model"]], catalog, Where(accelerator=accelerator),
+                                      precision=published_llm.precision_of(row["precision"]),
+                                      batch=int(row["batch"]),
+                                      prompt=max(1, int(row["input_len"])), output=max(2, int(row["output_len"])),
+                                      tp=tp)
+    except InfercostError as exc:
+        return f"can't be predicted: {str(exc).split(':')[0]}"
+    g = found.generation
+    if row["metric"] == "ttft_ms_mean":
+        predicted, low, high = g["ttft_s"], g["ttft_low_s"], g["ttft_high_s"]
+    else:  # the instance's throughput: its data-parallel replicas (whole chips over tp) each at the static batch
+        replicas = max(1, int(row["accelerator_count"] or 1) // tp)
+        e2e = g["e2e_s"]
+        predicted = replicas * g["output_tokens_per_s"]
+        fast = g["ttft_low_s"] + (int(row["output_len"]) - 1) * g["tpot_low_s"]
+        slow = g["ttft_high_s"] + (int(row["output_len"]) - 1) * g["tpot_high_s"]
+        low, high = predicted * e2e / slow, predicted * e2e / fast
+    return published_llm.Checked(row["accelerator"], row["model"], published_llm.stack_of(row), row["metric"],
+                                 published_llm.measured_value(row), predicted, low, high)
+
+
+def validate_generation(hold_out: str = "accelerator") -> dict:
+    """Every usable published row predicted (nothing is fitted to them, so each is held out), grouped by
+    `hold_out` (accelerator, model or stack) and by metric; the rows left out, counted by reason."""
+    from infercost.pricing import load_catalog
+
+    if hold_out not in ("accelerator", "model", "stack"):
+        raise UsageError(f"--hold-out for generation is accelerator, model or stack, not {hold_out!r}")
+    catalog = load_catalog()
+    checked, left_out = [], {}
+    for row in published_llm.published_rows():
+        found = _check_row(row, catalog)
+        if isinstance(found, str):
+            left_out[found] = left_out.get(found, 0) + 1
+        else:
+            checked.append(found)
+    if not checked:
+        raise InfercostError("no published generation row could be predicted")
+    groups = sorted({getattr(c, hold_out) for c in checked})
+    return {"kind": "generation", "hold_out": hold_out, "fitted": False, **published_llm.summary(checked),
+            "groups": len(groups),
+            "by_group": {g: published_llm.summary([c for c in checked if getattr(c, hold_out) == g])
+                         for g in groups},
+            "by_metric": {m: published_llm.summary([c for c in checked if c.metric == m]) for m in sorted({c.metric
+                                                                                            for c in checked})},
+            "left_out": dict(sorted(left_out.items(), key=lambda kv: -kv[1]))}
