@@ -212,9 +212,12 @@ def probeable(device: str) -> bool:
     return device.partition(":")[0] in ("cpu", "cuda")
 
 
-def device_probe(device: str, wanted: bool = True, ceiling: tuple[dict[str, float], str] | None = None) -> dict | None:
-    """This device's cached ceilings (measured once if missing, with `ceiling` as run_probe takes it), or None when
-    not wanted or not probeable."""
+Ceiling = Callable[[], "tuple[dict[str, float], str] | None"]  # the catalog's CPU peaks, asked for only when probing
+
+
+def device_probe(device: str, wanted: bool = True, ceiling: Ceiling | None = None) -> dict | None:
+    """This device's cached ceilings (measured once if missing, `ceiling()` then giving run_probe its ceiling), or
+    None when not wanted or not probeable."""
     return cached_probe(device, ceiling=ceiling) if wanted and probeable(device) else None
 
 
@@ -223,14 +226,13 @@ def _cache_path(device: str):
     return cache_dir("probe") / f"{key}.json"
 
 
-def cached_probe(device: str = "cpu", run_if_missing: bool = True,
-                 ceiling: tuple[dict[str, float], str] | None = None) -> dict | None:
+def cached_probe(device: str = "cpu", run_if_missing: bool = True, ceiling: Ceiling | None = None) -> dict | None:
     path = _cache_path(device)
     if path.exists():
         return json.loads(path.read_text())
     if not run_if_missing:
         return None
-    return save_probe(run_probe(device, ceiling=ceiling))
+    return save_probe(run_probe(device, ceiling=ceiling() if ceiling and device == "cpu" else None))
 
 
 def save_probe(result: dict) -> dict:

@@ -101,7 +101,7 @@ def _measure_task(case: dict, options: dict, probe: bool) -> str:
 
     parsed = Case.from_dict(case)
     record = Runner(RunOptions.from_dict(options)).run(parsed)
-    return with_peak(record, device_probe(parsed.device, probe, cpu_ceiling())).to_json()
+    return with_peak(record, device_probe(parsed.device, probe, cpu_ceiling)).to_json()
 
 
 def _fingerprint_task() -> dict:

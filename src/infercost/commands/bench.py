@@ -30,7 +30,7 @@ def run_bench(grid: Grid, options: RunOptions | None = None, out_dir: str = "inf
     cases = grid.cases()
     runner = Runner(options)
     store = ResultsStore(out_dir)
-    probes = {device: device_probe(device, probe, cpu_ceiling()) for device in grid.devices}
+    probes = {device: device_probe(device, probe, cpu_ceiling) for device in grid.devices}
     records = []
     with progress_bar(len(cases), enabled=progress) as bar:
         selections = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from infercost.commands.result_types import Prediction
+from infercost.commands.result_types import ModelPrediction
 from infercost.errors import InfercostError, UsageError
 from infercost.models import check_size_axis
 from infercost.predict import published_llm
@@ -115,7 +115,7 @@ def _device(catalog: Catalog, where: Where) -> tuple[DeviceSpec, int, Chip | Non
 
 def predict_on(model: str, catalog: Catalog, where: Where, *, precision: str = "fp32", batch: int = 1,
                size: tuple[int, int] | int | None = None, backend: str | None = None,
-               basis: Basis = Basis()) -> Prediction:
+               basis: Basis = Basis()) -> ModelPrediction:
     """The model's predicted latency at this batch and size (an image's (height, width), a token model's sequence
     length; None: the model's own) on `where`.
     Calibrated on the published corpus by default (the device's generation, the stack, the precision path), or on
@@ -128,11 +128,11 @@ def predict_on(model: str, catalog: Catalog, where: Where, *, precision: str = "
     profile = profile_model(model, batch, height, width=width, precision=precision, seq=seq)
     device, replicas, chip, cores = _device(catalog, where)
     if chip is not None and basis.results is None:
-        return Prediction(**{**_published(profile, device, replicas, chip, cores, backend, basis.published, where,
+        return ModelPrediction(**{**_published(profile, device, replicas, chip, cores, backend, basis.published, where,
                                           seq), **_size_fields(profile, seq)})
     eff, band, _ = calibration(basis.results, catalog, device.kind, precision=precision, stack=backend)
     result = predict(profile, device, eff, replicas=replicas, error=band if band is not None else DEFAULT_ERROR)
-    return Prediction(**{
+    return ModelPrediction(**{
         **_shared(profile, device, replicas, where, result), **_size_fields(profile, seq),
         "stack": backend or "roofline",
         "calibrated_from": eff.source if eff else None,
@@ -199,39 +199,33 @@ def validate_results(results: str, catalog: Catalog, hold_out: str) -> list[dict
 
 def predict_generation_on(model: str, catalog: Catalog, where: Where, *, precision: str, batch: int, prompt: int,
                           output: int, backend: str | None = None, basis: Basis = Basis(), tp: int = 1,
-                          kv_precision: str | None = None) -> Prediction:
+                          kv_precision: str | None = None) -> ModelPrediction:
     """A generation's TTFT and TPOT on `where`: the prefill predicted as the model's forward pass over the prompt,
     the decode from the bandwidth it needs (predict/generation.py); over `tp` accelerators by tensor parallelism.
     A weight-only format (w8a16, w4a16) prefills at its 16-bit activations' rate; fp8 and fp4 at the fp16
     prediction scaled by the chip's fp16/fp8 (or fp4) peak ratio, and not at all on a chip without that rate."""
-    from infercost.layers import COMPUTE_PRECISION
-    from infercost.predict.generation import DecoderShape, Split, predict_generation
+    from infercost.predict.generation import DecoderShape, Split, predict_generation, prefill_basis
 
     shape = DecoderShape.of(model)
     device, replicas, _, _ = _device(catalog, where)
     if where.instance and tp > replicas:
         raise UsageError(f"{where.instance} has {replicas} accelerators: --tp {tp} is more than it has")
     split = Split.over(device, tp, shape)
-    compute = COMPUTE_PRECISION.get(precision, precision)
-    scaled = compute in ("fp8", "fp4")
-    rate, why = device.rate(compute)
-    if rate is None and scaled:
-        raise UsageError(why)
-    prefill = predict_on(model, catalog, where, precision="fp16" if scaled else compute, batch=batch, size=prompt,
+    measured_at, speedup = prefill_basis(device, precision)
+    prefill = predict_on(model, catalog, where, precision=measured_at, batch=batch, size=prompt,
                          backend=backend, basis=basis).to_dict()
-    if scaled and prefill.get("latency_s"):
-        speedup = rate / device.rate("fp16")[0]
+    if speedup != 1.0 and prefill.get("latency_s"):
         for key in ("latency_s", "latency_low_s", "latency_high_s"):
             prefill[key] = prefill[key] / speedup
         prefill["throughput_per_s"] = prefill["throughput_per_s"] * speedup
         prefill["error_band_source"] = (f"{prefill['error_band_source']}; the fp16 prefill scaled by the chip's "
-                                        f"{compute}/fp16 peak ratio ({speedup:.2g}x), not validated")
+                                        f"{precision}/fp16 peak ratio ({speedup:.2g}x), not validated")
     generation = predict_generation(prefill, shape, device, precision=precision, batch=batch, prompt=prompt,
                                     output=output, split=split, kv_precision=kv_precision)
     prefill.update(precision=precision, replicas=replicas // tp if where.instance else 1,
                    memory_needed_bytes=generation["memory_needed_bytes"],
                    fits_in_memory=generation["fits_in_memory"])
-    return Prediction(**prefill, generation=generation)
+    return ModelPrediction(**prefill, generation=generation)
 
 
 # Generation checked against published LLM measurements (predict/published_llm.py maps each row).

@@ -344,9 +344,16 @@ def recommend_generation(catalog: Catalog, model: str, target, *, precisions: tu
 def _splits(shape, device: DeviceSpec, count: int) -> list[int]:
     """The ways one replica may take N of an instance's `count` accelerators: divisors of the count that divide the
     model's attention heads, beyond one only over an interconnect the catalog knows."""
-    heads = shape.shape.heads if shape.shape is not None else 1
-    return [n for n in range(1, count + 1) if count % n == 0 and (n == 1 or (heads % n == 0
-                                                                           and device.link_bytes_per_s))]
+    from infercost.predict.generation import Split
+
+    def allowed(n: int) -> bool:
+        try:
+            Split.over(device, n, shape)  # the one rule for a split: heads and an interconnect
+        except UsageError:
+            return False
+        return True
+
+    return [n for n in range(1, count + 1) if count % n == 0 and allowed(n)]
 
 
 def _serve_split(model: str, shape, device: DeviceSpec, precision: str, tp: int, target, requests: int, chip,
@@ -354,7 +361,7 @@ def _serve_split(model: str, shape, device: DeviceSpec, precision: str, tp: int,
     """One replica of `tp` devices at `precision` served under the target: the simulator's summary with the
     prefill's band, or why it can't serve."""
     from infercost.layers import COMPUTE_PRECISION
-    from infercost.predict.generation import Split, kv_tokens, step_cost
+    from infercost.predict.generation import Split, kv_tokens, prefill_basis, step_cost
     from infercost.serving.continuous import Budget, serve_generation
 
     compute = COMPUTE_PRECISION.get(precision, precision)
@@ -366,8 +373,7 @@ def _serve_split(model: str, shape, device: DeviceSpec, precision: str, tp: int,
     if tokens < target.prompt[1] + target.output[1]:
         return "the weights leave no room for one request's KV cache"
     prompt = (target.prompt[0] + target.prompt[1]) // 2
-    scaled = compute in ("fp8", "fp4")
-    basis = "fp16" if scaled else compute
+    basis, speedup = prefill_basis(device, precision)
     profile = profile_model(model, 1, None, width=None, precision=basis, seq=prompt)
     if chip is not None:
         found = predict_published(model, chip, basis, batch=1, size=(profile.height, profile.width), cores=cores,
@@ -376,8 +382,7 @@ def _serve_split(model: str, shape, device: DeviceSpec, precision: str, tp: int,
     else:
         prefill = predict(profile, device, None, replicas=1, error=DEFAULT_ERROR)
         prefill_s, band = prefill.latency_s, DEFAULT_ERROR
-    if scaled:
-        prefill_s *= device.rate("fp16")[0] / rate
+    prefill_s /= speedup
     cost = step_cost(shape, device, precision, prefill_s_per_token=prefill_s / prompt, split=split)
     alone_ttft = cost.prefill_s([target.prompt[1]])
     alone_tpot = cost.decode_s(1, target.prompt[1] + target.output[1] / 2)

@@ -20,7 +20,7 @@ class Result(BaseModel):
         return self.model_dump(exclude_unset=True)
 
 
-class Prediction(Result):
+class ModelPrediction(Result):
     """A model predicted on hardware not measured: latency with its band, throughput, memory, and what it was
     calibrated on; with `generation`, TTFT and TPOT (predict/generation.py)."""
 

@@ -73,8 +73,7 @@ def run_study(plan: Plan, out_dir: str, options: RunOptions | None = None, *, ti
     (out / "plan.yaml").write_text(plan.to_yaml())
     store = ResultsStore(out)
     runner = Runner(_options(plan, options))
-    ceiling = cpu_ceiling()
-    probes = {device: device_probe(device, probe, ceiling) for device in {ladder.device for ladder in plan.ladders}}
+    probes = {device: device_probe(device, probe, cpu_ceiling) for device in {ladder.device for ladder in plan.ladders}}
     with progress_bar(len(plan.cases()), enabled=progress, plain=progress) as bar:
         outcome = run_plan(plan, store, lambda case: with_peak(runner.run(case), probes.get(case.device)),
                            on_start=lambda c: bar.start(c.label), on_done=bar.done, time_budget_s=time_budget_s)

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 
 from infercost.errors import UsageError
 from infercost.generation.kv import kv_cache_tokens, kv_element_bytes, kv_elements_per_token, usable_memory
-from infercost.layers import BYTES
+from infercost.layers import BYTES, COMPUTE_PRECISION
+from infercost.models.llm import LLMShape
 from infercost.predict.roofline import DEFAULT_ERROR, DEFAULTS, DeviceSpec
 
 
@@ -59,7 +60,21 @@ class DecoderShape:
             built = spec.causal()
         config = built.config
         params = sum(p.numel() for p in built.parameters())
-        return cls(params, config.num_hidden_layers, config.hidden_size, kv_elements_per_token(config))
+        shape = LLMShape.from_config(config.to_dict(), model)  # its heads, for a split
+        return cls(params, config.num_hidden_layers, config.hidden_size, kv_elements_per_token(config), shape)
+
+
+def prefill_basis(device: DeviceSpec, precision: str) -> tuple[str, float]:
+    """The precision a prefill is predicted at, and how many times faster the chip runs it at `precision`: a
+    weight-only format at its activations' precision (1x); fp8 and fp4 at fp16, faster by the chip's peak ratio
+    (not validated), and refused with the reason on a chip without that rate."""
+    compute = COMPUTE_PRECISION.get(precision, precision)
+    if compute not in ("fp8", "fp4"):
+        return compute, 1.0
+    rate, why = device.rate(compute)
+    if rate is None:
+        raise UsageError(why)
+    return "fp16", rate / device.rate("fp16")[0]
 
 
 # Latency of one all-reduce between the accelerators of a replica, beside its bytes over the link's bandwidth.
