@@ -124,14 +124,17 @@ def _predict_generation(model, cat, where, precision: str, batch: int, prompt_le
 
 
 def _validate_generation(hold_out: str, as_json: bool) -> None:
-    from infercost.commands.predict import validate_generation
+    from infercost.commands.generation_validation import validate
 
-    found = validate_generation(hold_out)
+    with out.status(f"predicting the published LLM rows, each {hold_out}'s left out of the fit in turn "
+                    "(about a minute)"):
+        found = validate(hold_out)
     if as_json:
         return print_json(found)
-    out.print(f"generation predicted against {found['points']} published rows (nothing fitted to them: each is held "
-              f"out), by {hold_out}:", highlight=False)
-    for name, rows in (*found["by_group"].items(), *(("metric " + m, r) for m, r in found["by_metric"].items())):
+    out.print(f"generation predicted against {found['points']} published rows, each {hold_out}'s rows with that "
+              f"{hold_out} left out of the fit:", highlight=False)
+    for name, rows in (*found["by_group"].items(), *(("metric " + m, r) for m, r in found["by_metric"].items()),
+                       *(("scenario " + m, r) for m, r in found["by_scenario"].items())):
         out.print(f"  {name:28} {rows['points']:4d} rows: median error {rows['median_error']:.0%}, p90 "
                   f"{rows['p90_error']:.0%}, predicted/measured {rows['bias']:.2f}, {rows['band_coverage']:.0%} inside "
                   f"their band", highlight=False)

@@ -6,11 +6,11 @@ import math
 from dataclasses import dataclass
 
 from infercost.commands.result_types import ModelPrediction
-from infercost.errors import InfercostError, UsageError
+from infercost.errors import UsageError
 from infercost.models import check_size_axis
-from infercost.predict import published_llm
 from infercost.predict.calibrate import error_band, fit, samples, validate
 from infercost.predict.corpus_roofline import Chip, chips_from
+from infercost.predict.llm_calibration import Factors
 from infercost.predict.profile import profile_model
 from infercost.predict.published import calibration as calibration_of
 from infercost.predict.published import predict_published
@@ -199,18 +199,20 @@ def validate_results(results: str, catalog: Catalog, hold_out: str) -> list[dict
 
 def predict_generation_on(model: str, catalog: Catalog, where: Where, *, precision: str, batch: int, prompt: int,
                           output: int, backend: str | None = None, basis: Basis = Basis(), tp: int = 1,
-                          kv_precision: str | None = None) -> ModelPrediction:
+                          kv_precision: str | None = None, padded_heads: bool = False,
+                          factors: Factors | None = None) -> ModelPrediction:
     """A generation's TTFT and TPOT on `where`: the prefill predicted as the model's forward pass over the prompt,
-    the decode from the bandwidth it needs (predict/generation.py); over `tp` accelerators by tensor parallelism.
-    A weight-only format (w8a16, w4a16) prefills at its 16-bit activations' rate; fp8 and fp4 at the fp16
-    prediction scaled by the chip's fp16/fp8 (or fp4) peak ratio, and not at all on a chip without that rate."""
+    the decode from the bandwidth it needs (predict/generation.py); over `tp` accelerators by tensor parallelism;
+    each multiplied by the generation calibration's factors (`factors`, or the shipped ones for the chip's
+    generation). A weight-only format (w8a16, w4a16) prefills at its 16-bit activations' rate; fp8 and fp4 at the
+    fp16 prediction scaled by the chip's fp16/fp8 (or fp4) peak ratio, and not at all on a chip without that rate."""
     from infercost.predict.generation import DecoderShape, Split, predict_generation, prefill_basis
 
     shape = DecoderShape.of(model)
     device, replicas, _, _ = _device(catalog, where)
     if where.instance and tp > replicas:
         raise UsageError(f"{where.instance} has {replicas} accelerators: --tp {tp} is more than it has")
-    split = Split.over(device, tp, shape)
+    split = Split.over(device, tp, shape, padded_heads=padded_heads)
     measured_at, speedup = prefill_basis(device, precision)
     prefill = predict_on(model, catalog, where, precision=measured_at, batch=batch, size=prompt,
                          backend=backend, basis=basis).to_dict()
@@ -219,73 +221,40 @@ def predict_generation_on(model: str, catalog: Catalog, where: Where, *, precisi
             prefill[key] = prefill[key] / speedup
         prefill["throughput_per_s"] = prefill["throughput_per_s"] * speedup
         prefill["error_band_source"] = (f"{prefill['error_band_source']}; the fp16 prefill scaled by the chip's "
-                                        f"{precision}/fp16 peak ratio ({speedup:.2g}x), not validated")
+                                        f"{precision}/fp16 peak ratio ({speedup:.2g}x)")
     generation = predict_generation(prefill, shape, device, precision=precision, batch=batch, prompt=prompt,
-                                    output=output, split=split, kv_precision=kv_precision)
+                                    output=output, split=split, kv_precision=kv_precision, factors=factors)
+    if device.kind != "cpu":  # the prompt's forward pass is the generation's prefill (the step cost's)
+        prefill.update(latency_s=generation["ttft_s"], latency_low_s=generation["ttft_low_s"],
+                       latency_high_s=generation["ttft_high_s"], throughput_per_s=batch / generation["ttft_s"],
+                       error_band_source=generation["ttft_band_source"])
     prefill.update(precision=precision, replicas=replicas // tp if where.instance else 1,
                    memory_needed_bytes=generation["memory_needed_bytes"],
                    fits_in_memory=generation["fits_in_memory"])
     return ModelPrediction(**prefill, generation=generation)
 
 
-# Generation checked against published LLM measurements (predict/published_llm.py maps each row).
+def generation_step_cost(model: str, device: DeviceSpec, chip: Chip | None, *, precision: str, split, prompt: int,
+                         cores: int | None = None, factors: Factors | None = None) -> tuple:
+    """The continuous-batching step cost of one replica (predict/generation.step_cost) and its prefill's band. On an
+    accelerator both phases come from the chip's figures and the generation calibration; on a CPU the prefill of a
+    `prompt`-token prompt is predicted as a forward pass (the published corpus's calibration, or the roofline)."""
+    from infercost.predict.generation import DecoderShape, calibrated, prefill_basis, step_cost
 
-def _check_row(row: dict, catalog) -> published_llm.Checked | str:
-    """The row predicted, or why it is left out."""
-    if row["metric"] not in published_llm.METRICS:
-        return f"metric {row['metric']} (only a static batch's throughput and TTFT are predicted here)"
-    if not row["scenario"].startswith(published_llm.STATIC) or not row["batch"]:
-        return "not a static batch (Offline and Server rows need the simulator at the runtime's batch)"
-    if row["model"] not in published_llm.MODELS:
-        return "model without a shipped shape"
-    if row["accelerator"] not in published_llm.ACCELERATORS:
-        return "accelerator not in the catalog"
-    accelerator, per_chip = published_llm.ACCELERATORS[row["accelerator"]]
-    tp = max(1, int(row["tensor_parallel"] or 1) // per_chip)
-    try:
-        found = predict_generation_on(published_llm.MODELS[row["model"]], catalog, Where(accelerator=accelerator),
-                                      precision=published_llm.precision_of(row["precision"]),
-                                      batch=int(row["batch"]),
-                                      prompt=max(1, int(row["input_len"])), output=max(2, int(row["output_len"])),
-                                      tp=tp)
-    except InfercostError as exc:
-        return f"can't be predicted: {str(exc).split(':')[0]}"
-    g = found.generation
-    if row["metric"] == "ttft_ms_mean":
-        predicted, low, high = g["ttft_s"], g["ttft_low_s"], g["ttft_high_s"]
-    else:  # the instance's throughput: its data-parallel replicas (whole chips over tp) each at the static batch
-        replicas = max(1, int(row["accelerator_count"] or 1) // tp)
-        e2e = g["e2e_s"]
-        predicted = replicas * g["output_tokens_per_s"]
-        fast = g["ttft_low_s"] + (int(row["output_len"]) - 1) * g["tpot_low_s"]
-        slow = g["ttft_high_s"] + (int(row["output_len"]) - 1) * g["tpot_high_s"]
-        low, high = predicted * e2e / slow, predicted * e2e / fast
-    return published_llm.Checked(row["accelerator"], row["model"], published_llm.stack_of(row), row["metric"],
-                                 published_llm.measured_value(row), predicted, low, high)
-
-
-def validate_generation(hold_out: str = "accelerator") -> dict:
-    """Every usable published row predicted (nothing is fitted to them, so each is held out), grouped by
-    `hold_out` (accelerator, model or stack) and by metric; the rows left out, counted by reason."""
-    from infercost.pricing import load_catalog
-
-    if hold_out not in ("accelerator", "model", "stack"):
-        raise UsageError(f"--hold-out for generation is accelerator, model or stack, not {hold_out!r}")
-    catalog = load_catalog()
-    checked, left_out = [], {}
-    for row in published_llm.published_rows():
-        found = _check_row(row, catalog)
-        if isinstance(found, str):
-            left_out[found] = left_out.get(found, 0) + 1
-        else:
-            checked.append(found)
-    if not checked:
-        raise InfercostError("no published generation row could be predicted")
-    groups = sorted({getattr(c, hold_out) for c in checked})
-    return {"kind": "generation", "hold_out": hold_out, "fitted": False, **published_llm.summary(checked),
-            "groups": len(groups),
-            "by_group": {g: published_llm.summary([c for c in checked if getattr(c, hold_out) == g])
-                         for g in groups},
-            "by_metric": {m: published_llm.summary([c for c in checked if c.metric == m]) for m in sorted({c.metric
-                                                                                            for c in checked})},
-            "left_out": dict(sorted(left_out.items(), key=lambda kv: -kv[1]))}
+    basis, speedup = prefill_basis(device, precision)  # refuses a precision the chip lacks
+    shape = DecoderShape.of(model)
+    if device.kind != "cpu":
+        found, calibration = calibrated(device)
+        cost = step_cost(shape, device, precision, split=split, factors=factors if factors is not None else found)
+        return cost, (math.exp(calibration.bands["throughput"]) - 1 if calibration else DEFAULT_ERROR)
+    profile = profile_model(model, 1, None, width=None, precision=basis, seq=prompt)
+    if chip is not None:
+        found = predict_published(model, chip, basis, batch=1, size=(profile.height, profile.width), cores=cores,
+                                  seq=prompt)
+        prefill_s, band = found.seconds, math.exp(found.band) - 1
+    else:
+        prefill = predict(profile, device, None, replicas=1, error=DEFAULT_ERROR)
+        prefill_s, band = prefill.latency_s, DEFAULT_ERROR
+    cost = step_cost(shape, device, precision, prefill_s_per_token=prefill_s / speedup / prompt, split=split,
+                     factors=factors)
+    return cost, band

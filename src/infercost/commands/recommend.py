@@ -11,7 +11,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from infercost.commands.predict import calibration
+from infercost.commands.predict import calibration, generation_step_cost
 from infercost.commands.result_types import Candidate
 from infercost.errors import UsageError
 from infercost.predict.corpus_roofline import chips_from
@@ -361,7 +361,7 @@ def _serve_split(model: str, shape, device: DeviceSpec, precision: str, tp: int,
     """One replica of `tp` devices at `precision` served under the target: the simulator's summary with the
     prefill's band, or why it can't serve."""
     from infercost.layers import COMPUTE_PRECISION
-    from infercost.predict.generation import Split, kv_tokens, prefill_basis, step_cost
+    from infercost.predict.generation import Split, kv_tokens
     from infercost.serving.continuous import Budget, serve_generation
 
     compute = COMPUTE_PRECISION.get(precision, precision)
@@ -373,17 +373,8 @@ def _serve_split(model: str, shape, device: DeviceSpec, precision: str, tp: int,
     if tokens < target.prompt[1] + target.output[1]:
         return "the weights leave no room for one request's KV cache"
     prompt = (target.prompt[0] + target.prompt[1]) // 2
-    basis, speedup = prefill_basis(device, precision)
-    profile = profile_model(model, 1, None, width=None, precision=basis, seq=prompt)
-    if chip is not None:
-        found = predict_published(model, chip, basis, batch=1, size=(profile.height, profile.width), cores=cores,
-                                  seq=prompt)
-        prefill_s, band = found.seconds, math.exp(found.band) - 1
-    else:
-        prefill = predict(profile, device, None, replicas=1, error=DEFAULT_ERROR)
-        prefill_s, band = prefill.latency_s, DEFAULT_ERROR
-    prefill_s /= speedup
-    cost = step_cost(shape, device, precision, prefill_s_per_token=prefill_s / prompt, split=split)
+    cost, band = generation_step_cost(model, device, chip, precision=precision, split=split, prompt=prompt,
+                                      cores=cores)
     alone_ttft = cost.prefill_s([target.prompt[1]])
     alone_tpot = cost.decode_s(1, target.prompt[1] + target.output[1] / 2)
     if alone_ttft > target.slo_ttft_s or alone_tpot > target.slo_tpot_s:  # no queue can make it faster than alone
@@ -394,4 +385,4 @@ def _serve_split(model: str, shape, device: DeviceSpec, precision: str, tp: int,
     if not served["max_qps_under_slo"]:
         return (f"misses the targets even alone (TTFT p99 {served['ttft_p99_s'] * 1e3:.0f} ms, TPOT p99 "
                 f"{served['tpot_p99_s'] * 1e3:.1f} ms)")
-    return {**served, "band": max(band, DEFAULT_ERROR)}
+    return {**served, "band": band}

@@ -54,6 +54,14 @@ class StepCost:
         """A decode step of `batch` sequences at a mean context of `context` tokens."""
         return self.decode_base(batch) + self.decode[2] * batch * context if batch else 0.0
 
+    def scaled(self, prefill: float, decode: float, note: str = "") -> StepCost:
+        """Every prefill term times `prefill`, every decode term times `decode` (a calibration's factors)."""
+        if prefill == 1.0 and decode == 1.0:
+            return self
+        return StepCost(tuple(t * prefill for t in self.prefill), tuple(t * decode for t in self.decode),
+                        self.source + note, tuple(t * decode for t in self.decode_by_batch),
+                        tuple(t * prefill for t in self.prefill_by_count))
+
 
 def _nnls(rows: list[list[float]], targets: list[float]) -> list[float]:
     from scipy.optimize import nnls

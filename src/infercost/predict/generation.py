@@ -15,12 +15,17 @@ Domain layer (predict).
 
 from __future__ import annotations
 
+import functools
+import math
 from dataclasses import dataclass
+
+import numpy as np
 
 from infercost.errors import UsageError
 from infercost.generation.kv import kv_cache_tokens, kv_element_bytes, kv_elements_per_token, usable_memory
 from infercost.layers import BYTES, COMPUTE_PRECISION
 from infercost.models.llm import LLMShape
+from infercost.predict.llm_calibration import Calibration, Factors, shipped
 from infercost.predict.roofline import DEFAULT_ERROR, DEFAULTS, DeviceSpec
 
 
@@ -91,13 +96,15 @@ class Split:
     link: str | None = None
 
     @classmethod
-    def over(cls, device: DeviceSpec, tp: int, shape: DecoderShape) -> Split:
+    def over(cls, device: DeviceSpec, tp: int, shape: DecoderShape, *, padded_heads: bool = False) -> Split:
+        """The split, or why not: `tp` must divide the heads (unless the runtime pads them, as Neuron does) and the
+        chip needs an interconnect in the catalog."""
         if tp < 1:
             raise UsageError(f"--tp must be at least 1, got {tp}")
         if tp == 1:
             return cls()
         heads = shape.shape.heads if shape.shape is not None else None
-        if heads and heads % tp:
+        if heads and heads % tp and not padded_heads:
             raise UsageError(f"--tp {tp} does not divide the model's {heads} attention heads: use a divisor of {heads}")
         if not device.link_bytes_per_s:
             raise UsageError(f"{device.name} has no interconnect figures in the catalog: it can't be split with --tp")
@@ -139,41 +146,68 @@ def decode_step(shape: DecoderShape, device: DeviceSpec, precision: str, *, batc
             "all_reduce_s": communicate_s}
 
 
+def calibrated(device: DeviceSpec, stack: str | None = None) -> tuple[Factors, Calibration | None]:
+    """The shipped generation calibration's factors for this device's generation (and a stack, where named), and
+    the calibration; none on a CPU or where nothing is shipped (the published rows are all accelerators)."""
+    calibration = shipped()
+    if calibration is None or device.kind == "cpu":
+        return Factors(), None
+    return calibration.fit.factors(stack, device.generation), calibration
+
+
 CPU_DECODE_LOW = 0.4  # the low end of a CPU's TPOT band, as a fraction of the prediction (see predict_generation)
 
 
 def predict_generation(prefill: dict, shape: DecoderShape, device: DeviceSpec, *, precision: str, batch: int,
-                       prompt: int, output: int, split: Split = Split(), kv_precision: str | None = None) -> dict:
+                       prompt: int, output: int, split: Split = Split(), kv_precision: str | None = None,
+                       factors: Factors | None = None) -> dict:
     """The `generation` block of a prediction: TTFT from the prefill prediction (divided over a split's devices,
     with its all-reduces), TPOT from the decode step at the mean context, end-to-end, output tokens per second,
-    memory per device, each with its band and where the band comes from."""
+    memory per device, each with its band and where the band comes from. The prefill and decode are multiplied by
+    the calibration's factors (`factors`, or the shipped ones for the device's generation) and take its validated
+    bands."""
+    calibration = None
+    if factors is None:
+        factors, calibration = calibrated(device)
     step = decode_step(shape, device, precision, batch=batch, context=prompt + output / 2, split=split,
                        kv_precision=kv_precision)
     kv_element = kv_element_bytes(precision, kv_precision)
     kv_total = shape.kv_elements_per_token * kv_element * (prompt + output) * batch
     needed = step["weights_bytes"] + kv_total
     per_device = step["weights_bytes"] / split.tp + kv_total / split.kv_split(shape)
-    tpot = step["seconds"]
     prefill_comm = split.all_reduce_s(shape.layers, batch * prompt, shape.hidden)
-    ttft = prefill["latency_s"] / split.tp + prefill_comm
-    ttft_low = prefill["latency_low_s"] / split.tp + prefill_comm
-    ttft_high = prefill["latency_high_s"] / split.tp + prefill_comm
+    if device.kind == "cpu":  # the prefill as the forward pass predicted (a probe's calibration), decode's roofline
+        tpot = step["seconds"] * factors.decode
+        ttft = (prefill["latency_s"] / split.tp + prefill_comm) * factors.prefill
+        ttft_low = (prefill["latency_low_s"] / split.tp + prefill_comm) * factors.prefill
+        ttft_high = (prefill["latency_high_s"] / split.tp + prefill_comm) * factors.prefill
+    else:  # the continuous-batching step cost the simulator and the calibration use
+        cost = step_cost(shape, device, precision, split=split, kv_precision=kv_precision, factors=factors)
+        ttft, tpot = cost.prefill_s([prompt] * batch), cost.decode_s(batch, prompt + output / 2)
+        ttft_low, ttft_high = ttft / (1 + DEFAULT_ERROR), ttft * (1 + DEFAULT_ERROR)
+        prefill = {**prefill, "error_band_source": "stated default (+-50%), not validated: no generation calibration"}
     e2e = ttft + (output - 1) * tpot
     band = DEFAULT_ERROR
-    low, source = tpot / (1 + band), "stated default (+-50%), not validated: the published corpus has no decode rows"
+    low, high = tpot / (1 + band), tpot * (1 + band)
+    source = "stated default (+-50%), not validated: no published row of this kind of device"
     if device.kind == "cpu":
         low = tpot * CPU_DECODE_LOW
         source = ("stated default, widened below on a CPU (-60%/+50%): a few cores of a shared socket draw more "
                   "than their share of its memory bandwidth (gpt2 fp32 on 2 EPYC Genoa vCPUs decoded 2.1 times "
                   "faster than predicted); not validated")
     ttft_source = prefill.get("error_band_source")
+    if calibration is not None:
+        ttft_low, ttft_high = ttft * math.exp(-calibration.bands["ttft"]), ttft * math.exp(calibration.bands["ttft"])
+        low, high = tpot * math.exp(-calibration.bands["tpot"]), tpot * math.exp(calibration.bands["tpot"])
+        ttft_source = f"{calibration.band_source('ttft')}; factor {factors.prefill:.2f} {factors.source}"
+        source = f"{calibration.band_source('tpot')}; factor {factors.decode:.2f} {factors.source}"
     if split.tp > 1:
         ttft_source = (f"{ttft_source}; the prefill divided over {split.tp} devices (ideal), plus two all-reduces a "
                        f"layer over {split.link}")
     found = {
         "prompt_tokens": prompt, "output_tokens": output, "batch_size": batch,
         "ttft_s": ttft, "ttft_low_s": ttft_low, "ttft_high_s": ttft_high, "ttft_band_source": ttft_source,
-        "tpot_s": tpot, "tpot_low_s": low, "tpot_high_s": tpot * (1 + band), "tpot_band_source": source,
+        "tpot_s": tpot, "tpot_low_s": low, "tpot_high_s": high, "tpot_band_source": source,
         "decode_bound": step["bound"], "e2e_s": e2e, "output_tokens_per_s": batch * output / e2e,
         "weights_bytes": step["weights_bytes"], "kv_cache_bytes": kv_total, "memory_needed_bytes": needed,
         "fits_in_memory": None if device.memory_bytes is None else per_device <= usable_memory(device.memory_bytes),
@@ -185,12 +219,30 @@ def predict_generation(prefill: dict, shape: DecoderShape, device: DeviceSpec, *
     return found
 
 
-def step_cost(shape: DecoderShape, device: DeviceSpec, precision: str, *, prefill_s_per_token: float,
-              split: Split = Split(), kv_precision: str | None = None):
-    """The continuous-batching step cost on a device not measured: the prefill at the predicted seconds per prompt
-    token, a decode step at the weights' read time plus each sequence's cache read (serving/continuous.StepCost);
-    over a split's devices, each reads and computes its share and the all-reduces are added (their latency to the
-    fixed part, their bytes to each token)."""
+DECODE_TABLE = 1024  # decode steps tabled one batch size at a time up to this batch (StepCost.decode_by_batch)
+
+
+@functools.lru_cache(maxsize=64)
+def _reads(shape: DecoderShape) -> np.ndarray:
+    """Parameters a decode step reads at each batch from 1 to DECODE_TABLE (a dense model: all of them each time)."""
+    if shape.read_params(1) == shape.read_params(10**6):
+        return np.full(DECODE_TABLE, float(shape.read_params(1)))
+    return np.array([shape.read_params(b) for b in range(1, DECODE_TABLE + 1)])
+
+
+def step_cost(shape: DecoderShape, device: DeviceSpec, precision: str, *, split: Split = Split(),
+              kv_precision: str | None = None, factors: Factors | None = None,
+              prefill_s_per_token: float | None = None):
+    """The continuous-batching step cost (serving/continuous.StepCost) on a device not measured, on one device of
+    its split (each reads and computes its share; the all-reduces added, their latency to the fixed part and their
+    bytes to each token), times the calibration's factors (`factors`, or the shipped ones for its generation).
+
+    - A prefill of prompts p1..pn: the weights read once, plus 2 x active parameters FLOPs a token and the causal
+      attention's 2 x layers x hidden x p^2 FLOPs a prompt at the chip's peak for the precision (fp8 and fp4 at their
+      own rates, a weight-only format at its activations'); or `prefill_s_per_token` where a measured calibration
+      gives one (a CPU).
+    - A decode step of b sequences: the larger of the weights it reads (a mixture of experts: the experts b tokens
+      route to) and the FLOPs of b tokens, tabled for every b up to DECODE_TABLE, plus each sequence's KV cache."""
     from infercost.serving.continuous import StepCost
 
     eff = DEFAULTS.get(device.kind, DEFAULTS["gpu"])
@@ -198,16 +250,30 @@ def step_cost(shape: DecoderShape, device: DeviceSpec, precision: str, *, prefil
     read_s = BYTES[precision] / (device.bandwidth * eff.memory) / split.tp  # a parameter's read, per device
     fixed_comm = split.all_reduce_s(shape.layers, 0, shape.hidden)
     token_comm = split.all_reduce_s(shape.layers, 1, shape.hidden) - fixed_comm
-    weights_s = shape.read_params(1) * read_s + eff.overhead_s * shape.layers * 4 + fixed_comm
+    overhead = eff.overhead_s * shape.layers * 4 + fixed_comm
+    peak, _ = device.rate(precision)
+    flop_s = 1 / (peak * eff.compute) / split.tp if peak else 0.0
+    per_sequence_s = 2 * shape.compute_params() * flop_s + token_comm
     per_context_s = (shape.kv_elements_per_token * kv_element / (device.bandwidth * eff.memory)
                      / split.kv_split(shape))
-    peak, _ = device.rate(precision)
-    per_sequence_s = 2 * shape.compute_params() / (peak * eff.compute) / split.tp if peak else 0.0
-    # A mixture of experts reads more experts as its batch grows: the mean extra read per sequence up to batch 8.
-    per_sequence_s += (shape.read_params(8) - shape.read_params(1)) / 7 * read_s + token_comm
-    prefill = (fixed_comm, prefill_s_per_token / split.tp + token_comm, 0.0)
-    return StepCost(prefill, (weights_s, per_sequence_s, per_context_s),
-                    f"predicted for {device.name}" + (f" x{split.tp} (tensor parallel)" if split.tp > 1 else ""))
+    if prefill_s_per_token is None:
+        attention_s = 2 * shape.layers * shape.hidden * flop_s  # a prompt's p^2 term
+        prefill = (shape.read_params(10**6) * read_s + overhead, per_sequence_s, attention_s)
+    else:
+        prefill = (fixed_comm, prefill_s_per_token / split.tp + token_comm, 0.0)
+    batches = np.arange(1, DECODE_TABLE + 1)
+    table = tuple((np.maximum(_reads(shape) * read_s, batches * (per_sequence_s - token_comm)) + batches * token_comm
+                   + overhead).tolist())
+    # Beyond the table: every expert read, the step growing with its tokens' FLOPs.
+    if shape.read_params(10**6) * read_s > DECODE_TABLE * per_sequence_s:
+        decode = (shape.read_params(10**6) * read_s + overhead, token_comm, per_context_s)
+    else:
+        decode = (overhead, per_sequence_s, per_context_s)
+    cost = StepCost(prefill, decode, f"predicted for {device.name}" +
+                    (f" x{split.tp} (tensor parallel)" if split.tp > 1 else ""), table)
+    factors = factors if factors is not None else calibrated(device)[0]
+    return cost.scaled(factors.prefill, factors.decode, f"; prefill x{factors.prefill:.2f}, decode "
+                                                        f"x{factors.decode:.2f} ({factors.source})")
 
 
 def kv_tokens(shape: DecoderShape, device: DeviceSpec, precision: str, *, split: Split = Split(),

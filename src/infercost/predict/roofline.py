@@ -55,6 +55,7 @@ class DeviceSpec:
     source: str
     link_bytes_per_s: float | None = None  # to the other accelerators of its instance, one direction
     link: str | None = None
+    generation: str | None = None  # the chip's architecture (Hopper, CDNA 3, ...): generation's calibration key
 
     def rate(self, precision: str) -> tuple[float | None, str | None]:
         """The peak for a precision, or the fp32 peak with a note where the device has no faster path. A weight-only
@@ -82,7 +83,7 @@ class DeviceSpec:
         memory = (memory_gib if acc.kind == "cpu" else acc.memory_gib) or memory_gib
         link = acc.interconnect_gb_s * 1e9 / 2 if acc.interconnect_gb_s else None  # duplex figures: one way
         return cls(acc.name, acc.kind, peaks, bandwidth, memory * 2**30 if memory else None,
-                   f"catalog: {acc.source}", link, acc.interconnect)
+                   f"catalog: {acc.source}", link, acc.interconnect, acc.generation)
 
     @classmethod
     def from_instance(cls, catalog: Catalog, instance: Instance) -> tuple[DeviceSpec, int] | None:

@@ -166,10 +166,20 @@ def serve_generation(cost: StepCost, budget: Budget, target: GenerationTarget, *
             seen[qps] = summary_at(cost, budget, target, qps=qps, requests=requests)
         return seen[qps]
 
-    low, high = 0.0, target.qps
-    while _meets(at(high), target) and high < 1e6:
-        low, high = high, high * 2
-    if low == 0.0 and not _meets(at(high * 1e-3), target):
+    # No rate above the saturated one is sustained, whatever a finite burst's percentiles say: every request at once
+    # is the most a replica completes a second.
+    _, prompts, outputs = target.requests(requests)
+    saturated = simulate_continuous(np.zeros(requests), prompts, outputs, cost=cost, budget=budget)
+    saturated_qps = requests / saturated["span_s"]
+    low, high = 0.0, min(target.qps, saturated_qps)
+    while _meets(at(high), target):
+        low = high
+        if high >= saturated_qps:
+            break
+        high = min(high * 2, saturated_qps)
+    if low >= saturated_qps:  # the latencies hold up to saturation
+        capacity = saturated_qps
+    elif low == 0.0 and not _meets(at(high * 1e-3), target):
         capacity = 0.0
     else:
         low = low or high * 1e-3
