@@ -128,7 +128,8 @@ def _recommend_generation(model: str, qps: float | None, prompt_len: str | None,
         out.print(f"{win.instance} ({win.accelerator}, {win.precision}"
                   + (f", {win.tp} per replica" if (win.tp or 1) > 1 else "") + f") is cheapest: {win.replicas} x at "
                   f"{win.monthly_cost_usd:,.0f} USD a month, {win.cost_per_million_output_tokens:.3g} USD per "
-                  f"million output tokens (predicted; decode band +-50%, stated, not validated).", highlight=False)
+                  f"million output tokens (predicted, +-{win.error_band:.0%}: the throughput band validated on the "
+                  f"published LLM rows, or a stated +-50% where the chip is a CPU).", highlight=False)
     else:
         out.print("No candidate meets both targets at this rate.")
     return None

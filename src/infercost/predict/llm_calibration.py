@@ -132,10 +132,11 @@ class Calibration:
 
     def band_source(self, metric: str) -> str:
         v = self.validation.get(metric, {})
-        return (f"validated: {v.get('band_coverage', 0):.0%} of {v.get('points', 0)} published {metric} rows fell "
-                f"inside "
-                f"+{math.exp(self.bands[metric]) - 1:.0%}/-{1 - math.exp(-self.bands[metric]):.0%} with their "
-                f"accelerator left out of the fit (infercost predict --validate-published --kind generation)")
+        high, low = math.exp(self.bands[metric]) - 1, 1 - math.exp(-self.bands[metric])
+        return (f"validated: {BAND_QUANTILE:.0%} of the errors on {v.get('points', 0)} published {metric} rows, each "
+                f"predicted with its accelerator left out of the fit, fall within +{high:.0%}/-{low:.0%} "
+                f"(median error {v.get('median_error', 0):.0%}; infercost "
+                f"predict --validate-published --kind generation)")
 
 
 _LOADED: list[Calibration] = []
